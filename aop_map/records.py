@@ -1,0 +1,311 @@
+"""The record schema (providers and activities) and its validation; no I/O.
+
+A record is kept compatible with Open Referral UK: a record of kind ``organisation`` maps to an
+ORUK *organization*, ``programme``/``freelance-artist``/``venue`` to a *service* (with the parent
+``organisation`` as its organization), ``locations`` to *location*s and every controlled term to
+a *taxonomy* term. ``aop_map.export`` does that mapping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from aop_map.vocabulary import CONTROLLED_FIELDS, UnknownTermError, Vocabulary
+
+# Lengths are generous for real descriptions but stop a pasted essay (or an attack) bloating
+# every page that shows the record.
+MAX_NAME = 200
+MAX_SUMMARY = 500
+MAX_DESCRIPTION = 5000
+MAX_SHORT = 300
+MAX_LIST = 50
+
+ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?$")
+EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
+URL_PATTERN = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
+# UK numbers: digits, spaces, brackets, a leading +44; 10 or 11 digits once punctuation is gone.
+PHONE_PATTERN = re.compile(r"^\+?[\d\s()-]{10,20}$")
+
+ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as the input allows."""
+
+    source: str
+    message: str
+    line: int | None = None
+    field: str | None = None
+    record_id: str | None = None
+    severity: str = "error"  # "error" drops or changes data; "warning" is advice only
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape used by the CLI: source, line, field, message (+ record_id, severity)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        where = self.source + (f" line {self.line}" if self.line else "")
+        what = f" [{self.field}]" if self.field else ""
+        return f"{where}{what}: {self.message}"
+
+
+def slugify(text: str) -> str:
+    """A stable id from a name: lower case ASCII words joined by hyphens."""
+    text = text.lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return slug[:120].strip("-") or "record"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+class Location(_Strict):
+    """Where an activity happens: any one of postcode, place or lat/lon suffices."""
+
+    label: ShortText | None = None
+    address: ShortText | None = None
+    postcode: Annotated[str, Field(max_length=12)] | None = None
+    place: ShortText | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _one_way_to_locate(self) -> Location:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        if self.lat is None and not self.postcode and not self.place:
+            raise ValueError("a location needs a postcode, a place name, or lat and lon")
+        return self
+
+
+class Contact(_Strict):
+    """How to reach a provider; shown publicly only when the record's publish_contact is true."""
+
+    name: ShortText | None = None
+    website: ShortText | None = None
+    email: ShortText | None = None
+    phone: Annotated[str, Field(max_length=30)] | None = None
+
+    @field_validator("website")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value and not URL_PATTERN.match(value):
+            raise ValueError(f"not a web address starting http:// or https://: {value!r}")
+        return value or None
+
+    @field_validator("email")
+    @classmethod
+    def _check_email(cls, value: str | None) -> str | None:
+        if value and not EMAIL_PATTERN.match(value):
+            raise ValueError(f"not an email address: {value!r}")
+        return value or None
+
+    @field_validator("phone")
+    @classmethod
+    def _check_phone(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        digits = re.sub(r"\D", "", value)
+        if not PHONE_PATTERN.match(value) or not 10 <= len(digits) <= 13:
+            raise ValueError(f"not a phone number: {value!r}")
+        return value
+
+
+class Source(_Strict):
+    """Where a fact came from: a document title and, when public, its address and date."""
+
+    title: Annotated[str, Field(min_length=1, max_length=MAX_SHORT)]
+    url: ShortText | None = None
+    date: dt.date | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value and not URL_PATTERN.match(value):
+            raise ValueError(f"not a web address starting http:// or https://: {value!r}")
+        return value or None
+
+
+class Readiness(_Strict):
+    """Facts commissioners ask about before they refer anyone; each one optional."""
+
+    safeguarding_policy: bool | None = None
+    dbs_checks: bool | None = None
+    insurance: bool | None = None
+    evaluation_frameworks: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
+
+
+class Record(_Strict):
+    """A provider (organisation, freelance artist, venue) or an activity/programme."""
+
+    id: str
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+    kind: str
+    status: str
+    summary: Annotated[str, Field(max_length=MAX_SUMMARY)] = ""
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    organisation: ShortText | None = None
+    partners: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
+    art_forms: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    conditions: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    age_groups: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    areas_served: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    delivery: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    referral_routes: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    commissioning_models: list[str] = Field(default_factory=list, max_length=MAX_LIST)
+    locations: list[Location] = Field(default_factory=list, max_length=MAX_LIST)
+    contact: Contact = Field(default_factory=Contact)
+    publish_contact: bool = False
+    readiness: Readiness = Field(default_factory=Readiness)
+    last_verified: dt.date | None = None
+    sources: list[Source] = Field(default_factory=list, max_length=MAX_LIST)
+    notes: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError(
+                f"id {value!r} must be lower-case letters, digits and hyphens "
+                f"(for example {slugify(value)!r})"
+            )
+        return value
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _sources_from_text(cls, value: Any) -> Any:
+        # A plain string (or list of strings) is a source title, or an address if it looks so.
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, list):
+            return [_source_from_text(v) if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("partners", mode="before")
+    @classmethod
+    def _list_from_text(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator(*sorted(CONTROLLED_FIELDS), mode="before")
+    @classmethod
+    def _normalise_terms(cls, value: Any, info: ValidationInfo) -> Any:
+        vocabulary: Vocabulary | None = (info.context or {}).get("vocabulary")
+        if vocabulary is None:
+            return value
+        field = info.field_name
+        assert field is not None
+        if field in ("kind", "status"):
+            return vocabulary.normalise(field, value) if isinstance(value, str) else value
+        return _normalise_list(vocabulary, field, value, (info.context or {}).get("unknown"))
+
+    @property
+    def located(self) -> bool:
+        """True when at least one location is given (it may still fail to geocode)."""
+        return bool(self.locations)
+
+
+def _source_from_text(text: str) -> dict[str, str]:
+    text = text.strip()
+    return {"title": text, "url": text} if URL_PATTERN.match(text) else {"title": text}
+
+
+def _normalise_list(
+    vocabulary: Vocabulary, field: str, value: Any, unknown: list[UnknownTermError] | None
+) -> Any:
+    """Map each term to its id; unknown terms are collected (record kept) or raised."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return value
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            continue
+        try:
+            term = vocabulary.normalise(field, item)
+        except UnknownTermError as error:
+            if unknown is None:
+                raise ValueError(str(error)) from None
+            unknown.append(error)
+            continue
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def validate_record(
+    data: Any,
+    vocabulary: Vocabulary,
+    *,
+    source: str,
+    line: int | None = None,
+    field_lines: dict[str, int] | None = None,
+) -> tuple[Record | None, list[Problem]]:
+    """Validate one raw record: the record (or None) and every problem found in it.
+
+    Unknown vocabulary terms are reported and left out, keeping the rest of the record: losing
+    a whole provider over one misspelt art form would hide it from everyone.
+    """
+    field_lines = field_lines or {}
+    record_id = data.get("id") if isinstance(data, dict) else None
+    record_id = record_id if isinstance(record_id, str) else None
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        return None, [Problem(source, f"expected a record (a mapping), got {kind}", line)]
+    unknown: list[UnknownTermError] = []
+    extra = [key for key in data if key not in Record.model_fields]
+    problems = [
+        Problem(source, f"unknown field {key!r} ignored (check the spelling)",
+                field_lines.get(str(key), line), str(key), record_id)
+        for key in extra
+    ]
+    data = {key: value for key, value in data.items() if key not in extra}
+    try:
+        record = Record.model_validate(
+            data, context={"vocabulary": vocabulary, "unknown": unknown}
+        )
+    except ValidationError as error:
+        problems += [
+            _problem_from_error(e, source, line, field_lines, record_id)
+            for e in error.errors(include_url=False)
+        ]
+        return None, problems
+    problems += [
+        Problem(source, str(u), field_lines.get(u.field, line), u.field, record.id)
+        for u in unknown
+    ]
+    return record, problems
+
+
+def _problem_from_error(
+    error: dict[str, Any],
+    source: str,
+    line: int | None,
+    field_lines: dict[str, int],
+    record_id: str | None,
+) -> Problem:
+    loc = [str(part) for part in error.get("loc", ())]
+    field = ".".join(loc) or None
+    top = loc[0] if loc else ""
+    message = str(error.get("msg", "invalid"))
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "missing":
+        message = "required field is missing"
+    elif error.get("type") == "extra_forbidden":
+        message = f"unknown field {top!r} (check the spelling)"
+    return Problem(source, message, field_lines.get(top, line), field, record_id)

@@ -1,0 +1,168 @@
+"""Controlled terms (conditions, art forms, ...) and synonym normalisation; reads only its YAML.
+
+Every controlled field of a record maps to one section of ``mapdata/vocabulary.yaml``. A term has
+an id (used in records, URLs and exports), a label, a short description and synonyms. Matching
+ignores case, spacing, hyphens/underscores/slashes and "&" vs "and", so "Creative-Writing",
+"creative writing" and "CREATIVE_WRITING" are one term.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+# Record field -> vocabulary section. kind and status are single values, the rest are lists.
+FIELD_SECTIONS: dict[str, str] = {
+    "kind": "kinds",
+    "status": "statuses",
+    "conditions": "conditions",
+    "art_forms": "art_forms",
+    "age_groups": "age_groups",
+    "areas_served": "areas",
+    "delivery": "delivery",
+    "referral_routes": "referral_routes",
+    "commissioning_models": "commissioning_models",
+}
+CONTROLLED_FIELDS = frozenset(FIELD_SECTIONS)
+LIST_FIELDS = tuple(f for f in FIELD_SECTIONS if f not in ("kind", "status"))
+
+# Suggestions below this rapidfuzz WRatio score are noise rather than help.
+SUGGESTION_CUTOFF = 70
+# Suggestions much weaker than the best one only distract.
+SUGGESTION_SPREAD = 8
+
+
+def normalise_key(text: str) -> str:
+    """The matching key of a term: lower case, '&' as 'and', punctuation as single spaces."""
+    text = text.lower().replace("&", " and ").replace("\u2019", "'")
+    text = re.sub(r"['\"()]", "", text)
+    return re.sub(r"[\s_\-/.,;:+]+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class Term:
+    """One controlled term."""
+
+    id: str
+    label: str
+    description: str = ""
+    synonyms: tuple[str, ...] = ()
+    code: str | None = None  # e.g. the ONS GSS code of a district
+
+
+class UnknownTermError(ValueError):
+    """A value that matches no term of a field; carries the closest terms as suggestions."""
+
+    def __init__(self, field: str, value: str, suggestions: list[str]) -> None:
+        self.field = field
+        self.value = value
+        self.suggestions = suggestions
+        hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(f"unknown {field.replace('_', ' ')} term {value!r}{hint}")
+
+
+@dataclass
+class Vocabulary:
+    """All controlled terms by section, with a lookup from every spelling to a term id."""
+
+    sections: dict[str, dict[str, Term]]
+    _lookup: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for section, terms in self.sections.items():
+            keys: dict[str, str] = {}
+            for term in terms.values():
+                for spelling in (term.id, term.label, *term.synonyms):
+                    keys.setdefault(normalise_key(spelling), term.id)
+            self._lookup[section] = keys
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
+        """Build from the parsed YAML shape: {section: [{id, label, description, synonyms}]}."""
+        sections: dict[str, dict[str, Term]] = {}
+        for section, entries in data.items():
+            terms: dict[str, Term] = {}
+            for entry in entries or []:
+                term = Term(
+                    id=str(entry["id"]),
+                    label=str(entry.get("label") or entry["id"]),
+                    description=str(entry.get("description") or ""),
+                    synonyms=tuple(str(s) for s in entry.get("synonyms") or ()),
+                    code=entry.get("code"),
+                )
+                if term.id in terms:
+                    raise ValueError(f"vocabulary section {section!r}: duplicate id {term.id!r}")
+                terms[term.id] = term
+            sections[section] = terms
+        missing = set(FIELD_SECTIONS.values()) - set(sections)
+        if missing:
+            raise ValueError(f"vocabulary has no section(s): {', '.join(sorted(missing))}")
+        return cls(sections)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocabulary:
+        """Read a vocabulary YAML file."""
+        with open(path, encoding="utf-8") as handle:
+            return cls.from_dict(yaml.load(handle, Loader=_SafeLoader))
+
+    def section(self, field_name: str) -> str:
+        """The vocabulary section of a record field (or a section name itself)."""
+        return FIELD_SECTIONS.get(field_name, field_name)
+
+    def terms(self, field_name: str) -> list[Term]:
+        """The terms of a field, in vocabulary order."""
+        return list(self.sections[self.section(field_name)].values())
+
+    def term(self, field_name: str, term_id: str) -> Term | None:
+        """One term by id, or None."""
+        return self.sections[self.section(field_name)].get(term_id)
+
+    def label(self, field_name: str, term_id: str) -> str:
+        """A term's label; an unknown id is returned as it is."""
+        term = self.term(field_name, term_id)
+        return term.label if term else term_id
+
+    def labels(self, field_name: str, term_ids: Iterable[str]) -> list[str]:
+        """Labels of several term ids, in the order given."""
+        return [self.label(field_name, t) for t in term_ids]
+
+    def find(self, field_name: str, value: str) -> str | None:
+        """The term id a spelling means, or None."""
+        return self._lookup[self.section(field_name)].get(normalise_key(value))
+
+    def normalise(self, field_name: str, value: str) -> str:
+        """The term id a spelling means; raises UnknownTermError with suggestions."""
+        found = self.find(field_name, value)
+        if found is None:
+            raise UnknownTermError(field_name, value, self.suggest(field_name, value))
+        return found
+
+    def suggest(self, field_name: str, value: str, limit: int = 3) -> list[str]:
+        """The closest term ids to a misspelling, best first."""
+        keys = self._lookup[self.section(field_name)]
+        matches = process.extract(
+            normalise_key(value), list(keys), scorer=fuzz.WRatio, limit=limit * 3,
+            score_cutoff=SUGGESTION_CUTOFF,
+        )
+        out: list[str] = []
+        best = matches[0][1] if matches else 0
+        for key, score, _ in matches:
+            if score >= best - SUGGESTION_SPREAD and keys[key] not in out:
+                out.append(keys[key])
+        return out[:limit]
+
+    def district_by_code(self, code: str) -> Term | None:
+        """The area term of an ONS district code (E07000078...), or None."""
+        for term in self.sections["areas"].values():
+            if term.code == code:
+                return term
+        return None
+
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
