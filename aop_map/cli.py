@@ -1,0 +1,172 @@
+"""`aop-map ...` commands: parse arguments, call the library, print. No logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aop_map import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    from aop_map.loading import data_dir_from_env
+
+    given = getattr(args, "dir", None) or getattr(args, "data_dir", None)
+    return Path(given) if given else data_dir_from_env()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate and geocode every record; exit 1 when anything is wrong."""
+    from aop_map.dataset import load_dataset
+
+    dataset = load_dataset(_data_dir(args), use_cache=not args.no_cache)
+    problems = [p.as_dict() for p in dataset.problems]
+    if args.json:
+        _print_json({"records": len(dataset.records), "locations": dataset.located_count,
+                     "problems": problems})
+    else:
+        for problem in dataset.problems:
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+        print(f"{len(dataset.records)} valid records, {dataset.located_count} located "
+              f"locations, {len(problems)} problem(s) in {dataset.data_dir}")
+    return 1 if problems else 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Normalise a spreadsheet into one YAML file per record."""
+    from aop_map.importing import import_csv
+
+    into = Path(args.into) if args.into else _data_dir(args)
+    report = import_csv(Path(args.file), into, dry_run=args.dry_run)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        for problem in report.problems:
+            print(f"{problem.severity}: {problem}", file=sys.stderr)
+        verb = "would write" if args.dry_run else "wrote"
+        print(f"{len(report.records)} record(s) read; {verb} {len(report.written)} file(s), "
+              f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)")
+        for path in report.written:
+            print(f"  {path}")
+    return 1 if report.problems else 0
+
+
+def cmd_geocode(args: argparse.Namespace) -> int:
+    """Geocode postcodes, outward codes or place names offline."""
+    from aop_map.geocoding import geocode_query, online_geocoder_from_env
+
+    online = online_geocoder_from_env()
+    results = [geocode_query(query, online=online) for query in args.query]
+    if args.json:
+        _print_json([_result_dict(r) for r in results])
+    else:
+        for r in results:
+            if r.lat is None:
+                print(f"{r.query}: not found. {r.message or ''}".rstrip())
+            else:
+                district = f" {r.district_name} ({r.district_code})" if r.district_code else ""
+                print(f"{r.query}: {r.lat:.6f}, {r.lon:.6f} [{r.precision}]{district}")
+    return 0 if all(r.lat is not None for r in results) else 1
+
+
+def _result_dict(result: Any) -> dict[str, Any]:
+    keys = ("query", "lat", "lon", "precision", "district_code", "district_name", "message")
+    return {key: getattr(result, key) for key in keys}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Export the valid, geocoded records as CSV or GeoJSON."""
+    from aop_map.dataset import load_dataset
+    from aop_map.filtering import records_table, to_geojson
+
+    dataset = load_dataset(_data_dir(args))
+    if args.format == "geojson":
+        text = to_geojson(dataset.frame, dataset.vocabulary)
+    else:
+        text = records_table(dataset.frame, dataset.vocabulary).to_csv(index=False)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_geodata_import(args: argparse.Namespace) -> int:
+    """Use a newer ONS Postcode Directory (CSV or zip) instead of the packaged one."""
+    from aop_map.geocoding import import_onspd
+
+    path = import_onspd(Path(args.file), Path(args.dest) if args.dest else None)
+    print(f"postcode lookup written to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command (tests check each has help)."""
+    parser = argparse.ArgumentParser(
+        prog="aop-map", description="Arts-on-prescription energy map: data tools."
+    )
+    parser.add_argument("--version", action="version", version=f"aop-map {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="validate and geocode records; exit 1 on any problem")
+    p.add_argument("dir", nargs="?", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-cache", action="store_true", help="ignore the parse cache")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("import", help="turn a spreadsheet (CSV) into YAML records")
+    p.add_argument("file", help="CSV file (UTF-8, UTF-8 with BOM or Windows-1252)")
+    p.add_argument("--into", help="folder for the YAML files (default: the data directory)")
+    p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("geocode", help="look up postcodes or place names offline")
+    p.add_argument("query", nargs="+", help="postcode (GL50 3PR), outward code (GL14) or place")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(handler=cmd_geocode)
+
+    p = sub.add_parser("export", help="export the valid, geocoded records")
+    p.add_argument("--format", choices=("csv", "geojson"), default="csv", help="output format")
+    p.add_argument("--out", help="output file (default: standard output)")
+    p.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("geodata", help="manage the offline postcode data")
+    geo = p.add_subparsers(dest="geodata_command", required=True, metavar="ACTION")
+    g = geo.add_parser("import", help="import a newer ONS Postcode Directory CSV or zip")
+    g.add_argument("file", help="ONSPD CSV or the zip as downloaded from the ONS")
+    g.add_argument("--dest", help="folder for the lookup (default $AOP_MAP_GEODATA_DIR)")
+    g.set_defaults(handler=cmd_geodata_import)
+
+    from aop_map.cli_submissions import add_submission_commands
+
+    add_submission_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (OSError, ValueError) as error:
+        print(f"aop-map {args.command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

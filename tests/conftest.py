@@ -1,0 +1,38 @@
+"""Shared tiny fixtures: a vocabulary, temporary data directories, the reference geodata."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aop_map.vocabulary import Vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+MAPDATA = ROOT / "mapdata"
+# Open reference geodata beside the checkout: for checks only, never copied into the project.
+SHARED_GEODATA = ROOT.parent / "shared" / "geodata"
+
+
+@pytest.fixture(scope="session")
+def vocabulary() -> Vocabulary:
+    """The bundled controlled vocabulary."""
+    return Vocabulary.load(MAPDATA / "vocabulary.yaml")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory with the bundled vocabulary."""
+    directory = tmp_path / "mapdata"
+    directory.mkdir()
+    shutil.copy(MAPDATA / "vocabulary.yaml", directory / "vocabulary.yaml")
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see a developer's data dir, online geocoding or caches."""
+    monkeypatch.delenv("AOP_MAP_DATA_DIR", raising=False)
+    monkeypatch.delenv("AOP_MAP_ONLINE_GEOCODING", raising=False)
+    monkeypatch.setenv("AOP_MAP_CACHE_DIR", str(tmp_path / "cache"))
