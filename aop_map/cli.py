@@ -32,13 +32,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dataset = load_dataset(_data_dir(args), use_cache=not args.no_cache)
     problems = [p.as_dict() for p in dataset.problems]
     if args.json:
-        _print_json({"records": len(dataset.records), "locations": dataset.located_count,
-                     "problems": problems})
+        _print_json(
+            {
+                "records": len(dataset.records),
+                "locations": dataset.located_count,
+                "problems": problems,
+            }
+        )
     else:
         for problem in dataset.problems:
             print(f"{problem.severity}: {problem}", file=sys.stderr)
-        print(f"{len(dataset.records)} valid records, {dataset.located_count} located "
-              f"locations, {len(problems)} problem(s) in {dataset.data_dir}")
+        print(
+            f"{len(dataset.records)} valid records, {dataset.located_count} located "
+            f"locations, {len(problems)} problem(s) in {dataset.data_dir}"
+        )
     return 1 if problems else 0
 
 
@@ -54,8 +61,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         for problem in report.problems:
             print(f"{problem.severity}: {problem}", file=sys.stderr)
         verb = "would write" if args.dry_run else "wrote"
-        print(f"{len(report.records)} record(s) read; {verb} {len(report.written)} file(s), "
-              f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)")
+        print(
+            f"{len(report.records)} record(s) read; {verb} {len(report.written)} file(s), "
+            f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)"
+        )
         for path in report.written:
             print(f"  {path}")
     return 1 if report.problems else 0

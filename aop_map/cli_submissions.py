@@ -54,8 +54,16 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(_as_json(submission))
     else:
-        print(_as_json({"id": submission.id, "status": submission.status,
-                        "data": submission.data, "problems": submission.problems}))
+        print(
+            _as_json(
+                {
+                    "id": submission.id,
+                    "status": submission.status,
+                    "data": submission.data,
+                    "problems": submission.problems,
+                }
+            )
+        )
     return 0
 
 
@@ -95,9 +103,12 @@ def add_submission_commands(sub: Any) -> None:
     actions = parser.add_subparsers(dest="submissions_command", required=True, metavar="ACTION")
 
     p = actions.add_parser("list", help="list submissions")
-    p.add_argument("--status", default="pending",
-                   choices=("pending", "approved", "rejected", "withdrawn", "all"),
-                   help="which submissions (default pending)")
+    p.add_argument(
+        "--status",
+        default="pending",
+        choices=("pending", "approved", "rejected", "withdrawn", "all"),
+        help="which submissions (default pending)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_run(cmd_list))
 

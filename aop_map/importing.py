@@ -62,9 +62,16 @@ def import_csv(path: Path, into: Path, *, dry_run: bool = False) -> ImportReport
         if record is None:
             continue
         if record.id in seen:
-            report.problems.append(Problem(
-                str(path), f"duplicate id {record.id!r}: also on line {seen[record.id]}; "
-                "this row is not imported", raw.line, "id", record.id))
+            report.problems.append(
+                Problem(
+                    str(path),
+                    f"duplicate id {record.id!r}: also on line {seen[record.id]}; "
+                    "this row is not imported",
+                    raw.line,
+                    "id",
+                    record.id,
+                )
+            )
             continue
         seen[record.id] = raw.line
         report.records.append(record)

@@ -166,24 +166,46 @@ def parse_file(path: Path) -> tuple[list[RawRecord], list[Problem]]:
 
 CSV_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "recordid", "slug"),
-    "name": ("name", "organisationname", "organizationname", "providername", "provider",
-             "activityname", "title"),
+    "name": (
+        "name",
+        "organisationname",
+        "organizationname",
+        "providername",
+        "provider",
+        "activityname",
+        "title",
+    ),
     "kind": ("kind", "type", "providertype", "recordtype"),
     "status": ("status", "stage"),
     "summary": ("summary", "shortdescription", "strapline"),
     "description": ("description", "details", "about", "longdescription"),
-    "organisation": ("organisation", "organization", "parentorganisation", "parent",
-                     "leadorganisation"),
+    "organisation": (
+        "organisation",
+        "organization",
+        "parentorganisation",
+        "parent",
+        "leadorganisation",
+    ),
     "partners": ("partners", "consortium", "partnerorganisations", "partnerorganizations"),
     "art_forms": ("artforms", "artform", "arts", "artsactivity"),
-    "conditions": ("conditions", "healthconditions", "condition", "healthcondition",
-                   "healthfocus", "health"),
+    "conditions": (
+        "conditions",
+        "healthconditions",
+        "condition",
+        "healthcondition",
+        "healthfocus",
+        "health",
+    ),
     "age_groups": ("agegroups", "agegroup", "ages", "age"),
     "areas_served": ("areasserved", "areas", "area", "districts", "coverage"),
     "delivery": ("delivery", "deliverymode", "mode"),
     "referral_routes": ("referralroutes", "referralroute", "referral", "referrals", "howtorefer"),
-    "commissioning_models": ("commissioningmodels", "commissioningmodel", "commissioning",
-                             "fundingmodel"),
+    "commissioning_models": (
+        "commissioningmodels",
+        "commissioningmodel",
+        "commissioning",
+        "fundingmodel",
+    ),
     "postcode": ("postcode", "postcodes", "postalcode"),
     "place": ("place", "town", "village", "city", "placename", "location", "district"),
     "address": ("address", "streetaddress"),
@@ -194,8 +216,13 @@ CSV_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "emailaddress"),
     "phone": ("phone", "telephone", "tel", "phonenumber", "telephonenumber"),
     "contact_name": ("contact", "contactname", "contactperson"),
-    "publish_contact": ("publishcontact", "publishcontactdetails", "consent",
-                        "consenttopublish", "consenttopublishcontact"),
+    "publish_contact": (
+        "publishcontact",
+        "publishcontactdetails",
+        "consent",
+        "consenttopublish",
+        "consenttopublishcontact",
+    ),
     "safeguarding_policy": ("safeguarding", "safeguardingpolicy"),
     "dbs_checks": ("dbs", "dbschecks", "dbschecked", "dbscheck"),
     "insurance": ("insurance", "publicliabilityinsurance", "insured"),
@@ -205,8 +232,17 @@ CSV_ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note", "comments"),
 }
 _HEADER_LOOKUP = {alias: column for column, aliases in CSV_ALIASES.items() for alias in aliases}
-_BOOLEAN_WORDS = {"yes": True, "y": True, "true": True, "1": True, "x": True,
-                  "no": False, "n": False, "false": False, "0": False}
+_BOOLEAN_WORDS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "x": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
 
 
 def normalise_header(header: str) -> str:
@@ -244,35 +280,65 @@ def parse_csv_text(text: str, source: str) -> tuple[list[RawRecord], list[Proble
     return out, problems
 
 
-def _map_headers(row: list[str], source: str, line: int, problems: list[Problem]) -> list[str | None]:
+def _map_headers(
+    row: list[str], source: str, line: int, problems: list[Problem]
+) -> list[str | None]:
     columns: list[str | None] = []
     for cell in row:
         column = _HEADER_LOOKUP.get(normalise_header(cell))
         if column is None and cell.strip():
-            problems.append(Problem(source, f"column {cell.strip()!r} not recognised; its values "
-                                    "are ignored", line, cell.strip(), severity="warning"))
+            problems.append(
+                Problem(
+                    source,
+                    f"column {cell.strip()!r} not recognised; its values are ignored",
+                    line,
+                    cell.strip(),
+                    severity="warning",
+                )
+            )
         if column is not None and column in columns:
-            problems.append(Problem(source, f"column {cell.strip()!r} repeats {column!r}; the "
-                                    "first one is used", line, column, severity="warning"))
+            problems.append(
+                Problem(
+                    source,
+                    f"column {cell.strip()!r} repeats {column!r}; the first one is used",
+                    line,
+                    column,
+                    severity="warning",
+                )
+            )
             column = None
         columns.append(column)
     return columns
 
 
-def _row_to_raw(row: list[str], columns: list[str | None], header: list[str], line: int,
-                source: str, problems: list[Problem]) -> RawRecord:
+def _row_to_raw(
+    row: list[str],
+    columns: list[str | None],
+    header: list[str],
+    line: int,
+    source: str,
+    problems: list[Problem],
+) -> RawRecord:
     cells: dict[str, str] = {}
     for index, column in enumerate(columns):
         if column is not None and index < len(row) and row[index].strip():
             cells[column] = row[index].strip()
-    if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
-        problems.append(Problem(source, f"row has {len(row)} cells but the header has "
-                                f"{len(header)}; the extra cells are ignored", line))
+    if len(row) > len(header) and any(c.strip() for c in row[len(header) :]):
+        problems.append(
+            Problem(
+                source,
+                f"row has {len(row)} cells but the header has "
+                f"{len(header)}; the extra cells are ignored",
+                line,
+            )
+        )
     data = _cells_to_record(cells)
     return RawRecord(data, line, {key: line for key in data})
 
 
-def split_list(value: str, vocabulary: Vocabulary | None = None, field: str | None = None) -> list[str]:
+def split_list(
+    value: str, vocabulary: Vocabulary | None = None, field: str | None = None
+) -> list[str]:
     """Split a list cell on ';' (or '|'); on ',' only where the whole cell is not one term."""
     for separator in (";", "|", "\n"):
         if separator in value:
@@ -291,8 +357,17 @@ def _parse_bool(value: str) -> bool | str:
 def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
     """The nested record shape from flat spreadsheet cells (values still raw text)."""
     data: dict[str, Any] = {}
-    for key in ("id", "name", "kind", "status", "summary", "description", "organisation",
-                "last_verified", "notes"):
+    for key in (
+        "id",
+        "name",
+        "kind",
+        "status",
+        "summary",
+        "description",
+        "organisation",
+        "last_verified",
+        "notes",
+    ):
         if key in cells:
             data[key] = cells[key]
     for key in (*LIST_FIELDS, "partners", "sources"):
@@ -300,12 +375,23 @@ def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
             data[key] = split_list(cells[key], _CSV_VOCABULARY.get(), key)
     if "publish_contact" in cells:
         data["publish_contact"] = _parse_bool(cells["publish_contact"])
-    contact = {k: cells[c] for k, c in (("name", "contact_name"), ("website", "website"),
-                                        ("email", "email"), ("phone", "phone")) if c in cells}
+    contact = {
+        k: cells[c]
+        for k, c in (
+            ("name", "contact_name"),
+            ("website", "website"),
+            ("email", "email"),
+            ("phone", "phone"),
+        )
+        if c in cells
+    }
     if contact:
         data["contact"] = contact
-    readiness: dict[str, Any] = {k: _parse_bool(cells[k]) for k in
-                                 ("safeguarding_policy", "dbs_checks", "insurance") if k in cells}
+    readiness: dict[str, Any] = {
+        k: _parse_bool(cells[k])
+        for k in ("safeguarding_policy", "dbs_checks", "insurance")
+        if k in cells
+    }
     if "evaluation_frameworks" in cells:
         readiness["evaluation_frameworks"] = split_list(cells["evaluation_frameworks"])
     if readiness:
@@ -331,8 +417,12 @@ def _cells_to_locations(cells: dict[str, str]) -> list[dict[str, Any]]:
         if place:
             location["place"] = place
         if index == 0:
-            for key, target in (("address", "address"), ("location_label", "label"),
-                                ("lat", "lat"), ("lon", "lon")):
+            for key, target in (
+                ("address", "address"),
+                ("location_label", "label"),
+                ("lat", "lat"),
+                ("lon", "lon"),
+            ):
                 if key in cells:
                     location[target] = cells[key]
         if location:
@@ -488,8 +578,15 @@ def load_records(
         if record.id in origins:
             first = origins[record.id]
             where = first.source + (f" line {first.line}" if first.line else "")
-            problems.append(Problem(source, f"duplicate id {record.id!r}: already used in "
-                                    f"{where}; this copy is ignored", raw.line, "id", record.id))
+            problems.append(
+                Problem(
+                    source,
+                    f"duplicate id {record.id!r}: already used in {where}; this copy is ignored",
+                    raw.line,
+                    "id",
+                    record.id,
+                )
+            )
             continue
         origins[record.id] = Origin(source, raw.line)
         records.append(record)
@@ -551,5 +648,6 @@ def _display_name(path: Path, base: Path) -> str:
 def _with_source(problem: Problem, source: str) -> Problem:
     if problem.source == source:
         return problem
-    return Problem(source, problem.message, problem.line, problem.field, problem.record_id,
-                   problem.severity)
+    return Problem(
+        source, problem.message, problem.line, problem.field, problem.record_id, problem.severity
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -65,7 +66,8 @@ class Problem:
 
 def slugify(text: str) -> str:
     """A stable id from a name: lower case ASCII words joined by hyphens."""
-    text = text.lower().replace("&", " and ").replace("'", "").replace("\u2019", "")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.lower().replace("&", " and ").replace("'", "")
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
     return slug[:120].strip("-") or "record"
 
@@ -270,24 +272,27 @@ def validate_record(
     unknown: list[UnknownTermError] = []
     extra = [key for key in data if key not in Record.model_fields]
     problems = [
-        Problem(source, f"unknown field {key!r} ignored (check the spelling)",
-                field_lines.get(str(key), line), str(key), record_id)
+        Problem(
+            source,
+            f"unknown field {key!r} ignored (check the spelling)",
+            field_lines.get(str(key), line),
+            str(key),
+            record_id,
+        )
         for key in extra
     ]
     data = {key: value for key, value in data.items() if key not in extra}
+    record: Record | None = None
     try:
-        record = Record.model_validate(
-            data, context={"vocabulary": vocabulary, "unknown": unknown}
-        )
+        record = Record.model_validate(data, context={"vocabulary": vocabulary, "unknown": unknown})
     except ValidationError as error:
         problems += [
             _problem_from_error(e, source, line, field_lines, record_id)
             for e in error.errors(include_url=False)
         ]
-        return None, problems
+    owner = record.id if record is not None else record_id
     problems += [
-        Problem(source, str(u), field_lines.get(u.field, line), u.field, record.id)
-        for u in unknown
+        Problem(source, str(u), field_lines.get(u.field, line), u.field, owner) for u in unknown
     ]
     return record, problems
 

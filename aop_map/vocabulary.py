@@ -147,7 +147,10 @@ class Vocabulary:
         """The closest term ids to a misspelling, best first."""
         keys = self._lookup[self.section(field_name)]
         matches = process.extract(
-            normalise_key(value), list(keys), scorer=fuzz.WRatio, limit=limit * 3,
+            normalise_key(value),
+            list(keys),
+            scorer=fuzz.WRatio,
+            limit=limit * 3,
             score_cutoff=SUGGESTION_CUTOFF,
         )
         out: list[str] = []

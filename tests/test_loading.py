@@ -1,0 +1,334 @@
+"""Loading YAML/CSV: honest problems with file/line/field, nothing silently dropped, a cache."""
+
+from __future__ import annotations
+
+import os
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aop_map.loading import (
+    find_record_files,
+    load_records,
+    normalise_header,
+    parse_csv_text,
+    parse_yaml_text,
+    split_list,
+)
+from aop_map.vocabulary import Vocabulary
+
+GOOD = """\
+id: good-one
+name: Good One
+kind: organisation
+status: established
+conditions: [COPD]
+locations:
+  - place: Stroud
+"""
+
+
+def write(directory: Path, name: str, text: str | bytes) -> Path:
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_yaml_single_list_and_multi_document(data_dir: Path) -> None:
+    write(data_dir, "one.yaml", GOOD)
+    write(
+        data_dir,
+        "sub/list.yml",
+        """\
+- {id: a, name: A, kind: programme, status: emerging}
+- {id: b, name: B, kind: venue, status: established}
+""",
+    )
+    write(
+        data_dir,
+        "docs.yaml",
+        "id: c\nname: C\nkind: venue\nstatus: new\n---\n"
+        "id: d\nname: D\nkind: venue\nstatus: pilot\n",
+    )
+    result = load_records(data_dir)
+    assert sorted(r.id for r in result.records) == ["a", "b", "c", "d", "good-one"]
+    assert result.problems == []
+    assert result.origins["b"].line == 2
+    assert result.origins["d"].source.endswith("docs.yaml")
+
+
+def test_bad_record_does_not_stop_the_others(data_dir: Path) -> None:
+    write(
+        data_dir,
+        "mixed.yaml",
+        """\
+- id: fine
+  name: Fine
+  kind: organisation
+  status: established
+- id: broken
+  kind: organisation
+  status: established
+  art_forms:
+    [singing, basket weeving]
+- just a string
+""",
+    )
+    result = load_records(data_dir)
+    assert [r.id for r in result.records] == ["fine"]
+    by_line = {(p.line, p.field) for p in result.problems}
+    assert (5, "name") in by_line  # missing name reported at the record's line
+    assert (8, "art_forms") in by_line  # unknown terms reported even when the record fails
+    assert (10, None) in by_line  # the stray string, at its own line
+    assert all(p.source == "mapdata/mixed.yaml" for p in result.problems)
+
+
+def test_unknown_term_names_file_line_field_and_suggests(data_dir: Path) -> None:
+    write(data_dir, "p.yaml", GOOD.replace("[COPD]", "[COPD, demntia]"))
+    result = load_records(data_dir)
+    assert [r.conditions for r in result.records] == [["copd"]]
+    (problem,) = result.problems
+    assert (problem.source, problem.line, problem.field) == ("mapdata/p.yaml", 5, "conditions")
+    assert "'demntia'" in problem.message and "'dementia'" in problem.message
+
+
+def test_invalid_yaml_reported_with_line(data_dir: Path) -> None:
+    write(data_dir, "bad.yaml", "id: x\nname: [unclosed\nkind: venue\n")
+    write(data_dir, "good.yaml", GOOD)
+    result = load_records(data_dir)
+    assert [r.id for r in result.records] == ["good-one"]
+    (problem,) = result.problems
+    assert problem.source == "mapdata/bad.yaml" and "not valid YAML" in problem.message
+    assert problem.line is not None
+
+
+def test_duplicate_ids_name_both_places(data_dir: Path) -> None:
+    write(data_dir, "a.yaml", GOOD)
+    write(data_dir, "b.yaml", "# copy\n" + GOOD)
+    result = load_records(data_dir)
+    assert len(result.records) == 1
+    (problem,) = result.problems
+    assert problem.source == "mapdata/b.yaml" and problem.line == 2
+    assert "mapdata/a.yaml line 1" in problem.message and "duplicate id" in problem.message
+
+
+def test_reserved_and_hidden_files_are_not_records(data_dir: Path) -> None:
+    write(data_dir, "gazetteer.csv", "name,lat,lon\nStroud,51.7,-2.2\n")
+    write(data_dir, "submissions/s.yaml", GOOD)
+    write(data_dir, ".aop-cache/x.yaml", GOOD)
+    write(data_dir, "notes.txt", "hello")
+    assert find_record_files(data_dir) == []
+
+
+def test_missing_directory_is_a_problem(tmp_path: Path) -> None:
+    result = load_records(tmp_path / "nope")
+    assert result.records == [] and "not found" in result.problems[0].message
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+CSV_TEXT = """\
+Name,Type,Status,Art forms,Health conditions,Post code,Town,Website,Publish contact,Last verified
+Breathe Choir,Organisation,Established,Singing; Music,COPD|dementia,gl503pr,,https://example.org,yes,2024-05-01
+,,,,,,,,,
+Draw Together,Freelance artist,Emerging,"visual arts, crafts",Mental health,,Stroud,,no,
+"""
+
+
+def test_csv_headers_aliases_lists_and_blank_rows(data_dir: Path) -> None:
+    write(data_dir, "sheet.csv", CSV_TEXT)
+    result = load_records(data_dir)
+    assert result.problems == []
+    choir, drawing = sorted(result.records, key=lambda r: r.name)
+    assert choir.id == "breathe-choir" and choir.kind == "organisation"
+    assert choir.art_forms == ["singing", "music"]
+    assert choir.conditions == ["copd", "dementia"]
+    assert choir.locations[0].postcode == "gl503pr"
+    assert choir.contact.website == "https://example.org" and choir.publish_contact is True
+    assert str(choir.last_verified) == "2024-05-01"
+    assert drawing.art_forms == ["visual-arts", "crafts"]  # comma list where unambiguous
+    assert drawing.locations[0].place == "Stroud"
+    assert result.origins["draw-together"].line == 4  # the blank row still counts as a line
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_csv_encodings(data_dir: Path, encoding: str) -> None:
+    text = "name,kind,status,place\nCafé Créatif \u2013 Art,venue,established,Stroud\n"
+    write(data_dir, "s.csv", text.encode(encoding))
+    result = load_records(data_dir)
+    assert [r.name for r in result.records] == ["Café Créatif \u2013 Art"]
+
+
+def test_csv_semicolon_delimited_and_odd_headers(data_dir: Path) -> None:
+    write(
+        data_dir,
+        "s.csv",
+        "NAME ;  kind; STATUS;art-forms;Mystery\nCircus Skills;programme;emerging;circus;?\n",
+    )
+    result = load_records(data_dir)
+    assert [r.art_forms for r in result.records] == [["circus"]]
+    (warning,) = result.problems
+    assert warning.severity == "warning" and "'Mystery'" in warning.message
+
+
+def test_csv_bad_row_reported_with_row_number(data_dir: Path) -> None:
+    write(
+        data_dir,
+        "s.csv",
+        "name,kind,status,email\nOK,venue,established,\nBad,venue,established,nobody\n",
+    )
+    result = load_records(data_dir)
+    assert [r.name for r in result.records] == ["OK"]
+    (problem,) = result.problems
+    assert (problem.line, problem.field) == (3, "contact.email")
+
+
+def test_csv_without_name_column(data_dir: Path) -> None:
+    write(data_dir, "s.csv", "town\nStroud\n")
+    result = load_records(data_dir)
+    assert any(p.field == "name" and "no 'name' column" in p.message for p in result.problems)
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        ("Art forms", "artforms"),
+        ("art_forms", "artforms"),
+        ("ART-FORMS", "artforms"),
+        (" Post code ", "postcode"),
+    ],
+)
+def test_normalise_header(header: str, key: str) -> None:
+    assert normalise_header(header) == key
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("a; b", ["a", "b"]),
+        ("a|b", ["a", "b"]),
+        ("a, b", ["a", "b"]),
+        ("a", ["a"]),
+        ("", []),
+        (" ; a ;", ["a"]),
+    ],
+)
+def test_split_list(cell: str, expected: list[str]) -> None:
+    assert split_list(cell) == expected
+
+
+def test_split_list_keeps_a_term_containing_a_comma(vocabulary: Vocabulary) -> None:
+    # "Arts, crafts" is not one term, so it splits; a synonym with a comma would not.
+    assert split_list("visual arts, crafts", vocabulary, "art_forms") == ["visual arts", "crafts"]
+
+
+# --- Cache -----------------------------------------------------------------------------------
+
+
+def test_cache_is_used_and_invalidated(data_dir: Path, tmp_path: Path) -> None:
+    path = write(data_dir, "p.yaml", GOOD)
+    cache = tmp_path / "c"
+    first = load_records(data_dir, cache_dir=cache)
+    assert (cache / "parsed.pickle").is_file() and (cache / "result.pickle").is_file()
+    again = load_records(data_dir, cache_dir=cache)
+    assert [r.model_dump() for r in again.records] == [r.model_dump() for r in first.records]
+    path.write_text(GOOD.replace("Good One", "Better One"), encoding="utf-8")
+    os.utime(path, ns=(1, 1))  # even an mtime going backwards invalidates (size + mtime key)
+    changed = load_records(data_dir, cache_dir=cache)
+    assert [r.name for r in changed.records] == ["Better One"]
+
+
+def test_corrupt_cache_is_ignored(data_dir: Path, tmp_path: Path) -> None:
+    write(data_dir, "p.yaml", GOOD)
+    cache = tmp_path / "c"
+    cache.mkdir()
+    (cache / "parsed.pickle").write_bytes(b"not a pickle")
+    (cache / "result.pickle").write_bytes(b"\x80\x04garbage")
+    assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == ["good-one"]
+
+
+# --- Property tests: random input never raises and always reports ----------------------------
+
+yaml_text = st.text(alphabet=string.printable + "äé–\u2028", max_size=400)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=yaml_text)
+def test_random_yaml_never_raises(data_dir: Path, text: str) -> None:
+    write(data_dir, "r.yaml", text)
+    result = load_records(data_dir, use_cache=False)
+    for record in result.records:  # whatever loads is a full, valid record
+        assert record.id and record.name
+    if not result.records and text.strip() and not text.strip().startswith("#"):
+        assert result.problems or _is_empty_yaml(text)
+
+
+def _is_empty_yaml(text: str) -> bool:
+    try:
+        return not parse_yaml_text(text) or all(r.data is None for r in parse_yaml_text(text))
+    except Exception:
+        return False
+
+
+record_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.text(max_size=30),
+    st.lists(st.text(max_size=10), max_size=3),
+    st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=3),
+)
+record_dicts = st.dictionaries(
+    st.sampled_from(
+        [
+            "id",
+            "name",
+            "kind",
+            "status",
+            "conditions",
+            "art_forms",
+            "locations",
+            "contact",
+            "sources",
+            "last_verified",
+            "publish_contact",
+            "extra",
+        ]
+    ),
+    record_values,
+    max_size=10,
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.lists(record_dicts, max_size=4))
+def test_random_records_are_loaded_or_reported(data_dir: Path, data: list[dict]) -> None:
+    import yaml
+
+    write(data_dir, "r.yaml", yaml.safe_dump(data))
+    result = load_records(data_dir, use_cache=False)
+    # Every input record is either loaded or has at least one problem: none vanish.
+    assert len(result.records) + len(
+        {p.line for p in result.problems if p.severity == "error"}
+    ) >= len(data) or len(result.records) == len(data)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(alphabet=string.printable + ';|"éñ', max_size=300))
+def test_random_csv_never_raises(text: str) -> None:
+    raws, problems = parse_csv_text(text, "r.csv")
+    assert isinstance(raws, list) and isinstance(problems, list)
+    for raw in raws:
+        assert isinstance(raw.data, dict) and raw.line >= 1

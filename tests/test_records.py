@@ -1,0 +1,132 @@
+"""Record validation: field-level problems, normalised terms, nothing silently dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from aop_map.records import Problem, Record, slugify, validate_record
+from aop_map.vocabulary import Vocabulary
+
+
+def minimal(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "a-provider",
+        "name": "A provider",
+        "kind": "organisation",
+        "status": "established",
+        **extra,
+    }
+
+
+def test_valid_record_is_normalised(vocabulary: Vocabulary) -> None:
+    record, problems = validate_record(
+        minimal(
+            conditions=["COPD", "copd", "Singing for breathing"],
+            art_forms="Singing",
+            kind="Freelance artist",
+            locations=[{"postcode": "GL50 3PR"}],
+        ),
+        vocabulary,
+        source="x.yaml",
+    )
+    assert problems == []
+    assert isinstance(record, Record)
+    assert record.conditions == ["copd"]  # synonyms and repeats collapse to one term
+    assert record.art_forms == ["singing"]
+    assert record.kind == "freelance-artist"
+    assert record.publish_contact is False  # contact details are private unless consented
+
+
+def test_unknown_term_is_reported_and_record_kept(vocabulary: Vocabulary) -> None:
+    record, problems = validate_record(
+        minimal(conditions=["dementia", "demntia x"]),
+        vocabulary,
+        source="x.yaml",
+        line=3,
+        field_lines={"conditions": 7},
+    )
+    assert record is not None and record.conditions == ["dementia"]
+    assert len(problems) == 1
+    assert problems[0] == Problem("x.yaml", problems[0].message, 7, "conditions", "a-provider")
+    assert "demntia x" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"name": ""}, "name", "at least 1"),
+        ({"name": None}, "name", "valid string"),
+        ({"id": "Not A Slug"}, "id", "not-a-slug"),
+        ({"kind": None}, "kind", ""),
+        ({"status": "sort of"}, "status", "unknown status"),
+        ({"locations": [{"label": "Somewhere"}]}, "locations.0", "postcode, a place name"),
+        ({"locations": [{"lat": 51.8}]}, "locations.0", "both lat and lon"),
+        ({"locations": [{"lat": 951.8, "lon": 1}]}, "locations.0.lat", "less than or equal"),
+        ({"contact": {"email": "not-an-email"}}, "contact.email", "not an email"),
+        ({"contact": {"website": "javascript:alert(1)"}}, "contact.website", "web address"),
+        ({"contact": {"phone": "call me"}}, "contact.phone", "not a phone"),
+        ({"last_verified": "yesterday"}, "last_verified", "date"),
+        ({"summary": "x" * 501}, "summary", "at most 500"),
+        ({"publish_contact": "perhaps"}, "publish_contact", "boolean"),
+    ],
+)
+def test_invalid_field_named(
+    vocabulary: Vocabulary, change: dict[str, Any], field: str, fragment: str
+) -> None:
+    record, problems = validate_record(minimal(**change), vocabulary, source="f.yaml", line=2)
+    assert record is None or field == "status"
+    assert any(p.field == field and fragment in p.message for p in problems), problems
+    assert all(p.source == "f.yaml" for p in problems)
+
+
+def test_missing_required_fields(vocabulary: Vocabulary) -> None:
+    record, problems = validate_record({"id": "x"}, vocabulary, source="f.yaml")
+    assert record is None
+    assert {p.field for p in problems} >= {"name", "kind", "status"}
+    assert all(p.message == "required field is missing" for p in problems)
+
+
+def test_unknown_field_reported_not_fatal(vocabulary: Vocabulary) -> None:
+    record, problems = validate_record(minimal(colour="red"), vocabulary, source="f.yaml")
+    assert record is not None
+    assert [p.field for p in problems] == ["colour"]
+
+
+@pytest.mark.parametrize("data", [None, 3, "text", ["a", "b"]])
+def test_non_mapping_is_a_problem(vocabulary: Vocabulary, data: Any) -> None:
+    record, problems = validate_record(data, vocabulary, source="f.yaml", line=4)
+    assert record is None and problems[0].line == 4
+
+
+def test_sources_accept_plain_text_and_urls(vocabulary: Vocabulary) -> None:
+    record, _ = validate_record(
+        minimal(sources=["A report", "https://example.org/doc"]), vocabulary, source="f"
+    )
+    assert record is not None
+    assert record.sources[0].title == "A report" and record.sources[0].url is None
+    assert record.sources[1].url == "https://example.org/doc"
+
+
+def test_html_is_kept_as_text(vocabulary: Vocabulary) -> None:
+    payload = "<img src=x onerror=alert(1)>"
+    record, problems = validate_record(
+        minimal(name=payload, summary=payload), vocabulary, source="f"
+    )
+    assert problems == [] and record is not None and record.name == payload
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Art Shape", "art-shape"),
+        ("The Music Works", "the-music-works"),
+        ("Artlift & Friends", "artlift-and-friends"),
+        ("Café Ünïcode", "cafe-unicode"),
+        ("Lucy’s Studio", "lucys-studio"),
+        ("!!!", "record"),
+    ],
+)
+def test_slugify(name: str, slug: str) -> None:
+    assert slugify(name) == slug
