@@ -191,8 +191,12 @@ def build_map(
     energy_layer: bool = True,
     link_template: str = "?id={id}",
     asset_base: str = STREAMLIT_BASE,
+    search_area: tuple[float, float, float] | None = None,
 ) -> folium.Map:
-    """The energy map of a selection: clusters by status, heat layer, districts, legend."""
+    """The energy map of a selection: clusters by status, heat layer, districts, legend.
+
+    ``search_area`` (lat, lon, radius km) draws the "near" search as a circle.
+    """
     m = folium.Map(location=list(center) if center else [51.83, -2.2], zoom_start=zoom or 9,
                    tiles=None, control_scale=True, prefer_canvas=True)
     if tiles:
@@ -207,8 +211,20 @@ def build_map(
         EnergyLayer(providers).add_to(m)
     Legend().add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
+    if search_area is not None:
+        lat, lon, radius_km = search_area
+        folium.Circle([lat, lon], radius=radius_km * 1000, color="#333333", weight=1.5,
+                      fill=False, dash_array="6 4",
+                      tooltip=f"Search area: {radius_km:g} km").add_to(m)
+        folium.CircleMarker([lat, lon], radius=4, color="#000000", fill=True,
+                            fill_opacity=1, tooltip="Searched place").add_to(m)
     if center is None:
-        m.fit_bounds(_bounds(payload["p"]), max_zoom=13)
+        points = payload["p"]
+        if search_area is not None:
+            lat, lon, radius_km = search_area
+            pad = radius_km / 111
+            points = [*points, [lat - pad, lon - pad * 1.6], [lat + pad, lon + pad * 1.6]]
+        m.fit_bounds(_bounds(points), max_zoom=13)
     return localise_assets(m, asset_base)
 
 

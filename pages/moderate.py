@@ -1,0 +1,4 @@
+"""Moderation (moderators only)."""
+import streamlit as st
+
+st.title("Moderation")
