@@ -322,3 +322,66 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary, limit: int = 10) -> None:
                         "to reach them.")
             st.page_link("pages/provider.py", label="Provider page", icon="➡️",
                          query_params={"id": row.record_id})
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderator authentication
+
+PASSWORD_ENV = "AOP_MAP_MODERATOR_PASSWORD"
+MAX_LOGIN_FAILURES = 5
+
+
+def password_matches(given: str, expected: str) -> bool:
+    """Constant-time comparison, so response time does not reveal how much matched."""
+    import hmac
+
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"),
+                                                  expected.encode("utf-8"))
+
+
+def _secret(name: str) -> object:
+    try:
+        return st.secrets.get(name)
+    except Exception:  # no secrets.toml at all
+        return None
+
+
+def moderator_login() -> str | None:
+    """The signed-in moderator's name, or None after showing how to sign in.
+
+    With OIDC configured in .streamlit/secrets.toml ([auth] plus a `moderators` list of
+    emails) it uses st.login; otherwise a password from $AOP_MAP_MODERATOR_PASSWORD or the
+    `moderator_password` secret. The password is never logged or shown.
+    """
+    if _secret("auth"):
+        if not st.user.is_logged_in:
+            st.button("Sign in", on_click=st.login, type="primary")
+            return None
+        allowed = [str(e).lower() for e in (_secret("moderators") or [])]
+        email = str(st.user.get("email", "")).lower()
+        if email not in allowed:
+            st.error("This account is not a moderator.")
+            st.button("Sign out", on_click=st.logout)
+            return None
+        return email
+    expected = os.environ.get(PASSWORD_ENV) or str(_secret("moderator_password") or "")
+    if not expected:
+        st.info(f"Moderation is not set up on this server. Set {PASSWORD_ENV} (or configure "
+                "sign-in in .streamlit/secrets.toml) and restart the app.")
+        return None
+    if st.session_state.get("moderator"):
+        return st.session_state["moderator"]
+    failures = st.session_state.get("moderator_failures", 0)
+    if failures >= MAX_LOGIN_FAILURES:
+        st.error("Too many wrong passwords in this session. Reload the page to try again later.")
+        return None
+    with st.form("moderator_login"):
+        name = st.text_input("Your name (for the audit log)", max_chars=80)
+        password = st.text_input("Moderator password", type="password")
+        if st.form_submit_button("Sign in", type="primary"):
+            if name.strip() and password_matches(password, expected):
+                st.session_state["moderator"] = name.strip()
+                st.rerun()
+            st.session_state["moderator_failures"] = failures + 1
+            st.error("Wrong name or password.")
+    return None
