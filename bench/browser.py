@@ -1,0 +1,148 @@
+"""Headless Chromium (Debian's `chromium`, driven by the playwright package) for the browser
+stages: how long until a map shows its markers or clusters.
+
+Nothing is fetched from the network: the CDN addresses a plain folium map asks for point at
+local copies of the files packaged in folium-offline, and every other host (map tiles) fails
+at once, so both sides wait for the same things: their own JavaScript and data, not tiles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.timing import figure, skipped
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking",
+                 # Offline: every host but this machine fails at once (tiles, CDNs), with no
+                 # request interception slowing the pages down.
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+# Something a person sees as "the providers are on the map": a cluster bubble, a marker icon,
+# or a vector circle marker (canvas-rendered markers leave no element, clusters do).
+MARKERS_SELECTOR = ".marker-cluster, .leaflet-marker-icon, path.leaflet-interactive"
+PAGE_TIMEOUT_MS = 180_000
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or $AOP_MAP_CHROMIUM), or None when not installed."""
+    env = os.environ.get("AOP_MAP_CHROMIUM")
+    if env and Path(env).is_file():
+        return env
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def unavailable_reason() -> str | None:
+    """Why the browser stages cannot run here, or None."""
+    if chromium_path() is None:
+        return "chromium not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """A launched headless Chromium browser, closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
+                                         headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def localise_cdn_links(page: str, directory: Path) -> str:
+    """A plain folium page with its CDN addresses pointing at local copies (as if cached).
+
+    The copies are folium-offline's; a CDN file it lacks stays remote and fails at once.
+    """
+    from offlinefolium.elements import _res
+
+    directory.mkdir(parents=True, exist_ok=True)
+    for index, (url, text) in enumerate(sorted(_res.items())):
+        if url in page:
+            target = directory / f"{index}-{url.rsplit('/', 1)[-1]}"
+            target.write_text(text, encoding="utf-8")
+            page = page.replace(url, target.as_uri())
+    return page
+
+
+# Runs in every frame (the app's map is inside an iframe) before the page's own scripts. Each
+# time a mutation adds marker/cluster elements it stamps the moment, and the first animation
+# frame after that: the frame in which a person first sees them. Times are epoch milliseconds
+# (timeOrigin + now), comparable across frames.
+WATCH_SCRIPT = """
+(() => {
+  const selector = %s;
+  const now = () => performance.timeOrigin + performance.now();
+  const state = window.__aopMarkers = {shown: null, painted: null, changes: [], count: 0};
+  const check = () => {
+    const found = document.querySelectorAll(selector);
+    if (found.length === state.count && (found.length === 0 || found[0] === state.first)) return;
+    state.count = found.length;
+    state.first = found[0];
+    if (!found.length) return;
+    const at = now();
+    const change = {at: at, painted: null, count: found.length};
+    state.changes.push(change);
+    requestAnimationFrame(() => { change.painted = now(); });
+    if (state.shown === null) {
+      state.shown = at;
+      requestAnimationFrame(() => { state.painted = now(); });
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true});
+})();
+"""
+
+
+def watch_markers(context: Any, selector: str = MARKERS_SELECTOR) -> None:
+    """Install the marker watcher in every page and frame of a browser context."""
+    context.add_init_script(WATCH_SCRIPT % json.dumps(selector))
+
+
+def time_to_markers(browser: Any, url: str, selector: str = MARKERS_SELECTOR) -> float:
+    """Seconds from navigation start until the frame that first paints markers or clusters."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        watch_markers(context, selector)
+        page = context.new_page()
+        page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function("() => window.__aopMarkers && window.__aopMarkers.painted",
+                               timeout=PAGE_TIMEOUT_MS)
+        return float(page.evaluate(
+            "() => (window.__aopMarkers.painted - performance.timeOrigin) / 1000"))
+    finally:
+        context.close()
+
+
+def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
+                  naive_scale: float = 1.0, naive_sample_n: int | None = None) -> dict[str, Any]:
+    """The saved pages of the map-build stage, opened in fresh browser contexts."""
+    reason = unavailable_reason()
+    if reason:
+        return {"browser": skipped(reason)}
+    with chromium() as browser:
+        ours = [time_to_markers(browser, html["ours"].as_uri()) for _ in range(repeat)]
+        naive_repeat = repeat if points.get("naive", 0) <= 2_000 else min(repeat, 2)
+        slow = [time_to_markers(browser, html["naive"].as_uri()) for _ in range(naive_repeat)]
+    return {"browser": figure(
+        ours, slow, naive_scale=naive_scale, points=points.get("ours"),
+        naive_points=points.get("naive"), naive_sample_n=naive_sample_n,
+        note="navigation start -> first cluster/marker element, in the page's clock; "
+             "fresh context (no cache) each run; tiles refused")}

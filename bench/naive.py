@@ -1,0 +1,122 @@
+"""The naive way to do each stage: what a first version would write, computing the same thing.
+
+Each function here must return the same answer as the project's code (the suite checks it), so
+that a ratio compares two ways of doing one job rather than two different jobs.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+import yaml
+
+from aop_map.geocoding import PostcodeLookup, _pcd7, _transformer, normalise_postcode
+from aop_map.records import Record, validate_record
+from aop_map.vocabulary import Vocabulary
+
+EARTH_RADIUS_KM = 6371.0088  # as aop_map.geocoding.haversine_km
+
+
+def load_yaml_files(files: list[Path], vocabulary: Vocabulary) -> list[Record]:
+    """PyYAML's safe_load per file (the pure-Python loader), then validation per record."""
+    records: list[Record] = []
+    seen: set[str] = set()
+    for path in files:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+        record, _problems = validate_record(data, vocabulary, source=path.name)
+        if record is not None and record.id not in seen:
+            seen.add(record.id)
+            records.append(record)
+    return records
+
+
+def geocode_postcodes(postcodes: list[str], lookup: PostcodeLookup) -> pd.DataFrame:
+    """One lookup per postcode in a Python loop: normalise, `.loc` the row, transform one point.
+
+    Uses the same ONSPD tables (read through the same class, so loading costs the same) and
+    the same BNG -> WGS84 transform, one point at a time.
+    """
+    transformer = _transformer()
+    rows: list[tuple[Any, float, float, Any]] = []
+    for text in postcodes:
+        postcode = normalise_postcode(text)
+        if postcode is None:
+            rows.append((None, math.nan, math.nan, None))
+            continue
+        key = _pcd7(postcode)
+        table = lookup.table(key[0])
+        try:
+            row = table.loc[key]
+        except KeyError:
+            rows.append((postcode, math.nan, math.nan, None))
+            continue
+        lon, lat = transformer.transform(float(row["easting"]), float(row["northing"]))
+        rows.append((postcode, lat, lon, row["lad"]))
+    return pd.DataFrame(rows, columns=["postcode", "lat", "lon", "district_code"])
+
+
+def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle km between two points (one pair at a time)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (math.sin((p2 - p1) / 2) ** 2
+         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+
+
+def filter_frame(frame: pd.DataFrame, condition: str, art_form: str,
+                 origin: tuple[float, float], radius_km: float) -> pd.DataFrame:
+    """condition AND art form AND within a radius, with DataFrame.apply and Python lambdas."""
+    def distance(row: pd.Series) -> float:
+        if pd.isna(row["lat"]) or pd.isna(row["lon"]):
+            return math.nan
+        return haversine(origin[0], origin[1], float(row["lat"]), float(row["lon"]))
+
+    mask = frame.apply(lambda row: condition in row["conditions"]
+                       and art_form in row["art_forms"]
+                       and distance(row) <= radius_km, axis=1)
+    result = frame[mask.astype(bool)]
+    distances = result.apply(distance, axis=1) if len(result) else pd.Series([], dtype=float)
+    result = result.assign(distance_km=distances.astype(float))
+    return result.sort_values("distance_km", kind="stable", na_position="last")
+
+
+def popup_html(row: Any, vocabulary: Vocabulary) -> str:
+    """The same facts the project's popups show, as an HTML string."""
+    def terms(field: str, ids: Any) -> str:
+        return ", ".join(vocabulary.labels(field, ids or ())) or "&ndash;"
+
+    return (f'<div class="aop-popup"><strong>{_esc(row.name)}</strong>'
+            f"<br><b>Art forms:</b> {_esc(terms('art_forms', row.art_forms))}"
+            f"<br><b>Conditions:</b> {_esc(terms('conditions', row.conditions))}"
+            f"<br><b>Areas:</b> {_esc(terms('areas_served', row.areas_served))}"
+            f'<br><a href="?id={_esc(row.record_id)}" target="_blank">Provider page</a></div>')
+
+
+def _esc(text: Any) -> str:
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def build_map(frame: pd.DataFrame, vocabulary: Vocabulary) -> folium.Map:
+    """One folium.Marker with an HTML popup and a tooltip per located row."""
+    m = folium.Map(location=[51.83, -2.2], zoom_start=9)
+    located = frame[frame["lat"].notna()] if len(frame) else frame
+    for row in located.itertuples():
+        folium.Marker([row.lat, row.lon], popup=folium.Popup(popup_html(row, vocabulary),
+                                                             max_width=320),
+                      tooltip=_esc(row.name)).add_to(m)
+    if len(located):
+        lats, lons = located["lat"].to_numpy(float), located["lon"].to_numpy(float)
+        m.fit_bounds([[np.min(lats), np.min(lons)], [np.max(lats), np.max(lons)]])
+    return m
+
+
+def count_markers(m: folium.Map) -> int:
+    """Markers on a naive map."""
+    return sum(isinstance(child, folium.Marker) for child in m._children.values())

@@ -1,0 +1,189 @@
+"""The Python-side stages: each times the project's code and the naive way in the same run.
+
+Every stage returns ``{stage name: figure}`` (see ``bench.timing.figure``) and checks that both
+sides computed the same answer, recording the check in the figure (``same_*`` keys).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aop_map.filtering import Selection, build_index, filter_frame
+from aop_map.geocoding import PostcodeLookup, geocode_records
+from aop_map.loading import load_records
+from aop_map.mapping import ProviderLayer, build_map
+from aop_map.records import Record
+from aop_map.vocabulary import Vocabulary
+from bench import naive
+from bench.browser import localise_cdn_links
+from bench.synth import Dataset
+from bench.timing import figure, run_worker, time_runs
+
+# The filter every stage uses: the commonest condition AND a common art form within 15 km of
+# Gloucester Cross. Selective enough to be a real question, broad enough to return rows.
+FILTER_CONDITION = "mental-health"
+FILTER_ART_FORM = "music"
+FILTER_ORIGIN = (51.8642, -2.2382)
+FILTER_RADIUS_KM = 15.0
+
+
+@dataclass
+class Context:
+    """What one N's run has produced so far (later stages reuse earlier results)."""
+
+    dataset: Dataset
+    vocabulary: Vocabulary
+    repeat: int
+    naive_cap: int | None  # the slow naive sides run on at most this many records
+    work: Path
+    records: list[Record] = field(default_factory=list)
+    frame: Any = None
+    html: dict[str, Path] = field(default_factory=dict)
+    points: dict[str, int] = field(default_factory=dict)
+
+    def sample(self) -> int:
+        """How many records the slow naive sides run on."""
+        return min(self.dataset.n, self.naive_cap or self.dataset.n)
+
+
+def stage_load(ctx: Context) -> dict[str, Any]:
+    """load_cold and load_warm: each repetition in a fresh process with an empty cache dir."""
+    cold, warm, naive_runs = [], [], []
+    ours: dict[str, Any] = {}
+    naive_answer: dict[str, Any] = {}
+    for run in range(ctx.repeat):
+        cache = ctx.work / f"load-cache-{run}"
+        shutil.rmtree(cache, ignore_errors=True)
+        ours = run_worker("load_ours", data_dir=str(ctx.dataset.yaml_dir), cache_dir=str(cache))
+        shutil.rmtree(cache, ignore_errors=True)
+        cold.append(ours["cold_s"])
+        warm.append(ours["warm_s"])
+        naive_answer = run_worker("load_naive", data_dir=str(ctx.dataset.yaml_dir),
+                                  limit=ctx.sample())
+        naive_runs.append(naive_answer["seconds"])
+    csv_runs, _ = time_runs(lambda: load_records(ctx.dataset.csv_dir, use_cache=False), 1)
+    scale = ctx.dataset.n / naive_answer["files"]
+    sample = ctx.sample()
+    same = (ours["records"] == ctx.dataset.n and naive_answer["records"] == sample
+            and (sample < ctx.dataset.n or naive_answer["digest"] == ours["digest"]))
+    common = {"records": ours["records"], "same_records": same,
+              "naive_sample_n": sample if scale > 1 else None}
+    # The in-process copy later stages use (warm: the parse cache from a throwaway dir).
+    ctx.records = load_records(ctx.dataset.yaml_dir, cache_dir=ctx.work / "stage-cache").records
+    return {
+        "load_cold": figure(cold, naive_runs, naive_scale=scale, **common,
+                            csv_one_file_s=round(csv_runs[0], 6),
+                            note="fresh process, empty parse cache; OS page cache not dropped"),
+        "load_warm": figure(warm, naive_runs, naive_scale=scale, **common,
+                            note="same process after the cold load, parse+result cache warm"),
+    }
+
+
+def stage_geocode(ctx: Context) -> dict[str, Any]:
+    """A fresh lookup (tables read from the package data) per run, vectorised vs one by one."""
+    postcodes = ctx.dataset.postcodes
+    ours_runs, found = time_runs(lambda: PostcodeLookup().lookup(postcodes), ctx.repeat)
+    naive_runs, slow = time_runs(lambda: naive.geocode_postcodes(postcodes, PostcodeLookup()),
+                                 ctx.repeat)
+    lookup = PostcodeLookup()
+    lookup.lookup(postcodes)  # tables in memory
+    warm_runs, _ = time_runs(lambda: lookup.lookup(postcodes), ctx.repeat)
+    records_runs, (frame, _problems) = time_runs(
+        lambda: geocode_records(ctx.records, ctx.vocabulary, postcodes=lookup), ctx.repeat)
+    ctx.frame = frame
+    same = bool(np.allclose(found["lat"], slow["lat"], equal_nan=True, atol=1e-9)
+                and np.allclose(found["lon"], slow["lon"], equal_nan=True, atol=1e-9)
+                and list(found["district_code"]) == list(slow["district_code"]))
+    return {"geocode": figure(
+        ours_runs, naive_runs, postcodes=len(postcodes),
+        found=int(found["lat"].notna().sum()), same_points=same,
+        lookup_tables_loaded_s=round(float(np.median(warm_runs)), 6),
+        geocode_records_s=round(float(np.median(records_runs)), 6),
+        note="ours_s includes reading the postcode tables; lookup_tables_loaded_s does not; "
+             "geocode_records_s is records -> GeoDataFrame with the tables loaded")}
+
+
+def stage_filter(ctx: Context) -> dict[str, Any]:
+    """condition AND art form AND radius on the geocoded frame, index built once (as the app)."""
+    frame = ctx.frame
+    index_runs, index = time_runs(lambda: build_index(frame, ctx.vocabulary), ctx.repeat)
+    selection = Selection(condition=(FILTER_CONDITION,), art_form=(FILTER_ART_FORM,),
+                          near="Gloucester", radius_km=FILTER_RADIUS_KM)
+    ours_runs, ours = time_runs(lambda: filter_frame(frame, selection, ctx.vocabulary,
+                                                     origin=FILTER_ORIGIN, index=index),
+                                max(ctx.repeat, 9))
+    naive_runs, slow = time_runs(lambda: naive.filter_frame(
+        frame, FILTER_CONDITION, FILTER_ART_FORM, FILTER_ORIGIN, FILTER_RADIUS_KM), ctx.repeat)
+    ours_keys = list(zip(ours["record_id"], ours["location_index"], strict=True))
+    slow_keys = list(zip(slow["record_id"], slow["location_index"], strict=True))
+    return {"filter": figure(
+        ours_runs, naive_runs, rows=len(frame), matched=len(ours_keys),
+        same_ids=set(ours_keys) == set(slow_keys), same_order=ours_keys == slow_keys,
+        build_index_s=round(float(np.median(index_runs)), 6),
+        note="ours_s with the index built (the app builds it once per data load)")}
+
+
+def _payload_points(m: Any) -> int:
+    for child in m._children.values():
+        if isinstance(child, ProviderLayer):
+            return len(json.loads(child.payload)["p"])
+    return 0
+
+
+def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
+    """Folium map -> HTML for every located row; the naive side on a sample when capped."""
+    frame = ctx.frame
+    ours_runs, (m, page) = time_runs(lambda: _render(build_map(frame, ctx.vocabulary)),
+                                     ctx.repeat)
+    sample = frame.iloc[: _rows_for_records(frame, ctx.sample())]
+    naive_repeat = ctx.repeat if ctx.sample() <= 2_000 else min(ctx.repeat, 2)
+    naive_runs, (slow, slow_page) = time_runs(
+        lambda: _render(naive.build_map(sample, ctx.vocabulary)), naive_repeat)
+    ours_points, naive_points = _payload_points(m), naive.count_markers(slow)
+    located, located_sample = _located(frame), _located(sample)
+    ctx.points = {"ours": ours_points, "naive": naive_points}
+    ctx.html = {"ours": ctx.work / "ours.html", "naive": ctx.work / "naive.html"}
+    ctx.html["ours"].write_text(_render(build_map(frame, ctx.vocabulary,
+                                                  asset_base=file_base))[1], encoding="utf-8")
+    ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"),
+                                 encoding="utf-8")
+    scale = located / located_sample if located_sample and located_sample < located else 1.0
+    return {"map_build": figure(
+        ours_runs, naive_runs, naive_scale=scale, points=ours_points,
+        naive_points=naive_points, naive_sample_n=ctx.sample() if scale > 1 else None,
+        same_points=ours_points == located and naive_points == located_sample,
+        html_bytes=len(page.encode()), naive_html_bytes=len(slow_page.encode()),
+        html_bytes_per_record=round(len(page.encode()) / max(ours_points, 1), 1),
+        naive_html_bytes_per_record=round(len(slow_page.encode()) / max(naive_points, 1), 1),
+        note="Python time of build_map + rendering the HTML; bytes per record = whole page "
+             "/ points (so includes the fixed part)")}
+
+
+def _render(m: Any) -> tuple[Any, str]:
+    return m, m.get_root().render()
+
+
+def _located(frame: pd.DataFrame) -> int:
+    return int(frame["lat"].notna().sum()) if len(frame) else 0
+
+
+def _rows_for_records(frame: pd.DataFrame, n_records: int) -> int:
+    """Rows of the first n records (a record may have several location rows)."""
+    ids = frame["record_id"].drop_duplicates()
+    if n_records >= len(ids):
+        return len(frame)
+    last = ids.iloc[n_records]
+    return int(np.flatnonzero(frame["record_id"].to_numpy() == last)[0])
+
+
+def make_work_dir() -> Path:
+    """A temporary directory for one N (deleted by the suite)."""
+    return Path(tempfile.mkdtemp(prefix="aop-bench-"))
