@@ -1,0 +1,878 @@
+"""Submissions, moderation and the audit log: the only writer of submissions and approved records.
+
+The curated ``mapdata/`` stays the published source of truth. A provider's listing arrives as a
+*submission* and becomes a record only when a moderator approves it. On disk::
+
+    <submissions dir>/            $AOP_MAP_SUBMISSIONS_DIR, else <data dir>/submissions/
+        AOP-2026-7F3K9Q.yaml      one file per submission: status, data, consent, problems,
+                                  history, and the salted scrypt hash of its edit code
+        audit.jsonl               one JSON line per state change (who, when, what, never values
+                                  of personal fields, never the edit code or its hash)
+        .lock                     the flock(2) lock every write takes
+    <data dir>/community/<record id>.yaml   approved records, read by ``load_records``
+
+Every write is atomic (temp file in the same folder, fsync, ``os.replace``, fsync the folder), so
+a crash leaves the old file or the new one, never half of either. Every state change happens
+under one lock, a ``threading.Lock`` per folder (threads of one process) plus ``fcntl.flock`` on
+a lock file opened per operation (processes); the kernel drops a dead process's flock, so a
+crash never leaves the store locked. Reads take no lock: they only ever see whole files.
+
+Updates to a *curated* record (one not written by the store) are never published by the store:
+``approve`` refuses with ``CuratedRecordError`` carrying the validated YAML to paste into the
+curated file by hand, so two copies of one id can never compete on the public map.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import copy
+import datetime as dt
+import fcntl
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aop_map.loading import SKIPPED_DIRS, data_dir_from_env, load_records, load_vocabulary
+from aop_map.records import ID_PATTERN as RECORD_ID_PATTERN
+from aop_map.records import Problem, Record, slugify, validate_record
+from aop_map.vocabulary import CONTROLLED_FIELDS, Vocabulary
+
+STATUSES = ("pending", "approved", "rejected", "withdrawn")
+SUBMITTER = "submitter"
+COMMUNITY_DIR = "community"
+AUDIT_FILE = "audit.jsonl"
+LOCK_FILE = ".lock"
+TEMP_PREFIX = ".aop-tmp-"
+# Reference numbers and edit codes avoid 0/O, 1/I/L: people read them aloud and retype them.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+ID_LENGTH = 6  # 31**6: ~887 million per year, checked against existing ones anyway
+ID_PATTERN = re.compile(r"^AOP-\d{4}-[0-9A-Z]{6}$")
+CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4  # 31**16: ~79 bits, far beyond guessing at 5 tries
+# scrypt at 16 MiB / ~50 ms: cheap once per action, costly for an offline guesser of a leak.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LENGTH = 2**14, 8, 1, 32
+MAX_CODE_FAILURES = 5
+CODE_LOCKOUT = dt.timedelta(minutes=15)
+# The schema limits each field; this caps the whole stored submission (an attack, not a listing).
+MAX_SUBMISSION_BYTES = 64 * 1024
+MAX_NESTING = 12
+MAX_MODERATOR = 100
+MAX_REASON = 2000
+APPROVAL_SOURCE = "Submitted through aop-map by the provider"
+# Free-text fields that may hold personal data: wiped on withdrawal, never logged by value.
+PERSONAL_FIELDS = ("contact", "description", "notes", "locations")
+# The audit log shows before/after values only of these (controlled terms and flags).
+AUDIT_VALUE_FIELDS = CONTROLLED_FIELDS | {"publish_contact"}
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class StoreError(Exception):
+    """Anything the store refuses to do; the message is written for the person who asked."""
+
+
+class SubmissionNotFound(StoreError):
+    """No submission has that reference number."""
+
+
+class InvalidEditCode(StoreError):
+    """The edit code is wrong, or no longer accepted (after withdrawal)."""
+
+
+class EditCodeLocked(InvalidEditCode):
+    """Too many wrong edit codes for a submission: refused until the lockout ends."""
+
+
+class InvalidTransition(StoreError):
+    """The action does not apply to a submission in its current status."""
+
+
+class SubmissionInvalid(StoreError):
+    """The data fails validation; ``problems`` lists why."""
+
+    def __init__(self, problems: list[Problem], what: str = "the submission") -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p.field or 'record'}: {p.message}" for p in problems)
+        super().__init__(f"{what} has {len(problems)} problem(s):\n{lines}")
+
+
+class ConsentRequired(StoreError):
+    """A listing cannot be stored without the provider's consent to list it."""
+
+
+class SubmissionTooLarge(StoreError):
+    """The submission is bigger (or deeper) than any real listing."""
+
+
+class RecordNotFound(StoreError):
+    """An update refers to a record that does not exist."""
+
+
+class CuratedRecordError(StoreError):
+    """An update to a hand-curated record: the change must be applied to its file by hand."""
+
+    def __init__(self, record_id: str, source: str, record_yaml: str) -> None:
+        self.record_id = record_id
+        self.source = source
+        self.record_yaml = record_yaml
+        super().__init__(
+            f"record {record_id!r} is curated in {source}: the store never overwrites curated "
+            "files, so apply the change there by hand (see record_yaml or the diff), then "
+            "reject this submission with a reason such as 'applied by hand'"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# What callers get back
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a submitter is told once: the reference number and the private edit code."""
+
+    id: str
+    edit_code: str = field(repr=False)  # never in logs or tracebacks by accident
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Submission:
+    """One submission as moderators and submitters see it (the edit code hash is never here)."""
+
+    id: str
+    status: str
+    data: dict[str, Any]
+    problems: list[Problem]
+    created: dt.datetime
+    updated: dt.datetime
+    update_of: str | None = None
+    record_id: str | None = None
+    reason: str | None = None
+    consent: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files: atomic writes, appends, YAML
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    """Replace a file with ``text`` so readers and crashes see the old file or the new one."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _append_line(path: Path, line: str) -> None:
+    """Append one line durably; a line torn by an earlier crash is closed off first."""
+    created = not path.exists()
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        size = os.fstat(fd).st_size
+        data = line.encode("utf-8")
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        while data:
+            data = data[os.write(fd, data) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        _fsync_dir(path.parent)
+
+
+def dump_yaml(value: Any) -> str:
+    """The one YAML style of the store: safe, readable Unicode, keys in schema order."""
+    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_Loader)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small pure helpers
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _parse_time(text: Any) -> dt.datetime:
+    moment = text if isinstance(text, dt.datetime) else dt.datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _clean_text(text: str) -> str:
+    # Lone surrogates (from broken clients) cannot be stored as UTF-8: replace, never fail.
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def plain_data(value: Any, depth: int = 0) -> Any:
+    """A deep copy made of YAML-safe plain types; text is kept exactly (HTML stays text)."""
+    if depth > MAX_NESTING:
+        raise SubmissionTooLarge("the submission is nested too deeply to be a listing")
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {_clean_text(str(k)): plain_data(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain_data(v, depth + 1) for v in value]
+    return _clean_text(str(value))
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Top-level keys whose values differ, in first-seen order."""
+    keys = dict.fromkeys([*before, *after])
+    return [key for key in keys if before.get(key) != after.get(key)]
+
+
+def wipe_personal(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy without personal data: contact, free text, and locations down to the place name.
+
+    A freelance artist's name is the artist's own name, so it goes too.
+    """
+    out = {k: copy.deepcopy(v) for k, v in data.items() if k not in PERSONAL_FIELDS}
+    places = [
+        {"place": loc["place"]}
+        for loc in data.get("locations") or []
+        if isinstance(loc, Mapping) and loc.get("place")
+    ]
+    if places:
+        out["locations"] = places
+    if data.get("kind") == "freelance-artist" and "name" in out:
+        out["name"] = "(withdrawn)"
+    return out
+
+
+def _new_reference(year: int) -> str:
+    return f"AOP-{year}-" + "".join(secrets.choice(ALPHABET) for _ in range(ID_LENGTH))
+
+
+def new_edit_code() -> str:
+    """A private code such as ``7F3K-9QXA-M2PD-H8RT``."""
+    groups = (
+        "".join(secrets.choice(ALPHABET) for _ in range(CODE_GROUP_LENGTH))
+        for _ in range(CODE_GROUPS)
+    )
+    return "-".join(groups)
+
+
+def _normalise_code(code: str) -> bytes:
+    return re.sub(r"[\s-]+", "", str(code)).upper().encode("utf-8")
+
+
+def _scrypt(code: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        _normalise_code(code), salt=salt, n=n, r=r, p=p, dklen=SCRYPT_LENGTH, maxmem=2**26
+    )
+
+
+def hash_edit_code(code: str) -> dict[str, Any]:
+    """What is stored for a code: scheme, cost, per-submission salt and hash (never the code)."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(code, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return {
+        "scheme": "scrypt",
+        "n": SCRYPT_N,
+        "r": SCRYPT_R,
+        "p": SCRYPT_P,
+        "salt": salt.hex(),
+        "hash": digest.hex(),
+        "failures": 0,
+        "locked_until": None,
+    }
+
+
+def _code_matches(auth: Mapping[str, Any], code: str) -> bool:
+    if not isinstance(code, str) or not code.strip() or auth.get("scheme") != "scrypt":
+        return False
+    try:
+        salt = bytes.fromhex(auth["salt"])
+        expected = bytes.fromhex(auth["hash"])
+        digest = _scrypt(code, salt, int(auth["n"]), int(auth["r"]), int(auth["p"]))
+    except (KeyError, ValueError, TypeError):
+        return False
+    return hmac.compare_digest(digest, expected)
+
+
+def _check_name(moderator: str) -> str:
+    name = " ".join(str(moderator or "").split())
+    if not name:
+        raise StoreError("a moderator name is required (it goes in the audit log)")
+    if len(name) > MAX_MODERATOR:
+        raise StoreError(f"a moderator name has at most {MAX_MODERATOR} characters")
+    return name
+
+
+def _problem_from_dict(data: Mapping[str, Any]) -> Problem:
+    keys = ("source", "message", "line", "field", "record_id", "severity")
+    return Problem(**{k: data[k] for k in keys if k in data})
+
+
+def _to_submission(doc: Mapping[str, Any]) -> Submission:
+    return Submission(
+        id=doc["id"],
+        status=doc["status"],
+        data=copy.deepcopy(doc.get("data") or {}),
+        problems=[_problem_from_dict(p) for p in doc.get("problems") or []],
+        created=_parse_time(doc["created"]),
+        updated=_parse_time(doc.get("updated") or doc["created"]),
+        update_of=doc.get("update_of"),
+        record_id=doc.get("record_id"),
+        reason=doc.get("reason"),
+        consent=copy.deepcopy(doc.get("consent") or {}),
+        history=copy.deepcopy(doc.get("history") or []),
+    )
+
+
+def _approval_source(source: Any) -> bool:
+    title = source.get("title") if isinstance(source, Mapping) else source
+    return isinstance(title, str) and title.startswith(APPROVAL_SOURCE)
+
+
+# ---------------------------------------------------------------------------------------------
+# The store
+
+
+class SubmissionStore:
+    """Submissions on disk, their moderation, the audit log, and the approved records.
+
+    ``root`` is the submissions folder ($AOP_MAP_SUBMISSIONS_DIR, else ``<data_dir>/submissions``);
+    ``data_dir`` the published data ($AOP_MAP_DATA_DIR, else the bundled mapdata/); ``clock``
+    returns the current UTC time (tests inject a fake one).
+    """
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        data_dir: Path | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self.data_dir = Path(data_dir) if data_dir is not None else data_dir_from_env()
+        env_root = os.environ.get("AOP_MAP_SUBMISSIONS_DIR")
+        if root is None:
+            root = Path(env_root) if env_root else self.data_dir / "submissions"
+        self.root = Path(root)
+        self.community_dir = self.data_dir / COMMUNITY_DIR
+        self.audit_path = self.root / AUDIT_FILE
+        self._clock = clock or _utc_now
+        self._vocabulary: Vocabulary | None = None
+        self._swept = False
+        self._check_root_is_hidden_from_loader()
+        self._thread_lock = _thread_lock_for(self.root)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def submit(self, data: dict[str, Any], *, update_of: str | None = None) -> Receipt:
+        """Store a new listing (or a change to record ``update_of``) as a pending submission.
+
+        Invalid data is stored anyway, with its problems, for a moderator to fix: nothing a
+        provider sends is lost. Refused only without listing consent, or when too large.
+        """
+        clean, consent = self._prepare(data, None)
+        if update_of is not None and not self._record_exists(update_of):
+            raise RecordNotFound(f"there is no record {update_of!r} to update")
+        code = new_edit_code()
+        auth = hash_edit_code(code)  # slow on purpose: outside the lock
+        with self._locked():
+            now = self._now()
+            reference = self._unused_reference(now.year)
+            problems = self._problems(reference, clean, consent, update_of)
+            doc = {
+                "id": reference,
+                "status": "pending",
+                "created": _iso(now),
+                "updated": _iso(now),
+                "update_of": update_of,
+                "record_id": None,
+                "reason": None,
+                "consent": consent,
+                "data": clean,
+                "problems": [p.as_dict() for p in problems],
+                "history": [],
+                "auth": auth,
+            }
+            self._change(doc, now, SUBMITTER, "submitted", list(clean))
+        return Receipt(reference, code, problems)
+
+    def get(self, submission_id: str) -> Submission:
+        """One submission; ``SubmissionNotFound`` for an unknown or malformed reference."""
+        return _to_submission(self._read(submission_id))
+
+    def list(self, status: str | None = None) -> list[Submission]:
+        """Submissions (all, or of one status), oldest first."""
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        out: list[Submission] = []
+        for path in sorted(self.root.glob("AOP-*.yaml")) if self.root.is_dir() else []:
+            try:
+                doc = _load_yaml(path.read_text(encoding="utf-8"))
+                submission = _to_submission(doc)
+            except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+                continue  # not a submission file; atomic writes never leave half of one
+            if status is None or submission.status == status:
+                out.append(submission)
+        return sorted(out, key=lambda s: (s.created, s.id))
+
+    def edit(self, submission_id: str, edit_code: str, data: dict[str, Any]) -> Submission:
+        """The submitter replaces the data; it goes (back) to pending for moderation.
+
+        Editing an approved submission proposes a change to its published record, which stays
+        as it is until a moderator approves the change. A rejected one can be fixed and resent.
+        """
+        salt = self._code_salt(submission_id, edit_code)
+        with self._locked():
+            doc = self._read(submission_id)
+            now = self._now()
+            self._accept_code(doc, salt, now)
+            self._require(doc, "edit", ("pending", "approved", "rejected"))
+            clean, consent = self._prepare(data, doc.get("consent"))
+            before = doc["data"]
+            if doc["status"] == "approved":
+                doc["update_of"] = doc["record_id"]
+            problems = self._problems(doc["id"], clean, consent, doc.get("update_of"))
+            doc.update(status="pending", data=clean, consent=consent, reason=None)
+            doc["problems"] = [p.as_dict() for p in problems]
+            self._change(doc, now, SUBMITTER, "edited", changed_fields(before, clean), before)
+        return _to_submission(doc)
+
+    def withdraw(self, submission_id: str, edit_code: str) -> Submission:
+        """The right to erasure: personal data wiped, the published record (if any) removed.
+
+        The edit code stops working for good. A record this submission only *updated* (it was
+        created by another submission or curated) is kept; the audit line says so for review.
+        """
+        salt = self._code_salt(submission_id, edit_code)
+        with self._locked():
+            doc = self._read(submission_id)
+            now = self._now()
+            self._accept_code(doc, salt, now)
+            self._require(doc, "withdraw", ("pending", "approved", "rejected"))
+            extra: dict[str, Any] = {}
+            if doc.get("record_id"):
+                removed = doc.get("created_record") and self._remove_record(doc["record_id"])
+                extra = {"record_id": doc["record_id"], "record_removed": bool(removed)}
+            wiped = wipe_personal(doc["data"])
+            changed = ["status", *changed_fields(doc["data"], wiped)]
+            doc.update(status="withdrawn", data=wiped, problems=[], auth=None)
+            self._change(doc, now, SUBMITTER, "withdrawn", changed, extra=extra)
+        return _to_submission(doc)
+
+    def approve(
+        self, submission_id: str, moderator: str, *, data: dict[str, Any] | None = None
+    ) -> Record:
+        """Publish a pending submission as ``<data_dir>/community/<record id>.yaml``.
+
+        ``data`` (optional) is the moderator's corrected copy: edit-then-approve. Refuses with
+        ``SubmissionInvalid`` (listing every problem) unless the record validates cleanly.
+        """
+        moderator = _check_name(moderator)
+        with self._locked():
+            doc = self._read(submission_id)
+            self._require(doc, "approve", ("pending",))
+            now = self._now()
+            final = doc["data"] if data is None else self._prepare(data, doc["consent"])[0]
+            record_id, creates = self._target_record(doc, final)
+            record = self._build_record(doc, final, record_id, moderator, now.date())
+            self._write_record(record, doc["id"])
+            changed = ["status", *changed_fields(doc["data"], final)]
+            doc.update(status="approved", record_id=record_id, data=final, problems=[])
+            doc["created_record"] = bool(doc.get("created_record") or creates)
+            extra = {"record_id": record_id}
+            self._change(doc, now, moderator, "approved", changed, extra=extra)
+        return record
+
+    def reject(self, submission_id: str, moderator: str, reason: str) -> Submission:
+        """Turn down a pending submission; the reason is kept for the submitter."""
+        moderator = _check_name(moderator)
+        reason = str(reason or "").strip()
+        if not reason:
+            raise StoreError("a reason is required to reject a submission")
+        if len(reason) > MAX_REASON:
+            raise StoreError(f"a reason has at most {MAX_REASON} characters")
+        with self._locked():
+            doc = self._read(submission_id)
+            self._require(doc, "reject", ("pending",))
+            doc.update(status="rejected", reason=_clean_text(reason))
+            self._change(doc, self._now(), moderator, "rejected", ["status", "reason"])
+        return _to_submission(doc)
+
+    def diff(self, submission_id: str) -> builtins.list[tuple[str, Any, Any]]:
+        """(field, current value, proposed value) for every field the submission changes.
+
+        Compared with the published record of ``update_of``; for a new listing every field it
+        sets is new (current value None). Vocabulary terms are compared as term ids.
+        """
+        doc = self._read(submission_id)
+        target = doc.get("update_of")
+        old: dict[str, Any] = {}
+        if target:
+            current = next((r for r in load_records(self.data_dir).records if r.id == target), None)
+            if current is not None:
+                old = current.model_dump(mode="json", exclude_defaults=True)
+        new = self._proposed(doc, target)
+        for side in (old, new):
+            side.pop("id", None)
+            side.pop("last_verified", None)
+            sources = [s for s in side.get("sources") or [] if not _approval_source(s)]
+            side["sources"] = sources or None
+        fields = dict.fromkeys([*Record.model_fields, *old, *new])
+        return [(f, old.get(f), new.get(f)) for f in fields if old.get(f) != new.get(f)]
+
+    def audit_log(self) -> builtins.list[dict[str, Any]]:
+        """Every audit entry, oldest first (a line torn by a crash is skipped)."""
+        try:
+            text = self.audit_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        out = []
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if isinstance(entry, dict):
+                    out.append(entry)
+        return out
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The vocabulary submissions are validated with (that of the data directory)."""
+        if self._vocabulary is None:
+            self._vocabulary = load_vocabulary(self.data_dir)
+        return self._vocabulary
+
+    # -- locking and files ----------------------------------------------------------------
+
+    def _check_root_is_hidden_from_loader(self) -> None:
+        try:
+            inside = self.root.resolve().relative_to(self.data_dir.resolve())
+        except ValueError:
+            return
+        if not any(p in SKIPPED_DIRS or p.startswith((".", "_")) for p in inside.parts):
+            raise StoreError(
+                f"the submissions folder {self.root} is inside the data directory where the "
+                f"map would publish it: use a folder named {' or '.join(sorted(SKIPPED_DIRS))}"
+            )
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive across threads (threading.Lock) and processes (flock per operation)."""
+        with self._thread_lock:
+            self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if not self._swept:
+                    self._sweep_temp_files()
+                yield
+            finally:
+                os.close(fd)  # closing the descriptor releases the flock
+
+    def _sweep_temp_files(self) -> None:
+        # Under the lock no write is in flight, so any temp file left is from a crash.
+        for folder in (self.root, self.community_dir):
+            for path in folder.glob(f"{TEMP_PREFIX}*") if folder.is_dir() else []:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+        self._swept = True
+
+    def _path(self, submission_id: str) -> Path:
+        reference = str(submission_id or "").strip().upper()
+        if not ID_PATTERN.match(reference):
+            raise SubmissionNotFound(f"{submission_id!r} is not a submission reference")
+        return self.root / f"{reference}.yaml"
+
+    def _read(self, submission_id: str) -> dict[str, Any]:
+        path = self._path(submission_id)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SubmissionNotFound(f"no submission {path.stem}") from None
+        doc = _load_yaml(text)
+        if not isinstance(doc, dict) or doc.get("id") != path.stem:
+            raise StoreError(f"the file of submission {path.stem} is not a submission")
+        return doc
+
+    def _write(self, doc: dict[str, Any]) -> None:
+        atomic_write(self.root / f"{doc['id']}.yaml", dump_yaml(doc))
+
+    def _now(self) -> dt.datetime:
+        return _parse_time(self._clock())
+
+    def _unused_reference(self, year: int) -> str:
+        while True:
+            reference = _new_reference(year)
+            if not (self.root / f"{reference}.yaml").exists():
+                return reference
+
+    def _change(
+        self,
+        doc: dict[str, Any],
+        now: dt.datetime,
+        who: str,
+        action: str,
+        changed: builtins.list[str],
+        before: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Save a state change: the submission file, then its audit line (both under the lock)."""
+        doc["updated"] = _iso(now)
+        doc.setdefault("history", []).append(
+            {"at": _iso(now), "who": who, "action": action, "changed": changed}
+        )
+        self._write(doc)
+        entry: dict[str, Any] = {
+            "at": _iso(now),
+            "who": who,
+            "action": action,
+            "submission": doc["id"],
+            "changed": changed,
+        }
+        shown = [f for f in changed if f in AUDIT_VALUE_FIELDS]
+        if before is not None and shown and action == "edited":
+            entry["before"] = {f: before.get(f) for f in shown}
+            entry["after"] = {f: doc["data"].get(f) for f in shown}
+        entry.update(extra or {})
+        _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+
+    # -- rules -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _require(doc: Mapping[str, Any], action: str, allowed: tuple[str, ...]) -> None:
+        if doc["status"] not in allowed:
+            raise InvalidTransition(
+                f"cannot {action} submission {doc['id']}: it is {doc['status']} "
+                f"(only {' or '.join(allowed)} ones)"
+            )
+
+    def _prepare(
+        self, data: Any, previous_consent: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Plain data without id/consent, the consent, and the size cap."""
+        if not isinstance(data, Mapping):
+            raise StoreError("a submission is a mapping of fields to values")
+        clean = plain_data(data)
+        consent = clean.pop("consent", None)
+        clean.pop("id", None)  # record ids are the store's to give
+        if consent is None:
+            consent = dict(previous_consent or {})
+        if not isinstance(consent, dict) or consent.get("listing") is not True:
+            raise ConsentRequired(
+                "the provider must agree to be listed on the public map (consent.listing)"
+            )
+        consent.setdefault("contact", clean.get("publish_contact") is True)
+        consent.setdefault("at", _iso(self._now()))
+        size = len(dump_yaml({"consent": consent, "data": clean}).encode("utf-8"))
+        if size > MAX_SUBMISSION_BYTES:
+            raise SubmissionTooLarge(
+                f"the submission is {size // 1024} KB; a listing is at most "
+                f"{MAX_SUBMISSION_BYTES // 1024} KB: shorten the longest texts"
+            )
+        return clean, consent
+
+    def _problems(
+        self,
+        reference: str,
+        data: Mapping[str, Any],
+        consent: Mapping[str, Any],
+        update_of: str | None,
+    ) -> builtins.list[Problem]:
+        name = data.get("name")
+        record_id = update_of or (slugify(name) if isinstance(name, str) else "submission")
+        source = f"submission {reference}"
+        _, problems = validate_record({**data, "id": record_id}, self.vocabulary, source=source)
+        if data.get("publish_contact") is True and consent.get("contact") is not True:
+            problems.append(
+                Problem(
+                    source,
+                    "publish_contact is set but there is no consent to publish contact "
+                    "details: they will stay private",
+                    field="publish_contact",
+                    severity="warning",
+                )
+            )
+        return problems
+
+    def _code_salt(self, submission_id: str, code: str) -> str | None:
+        """The salt a code was verified against, or None: scrypt is slow, so outside the lock."""
+        auth = self._read(submission_id).get("auth")
+        if not auth or (
+            auth.get("locked_until") and self._now() < _parse_time(auth["locked_until"])
+        ):
+            return None
+        return auth.get("salt") if _code_matches(auth, code) else None
+
+    def _accept_code(self, doc: dict[str, Any], salt: str | None, now: dt.datetime) -> None:
+        """Refuse a locked-out, dead or wrong code; count failures toward a lockout.
+
+        ``salt`` is what the code was verified against outside the lock: a code checked
+        before a concurrent withdrawal cannot slip through after it.
+        """
+        auth = doc.get("auth")
+        if not auth:
+            raise InvalidEditCode(f"submission {doc['id']} no longer accepts an edit code")
+        until = auth.get("locked_until")
+        if until and now < _parse_time(until):
+            raise EditCodeLocked(
+                f"too many wrong edit codes for {doc['id']}: try again after "
+                f"{_parse_time(until):%H:%M} UTC"
+            )
+        if salt is not None and hmac.compare_digest(str(salt), str(auth.get("salt"))):
+            auth.update(failures=0, locked_until=None)
+            return
+        auth["failures"] = int(auth.get("failures") or 0) + 1
+        if auth["failures"] < MAX_CODE_FAILURES:
+            self._write(doc)
+            raise InvalidEditCode(f"wrong edit code for {doc['id']}")
+        auth.update(failures=0, locked_until=_iso(now + CODE_LOCKOUT))
+        self._write(doc)
+        entry = {"at": _iso(now), "who": SUBMITTER, "action": "locked", "submission": doc["id"]}
+        _append_line(self.audit_path, json.dumps(entry) + "\n")
+        raise EditCodeLocked(
+            f"wrong edit code for {doc['id']}; after {MAX_CODE_FAILURES} wrong codes it is "
+            f"locked for {int(CODE_LOCKOUT.total_seconds() // 60)} minutes"
+        )
+
+    # -- records ---------------------------------------------------------------------------
+
+    def _record_path(self, record_id: str) -> Path:
+        if not isinstance(record_id, str) or not RECORD_ID_PATTERN.match(record_id):
+            raise RecordNotFound(f"{record_id!r} is not a record id")
+        return self.community_dir / f"{record_id}.yaml"
+
+    def _record_exists(self, record_id: str) -> bool:
+        if self._record_path(record_id).is_file():
+            return True
+        return record_id in load_records(self.data_dir).origins
+
+    def _target_record(self, doc: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[str, bool]:
+        """The record id to write and whether it is a new record; refuses curated ones."""
+        target = doc.get("update_of")
+        if target:
+            if self._record_path(target).is_file():
+                return target, False
+            loaded = load_records(self.data_dir)
+            if target in loaded.origins:
+                record = self._build_record(doc, data, target, "(by hand)", self._now().date())
+                raise CuratedRecordError(target, loaded.origins[target].source, self._dump(record))
+            raise InvalidTransition(
+                f"record {target!r} no longer exists (withdrawn?): reject this update"
+            )
+        taken = set(load_records(self.data_dir).origins)
+        taken |= {p.stem for p in self.community_dir.glob("*.yaml")}
+        taken |= {s.record_id for s in self.list() if s.record_id and s.status != "withdrawn"}
+        name = data.get("name")
+        base = slugify(name if isinstance(name, str) else "record")[:110].strip("-")
+        record_id, number = base, 1
+        while record_id in taken:
+            number += 1
+            record_id = f"{base}-{number}"
+        return record_id, True
+
+    def _build_record(
+        self,
+        doc: Mapping[str, Any],
+        data: Mapping[str, Any],
+        record_id: str,
+        moderator: str,
+        today: dt.date,
+    ) -> Record:
+        """The validated record to publish; ``SubmissionInvalid`` lists any problem."""
+        fields = {k: v for k, v in data.items() if k not in ("id", "last_verified")}
+        fields["id"] = record_id
+        # Contact details are published only with the provider's own consent.
+        consented = (doc.get("consent") or {}).get("contact") is True
+        fields["publish_contact"] = consented and data.get("publish_contact") is True
+        fields["last_verified"] = today.isoformat()
+        sources = data.get("sources") or []
+        sources = sources if isinstance(sources, list) else [sources]
+        sources = [s for s in sources if not _approval_source(s)]
+        title = f"{APPROVAL_SOURCE}, approved by {moderator} on {today.isoformat()}"
+        fields["sources"] = [*sources, {"title": title, "date": today.isoformat()}]
+        source = f"submission {doc['id']}"
+        record, problems = validate_record(fields, self.vocabulary, source=source)
+        errors = [p for p in problems if p.severity == "error"]
+        if record is None or errors:
+            raise SubmissionInvalid(errors or problems, f"submission {doc['id']}")
+        return record
+
+    def _proposed(self, doc: Mapping[str, Any], target: str | None) -> dict[str, Any]:
+        data = doc.get("data") or {}
+        name = data.get("name")
+        record_id = target or (slugify(name) if isinstance(name, str) else "submission")
+        record, _ = validate_record({**data, "id": record_id}, self.vocabulary, source="diff")
+        if record is None:
+            return copy.deepcopy(dict(data))
+        return record.model_dump(mode="json", exclude_defaults=True)
+
+    @staticmethod
+    def _dump(record: Record) -> str:
+        return dump_yaml(record.model_dump(mode="python", exclude_defaults=True))
+
+    def _write_record(self, record: Record, reference: str) -> None:
+        self.community_dir.mkdir(parents=True, exist_ok=True)
+        header = (
+            f"# Published by aop-map from submission {reference}; change it through the "
+            "moderation queue (aop-map submissions), not by hand.\n"
+        )
+        atomic_write(self._record_path(record.id), header + self._dump(record), mode=0o644)
+
+    def _remove_record(self, record_id: str) -> bool:
+        path = self._record_path(record_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(path.parent)
+        return True
+
+
+def _thread_lock_for(root: Path) -> threading.Lock:
+    """One lock per submissions folder per process, shared by every store object on it."""
+    key = str(root.resolve())
+    with _THREAD_LOCKS_GUARD:
+        return _THREAD_LOCKS.setdefault(key, threading.Lock())

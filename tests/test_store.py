@@ -1,0 +1,573 @@
+"""The submission store: moderation, privacy of edit codes and personal data, the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from aop_map.loading import load_records
+from aop_map.records import Problem
+from aop_map.store import (
+    ALPHABET,
+    CODE_LOCKOUT,
+    MAX_CODE_FAILURES,
+    ConsentRequired,
+    CuratedRecordError,
+    EditCodeLocked,
+    InvalidEditCode,
+    InvalidTransition,
+    Receipt,
+    RecordNotFound,
+    StoreError,
+    Submission,
+    SubmissionInvalid,
+    SubmissionNotFound,
+    SubmissionStore,
+    SubmissionTooLarge,
+)
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 3, 14, 9, 30, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(microseconds=1)  # distinct, ordered timestamps
+        return self.now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self.now += delta
+
+
+def listing(**overrides: Any) -> dict[str, Any]:
+    """A valid submission as the registration page sends it."""
+    data: dict[str, Any] = {
+        "name": "Stroud Singing for Breathing",
+        "kind": "programme",
+        "status": "established",
+        "summary": "Weekly singing for people with lung conditions.",
+        "description": "Warm-ups and songs; carers welcome. Ask for Jo on arrival.",
+        "art_forms": ["Singing"],
+        "conditions": ["COPD"],
+        "areas_served": ["Stroud"],
+        "locations": [{"address": "7 Private Lane", "postcode": "GL5 1AA", "place": "Stroud"}],
+        "contact": {"name": "Jo Bloggs", "email": "jo@example.org", "phone": "01453 123456"},
+        "publish_contact": True,
+        "consent": {"listing": True, "contact": True, "at": "2026-03-14T09:00:00+00:00"},
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(data_dir: Path, clock: FakeClock) -> SubmissionStore:
+    return SubmissionStore(data_dir=data_dir, clock=clock)
+
+
+def write_curated(data_dir: Path, record_id: str = "gloucester-museum-makers") -> Path:
+    path = data_dir / "organisations" / f"{record_id}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        f"id: {record_id}\nname: Gloucester Museum Makers\nkind: organisation\n"
+        "status: established\nart_forms: [crafts]\nlocations:\n  - place: Gloucester\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def files_text(directory: Path) -> str:
+    """Every byte under a directory, as text, to grep for secrets."""
+    return "\n".join(
+        p.read_bytes().decode("utf-8", "replace")
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Submitting
+
+
+def test_submit_stores_a_pending_submission_with_a_receipt(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    assert re.fullmatch(f"AOP-2026-[{ALPHABET}]{{6}}", receipt.id)
+    assert re.fullmatch(f"([{ALPHABET}]{{4}}-){{3}}[{ALPHABET}]{{4}}", receipt.edit_code)
+    assert receipt.edit_code not in repr(receipt)
+    submission = store.get(receipt.id)
+    assert isinstance(submission, Submission)
+    assert submission.status == "pending"
+    assert submission.data["name"] == "Stroud Singing for Breathing"
+    assert "consent" not in submission.data and submission.consent["listing"] is True
+    assert submission.problems == [] and submission.update_of is None
+    assert submission.created == submission.updated
+    assert store.get(receipt.id.lower()).id == receipt.id  # references are typed by hand
+    assert (store.root / f"{receipt.id}.yaml").stat().st_mode & 0o077 == 0  # private file
+
+
+def test_html_and_odd_text_are_stored_exactly_as_plain_text(store: SubmissionStore) -> None:
+    text = "<script>alert('x')</script> <b>Bold</b> \u2028 caf\u00e9 \U0001f3b5 \x00 'q' \"dq\" #"
+    receipt = store.submit(listing(summary=text, name="Name: {with} [yaml] *chars*"))
+    data = store.get(receipt.id).data
+    assert data["summary"] == text
+    assert data["name"] == "Name: {with} [yaml] *chars*"
+
+
+def test_an_invalid_submission_is_kept_with_its_problems(store: SubmissionStore) -> None:
+    receipt = store.submit(listing(kind="spaceship", contact={"email": "not-an-email"}))
+    submission = store.get(receipt.id)
+    assert submission.status == "pending"
+    assert submission.data["kind"] == "spaceship"
+    assert {p.field for p in submission.problems} >= {"kind", "contact.email"}
+    assert all(isinstance(p, Problem) for p in receipt.problems)
+    assert len(receipt.problems) == len(submission.problems)
+
+
+@pytest.mark.parametrize(
+    "consent",
+    [None, {}, {"listing": False}, {"listing": "yes"}, "yes", {"contact": True}],
+)
+def test_submit_without_listing_consent_is_refused(store: SubmissionStore, consent: Any) -> None:
+    data = listing()
+    data.pop("consent")
+    if consent is not None:
+        data["consent"] = consent
+    with pytest.raises(ConsentRequired, match="consent"):
+        store.submit(data)
+    assert store.list() == []
+
+
+def test_a_huge_or_deep_submission_is_refused(store: SubmissionStore) -> None:
+    with pytest.raises(SubmissionTooLarge, match="KB"):
+        store.submit(listing(description="x" * 70_000))
+    deep: Any = "bottom"
+    for _ in range(50):
+        deep = [deep]
+    with pytest.raises(SubmissionTooLarge, match="nested"):
+        store.submit(listing(partners=deep))
+    assert store.list() == [] and not store.audit_log()
+
+
+def test_the_submitter_cannot_choose_the_record_id(store: SubmissionStore) -> None:
+    receipt = store.submit(listing(id="someone-elses-record"))
+    assert "id" not in store.get(receipt.id).data
+    assert store.approve(receipt.id, "Mo").id == "stroud-singing-for-breathing"
+
+
+@pytest.mark.parametrize("reference", ["nope", "../../etc/passwd", "AOP-2026-ZZZZZZ", "", None])
+def test_unknown_or_malformed_references_are_not_found(
+    store: SubmissionStore, reference: Any
+) -> None:
+    with pytest.raises(SubmissionNotFound):
+        store.get(reference)
+
+
+def test_list_filters_by_status_and_sorts_by_creation(store: SubmissionStore) -> None:
+    ids = [store.submit(listing(name=f"Group {n}")).id for n in range(4)]
+    store.reject(ids[1], "Mo", "duplicate")
+    assert [s.id for s in store.list()] == ids
+    assert [s.id for s in store.list("pending")] == [ids[0], ids[2], ids[3]]
+    assert [s.id for s in store.list("rejected")] == [ids[1]]
+    with pytest.raises(ValueError):
+        store.list("lost")
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderating
+
+
+def test_approve_publishes_a_record_the_loader_accepts(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    receipt = store.submit(listing())
+    record = store.approve(receipt.id, "Mo Derator")
+    path = data_dir / "community" / f"{record.id}.yaml"
+    assert path.is_file()
+    result = load_records(data_dir, use_cache=False)
+    assert result.problems == []
+    assert [r.id for r in result.records] == [record.id] == ["stroud-singing-for-breathing"]
+    loaded = result.records[0]
+    assert loaded.art_forms == ["singing"] and loaded.conditions == ["copd"]
+    assert loaded.last_verified == dt.date(2026, 3, 14)
+    assert loaded.sources[-1].title == (
+        "Submitted through aop-map by the provider, approved by Mo Derator on 2026-03-14"
+    )
+    assert loaded.publish_contact is True
+    assert "consent" not in path.read_text(encoding="utf-8")
+    submission = store.get(receipt.id)
+    assert submission.status == "approved" and submission.record_id == record.id
+
+
+def test_record_ids_are_unique_against_records_and_other_approvals(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    write_curated(data_dir, "stroud-singing-for-breathing")
+    first = store.approve(store.submit(listing()).id, "Mo")
+    second = store.approve(store.submit(listing()).id, "Mo")
+    assert (first.id, second.id) == (
+        "stroud-singing-for-breathing-2",
+        "stroud-singing-for-breathing-3",
+    )
+    assert load_records(data_dir, use_cache=False).problems == []
+
+
+def test_contact_is_published_only_with_consent(store: SubmissionStore, data_dir: Path) -> None:
+    receipt = store.submit(listing(consent={"listing": True, "contact": False}))
+    assert any(p.field == "publish_contact" for p in receipt.problems)  # told, as a warning
+    record = store.approve(receipt.id, "Mo", data=listing(publish_contact=True))
+    assert record.publish_contact is False
+
+
+def test_approving_invalid_data_is_refused_with_every_problem(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    receipt = store.submit(listing(kind="spaceship", art_forms=["Underwater basketry"]))
+    with pytest.raises(SubmissionInvalid) as caught:
+        store.approve(receipt.id, "Mo")
+    assert {p.field for p in caught.value.problems} == {"kind", "art_forms"}
+    assert "kind" in str(caught.value) and "art_forms" in str(caught.value)
+    assert store.get(receipt.id).status == "pending"
+    assert not (data_dir / "community").exists() or not any((data_dir / "community").iterdir())
+
+
+def test_edit_then_approve(store: SubmissionStore, data_dir: Path) -> None:
+    receipt = store.submit(listing(kind="spaceship"))
+    fixed = {**store.get(receipt.id).data, "kind": "programme", "summary": "Tidied by Mo."}
+    record = store.approve(receipt.id, "Mo", data=fixed)
+    assert record.kind == "programme" and record.summary == "Tidied by Mo."
+    submission = store.get(receipt.id)
+    assert submission.data["summary"] == "Tidied by Mo."
+    assert submission.consent["listing"] is True  # the moderator cannot change consent
+    assert set(submission.history[-1]["changed"]) == {"status", "kind", "summary"}
+    assert load_records(data_dir, use_cache=False).problems == []
+
+
+def test_reject_keeps_the_reason_and_needs_one(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    with pytest.raises(StoreError, match="reason"):
+        store.reject(receipt.id, "Mo", "  ")
+    with pytest.raises(StoreError, match="moderator"):
+        store.reject(receipt.id, " ", "spam")
+    submission = store.reject(receipt.id, "Mo", "Not in Gloucestershire")
+    assert submission.status == "rejected" and submission.reason == "Not in Gloucestershire"
+
+
+def _approved(store: SubmissionStore) -> str:
+    receipt = store.submit(listing())
+    store.approve(receipt.id, "Mo")
+    return receipt.id
+
+
+def _rejected(store: SubmissionStore) -> str:
+    receipt = store.submit(listing())
+    store.reject(receipt.id, "Mo", "no")
+    return receipt.id
+
+
+def _withdrawn(store: SubmissionStore) -> str:
+    receipt = store.submit(listing())
+    store.withdraw(receipt.id, receipt.edit_code)
+    return receipt.id
+
+
+@pytest.mark.parametrize("make", [_approved, _rejected, _withdrawn])
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda s, i: s.approve(i, "Mo"),
+        lambda s, i: s.reject(i, "Mo", "because"),
+    ],
+    ids=["approve", "reject"],
+)
+def test_moderation_only_applies_to_pending_submissions(
+    store: SubmissionStore, make: Any, action: Any
+) -> None:
+    submission_id = make(store)
+    before = store.get(submission_id)
+    with pytest.raises(InvalidTransition, match=before.status):
+        action(store, submission_id)
+    assert store.get(submission_id) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Updates and diffs
+
+
+def test_an_update_to_a_curated_record_is_diffed_but_never_written(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    curated = write_curated(data_dir)
+    original = curated.read_text(encoding="utf-8")
+    change = {
+        "name": "Gloucester Museum Makers",
+        "kind": "organisation",
+        "status": "established",
+        "art_forms": ["crafts", "Printmaking"],
+        "locations": [{"place": "Gloucester"}],
+        "consent": {"listing": True},
+    }
+    receipt = store.submit(change, update_of="gloucester-museum-makers")
+    assert store.get(receipt.id).update_of == "gloucester-museum-makers"
+    assert store.diff(receipt.id) == [("art_forms", ["crafts"], ["crafts", "printmaking"])]
+    with pytest.raises(CuratedRecordError) as caught:
+        store.approve(receipt.id, "Mo")
+    assert "printmaking" in caught.value.record_yaml
+    assert caught.value.source.endswith("gloucester-museum-makers.yaml")
+    assert curated.read_text(encoding="utf-8") == original
+    assert not (data_dir / "community").exists()
+    assert store.get(receipt.id).status == "pending"  # nothing lost; reject once applied
+
+
+def test_an_update_of_an_unknown_record_is_refused(store: SubmissionStore) -> None:
+    for target in ("no-such-record", "../../etc/passwd"):
+        with pytest.raises(RecordNotFound):
+            store.submit(listing(), update_of=target)
+
+
+def test_editing_an_approved_submission_proposes_an_update(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    receipt = store.submit(listing())
+    record = store.approve(receipt.id, "Mo")
+    path = data_dir / "community" / f"{record.id}.yaml"
+    published = path.read_text(encoding="utf-8")
+    changed = {**store.get(receipt.id).data, "summary": "Now fortnightly.", "art_forms": ["music"]}
+    submission = store.edit(receipt.id, receipt.edit_code, changed)
+    assert submission.status == "pending" and submission.update_of == record.id
+    assert path.read_text(encoding="utf-8") == published  # live until re-approved
+    assert dict((f, (old, new)) for f, old, new in store.diff(receipt.id)) == {
+        "summary": ("Weekly singing for people with lung conditions.", "Now fortnightly."),
+        "art_forms": (["singing"], ["music"]),
+    }
+    updated = store.approve(receipt.id, "Mo")
+    assert updated.id == record.id and updated.summary == "Now fortnightly."
+    result = load_records(data_dir, use_cache=False)
+    assert result.problems == [] and [r.summary for r in result.records] == ["Now fortnightly."]
+    assert len(result.records[0].sources) == 1  # one approval note, the latest
+
+
+def test_a_new_listing_diff_shows_every_field_as_new(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    diff = dict((f, (old, new)) for f, old, new in store.diff(receipt.id))
+    assert diff["name"] == (None, "Stroud Singing for Breathing")
+    assert diff["art_forms"] == (None, ["singing"])
+    assert "id" not in diff
+
+
+def test_a_rejected_submission_can_be_fixed_and_resent(store: SubmissionStore) -> None:
+    receipt = store.submit(listing(kind="spaceship"))
+    store.reject(receipt.id, "Mo", "kind must be one of the listed ones")
+    submission = store.edit(receipt.id, receipt.edit_code, listing())
+    assert submission.status == "pending" and submission.problems == []
+    assert submission.reason is None and submission.history[-2]["action"] == "rejected"
+
+
+# ---------------------------------------------------------------------------------------------
+# Withdrawal: the right to erasure
+
+
+def test_withdrawal_unpublishes_and_wipes_personal_data(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    receipt = store.submit(listing())
+    record = store.approve(receipt.id, "Mo")
+    assert (data_dir / "community" / f"{record.id}.yaml").is_file()
+    submission = store.withdraw(receipt.id, receipt.edit_code)
+    assert submission.status == "withdrawn"
+    assert not (data_dir / "community" / f"{record.id}.yaml").exists()
+    assert load_records(data_dir, use_cache=False).records == []
+    assert "contact" not in submission.data and "description" not in submission.data
+    assert submission.data["locations"] == [{"place": "Stroud"}]
+    assert submission.problems == []
+    on_disk = files_text(data_dir)
+    for secret in ("Jo Bloggs", "jo@example.org", "01453 123456", "7 Private Lane", "GL5 1AA"):
+        assert secret not in on_disk
+    entry = store.audit_log()[-1]
+    assert entry["action"] == "withdrawn" and entry["record_removed"] is True
+
+
+def test_withdrawing_a_freelance_artist_wipes_their_name(store: SubmissionStore) -> None:
+    receipt = store.submit(listing(kind="freelance-artist", name="Ada Artist"))
+    submission = store.withdraw(receipt.id, receipt.edit_code)
+    assert submission.data["name"] == "(withdrawn)"
+
+
+def test_withdrawing_an_update_keeps_a_record_it_did_not_create(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    owner = store.submit(listing())
+    record = store.approve(owner.id, "Mo")
+    other = store.submit(listing(summary="Changed by someone else."), update_of=record.id)
+    store.approve(other.id, "Mo")
+    store.withdraw(other.id, other.edit_code)
+    assert (data_dir / "community" / f"{record.id}.yaml").is_file()
+    assert store.audit_log()[-1]["record_removed"] is False
+
+
+def test_after_withdrawal_the_code_works_for_nothing(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    store.withdraw(receipt.id, receipt.edit_code)
+    with pytest.raises(InvalidEditCode):
+        store.edit(receipt.id, receipt.edit_code, listing())
+    with pytest.raises(InvalidEditCode):
+        store.withdraw(receipt.id, receipt.edit_code)
+    with pytest.raises(InvalidTransition):
+        store.approve(receipt.id, "Mo")
+
+
+# ---------------------------------------------------------------------------------------------
+# Edit codes
+
+
+def test_a_wrong_code_is_refused_and_the_right_one_works(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    wrong = "2222-3333-4444-5555"
+    with pytest.raises(InvalidEditCode, match="wrong edit code"):
+        store.edit(receipt.id, wrong, listing(summary="Hijacked"))
+    with pytest.raises(InvalidEditCode):
+        store.withdraw(receipt.id, "")
+    assert store.get(receipt.id).data["summary"] != "Hijacked"
+    typed = " " + receipt.edit_code.lower().replace("-", " ") + " "  # read out over the phone
+    assert store.edit(receipt.id, typed, listing(summary="Fine")).data["summary"] == "Fine"
+    assert store.edit(receipt.id, receipt.edit_code, listing(summary="Again")).status == "pending"
+
+
+def test_repeated_wrong_codes_lock_the_submission_for_a_while(
+    store: SubmissionStore, clock: FakeClock
+) -> None:
+    receipt = store.submit(listing())
+    for _ in range(MAX_CODE_FAILURES - 1):
+        with pytest.raises(InvalidEditCode) as caught:
+            store.edit(receipt.id, "2222-3333-4444-5555", listing())
+        assert not isinstance(caught.value, EditCodeLocked)
+    with pytest.raises(EditCodeLocked):
+        store.edit(receipt.id, "2222-3333-4444-5555", listing())
+    with pytest.raises(EditCodeLocked):  # even the right code, until the lockout ends
+        store.withdraw(receipt.id, receipt.edit_code)
+    clock.advance(CODE_LOCKOUT - dt.timedelta(seconds=1))
+    with pytest.raises(EditCodeLocked):
+        store.withdraw(receipt.id, receipt.edit_code)
+    clock.advance(dt.timedelta(seconds=2))
+    assert store.withdraw(receipt.id, receipt.edit_code).status == "withdrawn"
+    assert [e["action"] for e in store.audit_log()] == ["submitted", "locked", "withdrawn"]
+
+
+def test_a_success_resets_the_failure_count(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    for _ in range(3):
+        for _ in range(MAX_CODE_FAILURES - 1):
+            with pytest.raises(InvalidEditCode):
+                store.edit(receipt.id, "nope", listing())
+        store.edit(receipt.id, receipt.edit_code, listing())
+    assert store.get(receipt.id).status == "pending"
+
+
+def test_the_plain_edit_code_is_nowhere_on_disk(store: SubmissionStore, tmp_path: Path) -> None:
+    receipts = [store.submit(listing(name=f"Group {n}")) for n in range(3)]
+    store.edit(receipts[0].id, receipts[0].edit_code, listing(summary="Edited"))
+    store.approve(receipts[1].id, "Mo")
+    store.withdraw(receipts[2].id, receipts[2].edit_code)
+    on_disk = files_text(tmp_path)
+    for receipt in receipts:
+        code = receipt.edit_code
+        for form in (code, code.replace("-", ""), code.lower(), code.replace("-", "").lower()):
+            assert form not in on_disk
+    stored = yaml.safe_load((store.root / f"{receipts[0].id}.yaml").read_text(encoding="utf-8"))
+    assert stored["auth"]["scheme"] == "scrypt" and len(stored["auth"]["salt"]) == 32
+    audit = store.audit_path.read_text(encoding="utf-8")
+    assert stored["auth"]["hash"] not in audit and stored["auth"]["salt"] not in audit
+    assert "auth" not in audit
+
+
+# ---------------------------------------------------------------------------------------------
+# The audit log
+
+
+def test_every_state_change_is_audited_without_personal_data(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    store.edit(
+        receipt.id,
+        receipt.edit_code,
+        listing(contact={"email": "new@example.org"}, art_forms=["Music"], summary="New"),
+    )
+    store.approve(receipt.id, "Mo")
+    other = store.submit(listing(name="Other"))
+    store.reject(other.id, "Mo", "duplicate")
+    store.withdraw(receipt.id, receipt.edit_code)
+    log = store.audit_log()
+    assert [(e["action"], e["who"]) for e in log] == [
+        ("submitted", "submitter"),
+        ("edited", "submitter"),
+        ("approved", "Mo"),
+        ("submitted", "submitter"),
+        ("rejected", "Mo"),
+        ("withdrawn", "submitter"),
+    ]
+    for entry in log:
+        assert dt.datetime.fromisoformat(entry["at"]).utcoffset() == dt.timedelta(0)
+        assert entry["submission"] in (receipt.id, other.id)
+        assert isinstance(entry["changed"], list)
+    edited = log[1]
+    assert set(edited["changed"]) == {"contact", "art_forms", "summary"}
+    assert edited["before"] == {"art_forms": ["Singing"]}
+    assert edited["after"] == {"art_forms": ["Music"]}
+    text = store.audit_path.read_text(encoding="utf-8")
+    for secret in ("jo@example.org", "new@example.org", "Jo Bloggs", "Private Lane", "duplicate"):
+        assert secret not in text
+
+
+def test_a_torn_audit_line_is_skipped_and_closed_off(store: SubmissionStore) -> None:
+    store.submit(listing())
+    with open(store.audit_path, "a", encoding="utf-8") as handle:
+        handle.write('{"at": "2026-03-14T09:30:00+00:00", "acti')  # a crash mid-append
+    store.submit(listing(name="After the crash"))
+    lines = store.audit_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["action"] == "submitted"
+    assert [e["action"] for e in store.audit_log()] == ["submitted", "submitted"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Where things live
+
+
+def test_folders_come_from_the_environment(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data_dir))
+    assert SubmissionStore().root == data_dir / "submissions"
+    monkeypatch.setenv("AOP_MAP_SUBMISSIONS_DIR", str(tmp_path / "queue"))
+    store = SubmissionStore()
+    assert store.root == tmp_path / "queue" and store.data_dir == data_dir
+    receipt = store.submit(listing())
+    assert (tmp_path / "queue" / f"{receipt.id}.yaml").is_file()
+    assert SubmissionStore(tmp_path / "elsewhere", data_dir=data_dir).root.name == "elsewhere"
+
+
+def test_submissions_are_never_where_the_map_would_publish_them(data_dir: Path) -> None:
+    for root in (data_dir, data_dir / "queue"):
+        with pytest.raises(StoreError, match="inside the data directory"):
+            SubmissionStore(root, data_dir=data_dir)
+    SubmissionStore(data_dir / ".queue", data_dir=data_dir)  # hidden from the loader: fine
+
+
+def test_submissions_are_invisible_to_the_loader(store: SubmissionStore, data_dir: Path) -> None:
+    store.submit(listing())
+    store.submit(listing(kind="spaceship"))
+    assert load_records(data_dir, use_cache=False).records == []
+    assert load_records(data_dir, use_cache=False).problems == []
+
+
+def test_receipt_is_a_plain_value() -> None:
+    assert Receipt("AOP-2026-ABCDEF", "AAAA-BBBB-CCCC-DDDD").problems == []
