@@ -32,6 +32,9 @@ STATUS_STYLE = {
     "emerging": {"color": "#7a5200", "fillColor": "#E69F00", "radius": 7, "dashArray": "3 2"},
 }
 STATUS_ORDER = ("established", "emerging")
+# Without a tile layer (offline) Leaflet has no maxZoom, and marker clustering then fails
+# ("Map has no maxZoom specified"): the map must set one itself.
+MAX_ZOOM = 18
 # Gloucestershire's extent, for an empty selection.
 GLOS_BOUNDS = [[51.57, -2.69], [52.12, -1.61]]
 OSM_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
@@ -135,11 +138,17 @@ class EnergyLayer(JSCSSMixin, Layer):
 
     _template = Template("""
 {% macro script(this, kwargs) %}
+// The heat sits in its own pane below the markers' overlay pane, so it never hides them.
+if (!{{ this._parent.get_name() }}.getPane("aopEnergy")) {
+  {{ this._parent.get_name() }}.createPane("aopEnergy");
+  {{ this._parent.get_name() }}.getPane("aopEnergy").style.zIndex = 350;
+  {{ this._parent.get_name() }}.getPane("aopEnergy").style.pointerEvents = "none";
+}
 var {{ this.get_name() }} = L.heatLayer(
   {{ this.source }}.getLayers().map(function (m) {
     var ll = m.getLatLng();
     return [ll.lat, ll.lng, m.options.fillColor === "#E69F00" ? {{ this.emerging_weight }} : 1];
-  }), {radius: 28, blur: 22, minOpacity: 0.25, maxZoom: 12});
+  }), {radius: 28, blur: 22, minOpacity: 0.25, maxZoom: 12, pane: "aopEnergy"});
 {%- if this.show %}
 {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
 {%- endif %}
@@ -199,6 +208,7 @@ def build_map(
     """
     m = folium.Map(location=list(center) if center else [51.83, -2.2], zoom_start=zoom or 9,
                    tiles=None, control_scale=True, prefer_canvas=True)
+    m.options["max_zoom"] = MAX_ZOOM
     if tiles:
         folium.TileLayer("OpenStreetMap", name="OpenStreetMap", attr=OSM_ATTRIBUTION,
                          control=False).add_to(m)
@@ -253,6 +263,7 @@ def build_location_map(rows: gpd.GeoDataFrame, vocabulary: Vocabulary, *,
     """A small map of one record's locations (a handful of points)."""
     located = rows[rows.geometry.notna()] if len(rows) else rows
     m = folium.Map(tiles=None, control_scale=True)
+    m.options["max_zoom"] = MAX_ZOOM
     if tiles:
         folium.TileLayer("OpenStreetMap", attr=OSM_ATTRIBUTION).add_to(m)
     for row in located.itertuples():
