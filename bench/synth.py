@@ -95,6 +95,22 @@ def _weighted(vocabulary: Vocabulary, field: str) -> tuple[list[str], np.ndarray
     return ids, weights / weights.sum()
 
 
+def _draw_terms(vocabulary: Vocabulary, field: str, n: int,
+                rng: np.random.Generator) -> list[list[str]]:
+    """n weighted samples without replacement, sizes from LIST_SIZES (Gumbel top-k, vectorised)."""
+    ids, p = _weighted(vocabulary, field)
+    sizes, size_weights = LIST_SIZES[field]
+    weights = np.asarray(size_weights, float)
+    counts = rng.choice(np.asarray(sizes), size=n, p=weights / weights.sum())
+    order = np.argsort(-(np.log(p) + rng.gumbel(size=(n, len(ids)))), axis=1)
+    return [[ids[j] for j in order[i, : counts[i]]] for i in range(n)]
+
+
+def _draw_one(vocabulary: Vocabulary, field: str, n: int, rng: np.random.Generator) -> list[str]:
+    ids, p = _weighted(vocabulary, field)
+    return [ids[j] for j in rng.choice(len(ids), size=n, p=p)]
+
+
 def sample_postcodes(n: int, lookup: PostcodeLookup, vocabulary: Vocabulary,
                      rng: np.random.Generator, *, england: bool) -> list[tuple[str, str]]:
     """n real (postcode, district code) pairs: Gloucestershire's districts, or all England."""
@@ -128,17 +144,14 @@ def make_records(n: int, vocabulary: Vocabulary, *, seed: int = SEED,
     area_by_code = {t.code: t.id for t in vocabulary.terms("areas_served") if t.code}
     england = n > GLOUCESTERSHIRE_MAX_N
     located = sample_postcodes(n, lookup, vocabulary, rng, england=england)
-    draws = {f: _weighted(vocabulary, f) for f in (*LIST_SIZES, "kind", "status")}
+    terms_by_field = {f: _draw_terms(vocabulary, f, n, rng) for f in LIST_SIZES}
+    kinds = _draw_one(vocabulary, "kind", n, rng)
+    statuses = _draw_one(vocabulary, "status", n, rng)
     how = rng.random(n)
     records = []
     for i in range(n):
-        terms = {}
-        for field, (sizes, size_weights) in LIST_SIZES.items():
-            ids, p = draws[field]
-            k = pyrng.choices(sizes, size_weights)[0]
-            terms[field] = [str(t) for t in rng.choice(ids, size=k, replace=False, p=p)]
-        kind = str(rng.choice(draws["kind"][0], p=draws["kind"][1]))
-        status = str(rng.choice(draws["status"][0], p=draws["status"][1]))
+        terms = {f: drawn[i] for f, drawn in terms_by_field.items()}
+        kind, status = kinds[i], statuses[i]
         postcode, code = located[i]
         area = area_by_code.get(code, "elsewhere")
         areas = [area, "countywide"] if pyrng.random() < 0.1 and area != "elsewhere" else [area]

@@ -1,0 +1,203 @@
+"""The app round trip: `streamlit run app.py` on 127.0.0.1 against generated data, driven by
+headless Chromium.
+
+app_first_map: page open -> the map's clusters painted (inside the streamlit-folium iframe).
+app_filter_roundtrip: choosing a health condition in the sidebar -> the map repainted with the
+new selection. The server is always stopped, whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench import browser
+from bench.timing import REPO_ROOT, figure, skipped
+
+START_TIMEOUT_S = 120.0
+# A condition the generated data has plenty of, so the filtered map still shows clusters.
+FILTER_LABEL = "Health condition"
+FILTER_OPTION = "Dementia"
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def streamlit_server(data_dir: Path, cache_dir: Path, log: Path) -> Iterator[str]:
+    """A running app (its base URL); the process group is killed on exit."""
+    port = free_port()
+    env = {**os.environ, "AOP_MAP_DATA_DIR": str(data_dir), "AOP_MAP_CACHE_DIR": str(cache_dir),
+           "AOP_MAP_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env.pop("AOP_MAP_ONLINE_GEOCODING", None)
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    with open(log, "wb") as output:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=output,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, process, log)
+        yield url
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited ({process.returncode}):\n{_tail(log)}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"streamlit did not start in {START_TIMEOUT_S:.0f} s:\n{_tail(log)}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def _tail(log: Path, size: int = 3000) -> str:
+    try:
+        return log.read_text(errors="replace")[-size:]
+    except OSError:
+        return ""
+
+
+FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# In the map's frame: epoch ms of the first animation frame in which markers/clusters exist
+# (and, after a filter change, are not the ones that were there before).
+SHOWN = """([selector, changed]) => {
+  const found = document.querySelector(selector);
+  if (!found) return false;
+  if (changed && window.__aopOld && window.__aopOld.isConnected) return false;
+  return performance.timeOrigin + performance.now();
+}"""
+# In the top page: stamp the moment a key goes down (the filter change starts there).
+KEY_STAMP = """() => { window.__aopKey = null; window.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && window.__aopKey === null)
+    window.__aopKey = performance.timeOrigin + performance.now(); }, {capture: true, once: true}); }"""
+
+
+def open_map(browser_: Any, url: str, timeout_ms: int) -> tuple[Any, Any, float]:
+    """A fresh context opened on the app: (context, page, seconds until markers)."""
+    context = browser_.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(url + "/", wait_until="commit", timeout=timeout_ms)
+    shown = wait_shown(page, timeout_ms, changed=False)
+    origin = page.evaluate("() => performance.timeOrigin")
+    return context, page, (shown - origin) / 1000.0
+
+
+def change_filter(page: Any, timeout_ms: int) -> float:
+    """Choose a health condition in the sidebar: seconds until the map shows the new markers."""
+    frame = page.wait_for_selector(FOLIUM_IFRAME, timeout=timeout_ms).content_frame()
+    frame.evaluate("s => { window.__aopOld = document.querySelector(s); }",
+                   browser.MARKERS_SELECTOR)
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text=FILTER_LABEL)
+    box.locator("input").click()
+    page.keyboard.type(FILTER_OPTION)
+    page.wait_for_selector('[role="option"]', timeout=timeout_ms)
+    page.evaluate(KEY_STAMP)
+    page.keyboard.press("Enter")
+    shown = wait_shown(page, timeout_ms, changed=True)
+    return (shown - page.evaluate("() => window.__aopKey")) / 1000.0
+
+
+def wait_shown(page: Any, timeout_ms: int, *, changed: bool) -> float:
+    """Epoch ms when the map frame first showed (new) markers; survives the iframe being
+    replaced while we wait."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        left = int((deadline - time.monotonic()) * 1000)
+        try:
+            frame = page.wait_for_selector(FOLIUM_IFRAME, timeout=max(left, 1)).content_frame()
+            if frame is None:
+                continue
+            return float(frame.wait_for_function(
+                SHOWN, arg=[browser.MARKERS_SELECTOR, changed], polling="raf",
+                timeout=max(left, 1)).json_value())
+        except Error as error:
+            if time.monotonic() >= deadline or "Timeout" in type(error).__name__:
+                raise
+
+
+def metric(page: Any, label: str) -> str:
+    """The value shown by one st.metric."""
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def stage_app(ctx: Any) -> dict[str, Any]:
+    """First map after page open (fresh sessions on a running server), then a filter change."""
+    reason = browser.unavailable_reason()
+    if reason:
+        return {name: skipped(reason) for name in ("app_first_map", "app_filter_roundtrip")}
+    timeout_ms = int(max(120, ctx.dataset.n / 500) * 1000)
+    expected = _expected_after_filter(ctx)
+    log = ctx.work / "streamlit.log"
+    start = time.perf_counter()
+    with streamlit_server(ctx.dataset.yaml_dir, ctx.work / "app-cache", log) as url:
+        server_start = time.perf_counter() - start
+        with browser.chromium() as chromium:
+            context, _page, first_visit = open_map(chromium, url, timeout_ms)
+            context.close()
+            opens, changes, shown_counts = [], [], []
+            for _ in range(ctx.repeat):
+                context, page, seconds = open_map(chromium, url, timeout_ms)
+                opens.append(seconds)
+                changes.append(change_filter(page, timeout_ms))
+                shown_counts.append(metric(page, "Matching records"))
+                context.close()
+    same = all(_as_int(c) == expected for c in shown_counts)
+    common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n}
+    return {
+        "app_first_map": figure(opens, None, first_visit_s=round(first_visit, 3), **common,
+                                note="fresh browser session on a running server (data cached "
+                                     "by the first visit, first_visit_s); page open -> first "
+                                     "frame with clusters in the map iframe"),
+        "app_filter_roundtrip": figure(
+            changes, None, **common, filter=f"condition={FILTER_OPTION}",
+            matching_records=shown_counts[-1] if shown_counts else None,
+            expected_records=expected, same_records=same,
+            note="Enter on the sidebar option -> first frame with the new clusters"),
+    }
+
+
+def _expected_after_filter(ctx: Any) -> int:
+    term = next(t.id for t in ctx.vocabulary.terms("conditions") if t.label == FILTER_OPTION)
+    frame = ctx.get_frame()
+    return int(frame.loc[[term in c for c in frame["conditions"]], "record_id"].nunique())
+
+
+def _as_int(text: str) -> int | None:
+    digits = "".join(ch for ch in text if ch.isdigit())
+    return int(digits) if digits else None

@@ -1,0 +1,181 @@
+"""Run the benchmark suite: generate data per N, run each stage, write JSON and Markdown."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aop_map.loading import load_vocabulary
+from aop_map.offline_assets import file_base_url
+from bench import app, browser, report, stages, synth
+from bench.timing import REPO_ROOT, skipped
+
+FULL_NS = (1_000, 10_000, 100_000)
+QUICK_NS = (1_000, 10_000)
+DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "latest.json"
+STAGE_GROUPS = ("load", "geocode", "filter", "map_build", "browser", "app")
+# The slow naive sides (per-file pure-Python YAML, one folium.Marker each, the page of those
+# markers) cost seconds per thousand records; above this many records they run on the first
+# `cap` records and are scaled up linearly (their cost is per record), flagged in the results.
+FULL_NAIVE_CAP = 10_000
+QUICK_NAIVE_CAP = 1_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run."""
+
+    ns: tuple[int, ...]
+    repeat: int
+    slow_repeat: int
+    naive_cap: int | None
+    stages: tuple[str, ...]
+    out: Path | None
+    mode: str
+
+
+def parse_args(argv: list[str]) -> Options:
+    """Command-line options -> Options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="N = 1,000 and 10,000 only, fewer repeats (about a minute)")
+    parser.add_argument("--n", type=int, action="append",
+                        help="record counts to run (repeatable); default 1,000 10,000 100,000")
+    parser.add_argument("--repeat", type=int, help="runs per fast stage (median reported)")
+    parser.add_argument("--slow-repeat", type=int,
+                        help="runs per slow stage (cold loads, naive sides over ~2 s)")
+    parser.add_argument("--naive-cap", type=int,
+                        help="largest sample the slow naive sides run on (0 = no cap)")
+    parser.add_argument("--stages", default=",".join(STAGE_GROUPS),
+                        help=f"comma-separated subset of {', '.join(STAGE_GROUPS)}")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help="results JSON (the Markdown goes beside it as .md)")
+    args = parser.parse_args(argv)
+    chosen = tuple(s.strip() for s in args.stages.split(",") if s.strip())
+    unknown = set(chosen) - set(STAGE_GROUPS)
+    if unknown:
+        parser.error(f"unknown stage(s): {', '.join(sorted(unknown))}")
+    cap = args.naive_cap if args.naive_cap is not None else (
+        QUICK_NAIVE_CAP if args.quick else FULL_NAIVE_CAP)
+    return Options(
+        ns=tuple(args.n) if args.n else (QUICK_NS if args.quick else FULL_NS),
+        repeat=args.repeat or (3 if args.quick else 5),
+        slow_repeat=args.slow_repeat or (1 if args.quick else 3),
+        naive_cap=cap or None, stages=chosen, out=args.out,
+        mode="quick" if args.quick else "full")
+
+
+def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, dict]:
+    """Every chosen stage at one N: (results by stage, facts about the dataset)."""
+    work = stages.make_work_dir()
+    results: dict[str, Any] = {}
+    try:
+        start = time.perf_counter()
+        dataset = synth.generate(n, work / "data", vocabulary)
+        facts = {"generate_s": round(time.perf_counter() - start, 3), "records": n,
+                 "postcode_locations": len(dataset.postcodes),
+                 "area": "Gloucestershire" if n <= synth.GLOUCESTERSHIRE_MAX_N else "England"}
+        log(f"N={n:,}: generated in {facts['generate_s']:.1f} s")
+        ctx = stages.Context(dataset, vocabulary, options.repeat, options.naive_cap, work,
+                             slow_repeat=options.slow_repeat)
+        for group, run in _plan(ctx, options):
+            start = time.perf_counter()
+            try:
+                produced = run()
+            except Exception as error:  # one broken stage must not lose the others' figures
+                produced = {name: {**skipped(f"error: {error}"), "error": True,
+                                   "traceback": traceback.format_exc()[-2000:]}
+                            for name in _names(group)}
+            results.update(produced)
+            log(f"N={n:,}: {group} in {time.perf_counter() - start:.1f} s: "
+                + ", ".join(f"{k} {_brief(v)}" for k, v in produced.items()))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results, facts
+
+
+def _plan(ctx: stages.Context, options: Options) -> list[tuple[str, Any]]:
+    chosen = set(options.stages)
+    plan: list[tuple[str, Any]] = []
+    if "load" in chosen:
+        plan.append(("load", lambda: stages.stage_load(ctx)))
+    if "geocode" in chosen:
+        plan.append(("geocode", lambda: stages.stage_geocode(ctx)))
+    if "filter" in chosen:
+        plan.append(("filter", lambda: stages.stage_filter(ctx)))
+    if "map_build" in chosen or "browser" in chosen:
+        keep = "map_build" in chosen
+        plan.append(("map_build", lambda: _only(keep, stages.stage_map_build(
+            ctx, file_base_url()))))
+    if "browser" in chosen:
+        plan.append(("browser", lambda: browser.stage_browser(
+            ctx.html, ctx.points, ctx.repeat, slow_repeat=ctx.slow_repeat,
+            naive_scale=ctx.points_scale(), naive_sample_n=ctx.naive_sample_n())))
+    if "app" in chosen:
+        plan.append(("app", lambda: app.stage_app(ctx)))
+    return plan
+
+
+def _only(keep: bool, produced: dict[str, Any]) -> dict[str, Any]:
+    return produced if keep else {}
+
+
+def _names(group: str) -> tuple[str, ...]:
+    return {"load": ("load_cold", "load_warm"),
+            "app": ("app_first_map", "app_filter_roundtrip")}.get(group, (group,))
+
+
+def _brief(entry: dict[str, Any]) -> str:
+    if entry.get("skipped"):
+        return f"skipped ({entry['skipped'][:80]})"
+    ours, naive, ratio = entry.get("ours_s"), entry.get("naive_s"), entry.get("ratio")
+    text = f"{ours:.4g} s" if ours is not None else "-"
+    if naive is not None:
+        text += f" vs {naive:.4g} s ({ratio}x)"
+    return text
+
+
+def run(options: Options, log: Any = None) -> dict[str, Any]:
+    """The whole suite; returns the results document (and writes it when options.out)."""
+    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    start = time.perf_counter()
+    vocabulary = load_vocabulary(REPO_ROOT / "mapdata")
+    results: dict[str, Any] = {}
+    datasets: dict[str, Any] = {}
+    for n in options.ns:
+        results[str(n)], datasets[str(n)] = run_n(n, options, vocabulary, log)
+    document = {
+        "machine": report.machine(),
+        "run": {"started": started.isoformat(), "mode": options.mode, "ns": list(options.ns),
+                "repeat": options.repeat, "slow_repeat": options.slow_repeat,
+                "naive_cap": options.naive_cap, "stages": list(options.stages),
+                "seconds": round(time.perf_counter() - start, 1)},
+        "datasets": datasets,
+        "results": results,
+    }
+    document["targets"] = report.check_targets(results)
+    if options.out is not None:
+        report.write_json(options.out, document)
+        options.out.with_suffix(".md").write_text(report.markdown(document), encoding="utf-8")
+        log(f"wrote {options.out} and {options.out.with_suffix('.md')}")
+    return document
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench`: exit 1 when a stage failed (not when a target was missed)."""
+    document = run(parse_args(sys.argv[1:] if argv is None else argv))
+    failed = [f"N={n} {stage}" for n, by_stage in document["results"].items()
+              for stage, entry in by_stage.items() if entry.get("error")]
+    print(report.markdown(document))
+    if failed:
+        print("failed stages: " + ", ".join(failed), file=sys.stderr)
+        return 1
+    return 0
