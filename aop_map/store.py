@@ -76,6 +76,9 @@ PERSONAL_FIELDS = ("contact", "description", "notes", "locations")
 AUDIT_VALUE_FIELDS = CONTROLLED_FIELDS | {"publish_contact"}
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The C emitter writes the same safe YAML as yaml.safe_dump, about ten times faster; it matters
+# because every write happens under the lock.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _THREAD_LOCKS: dict[str, threading.Lock] = {}
 _THREAD_LOCKS_GUARD = threading.Lock()
 
@@ -218,7 +221,7 @@ def _append_line(path: Path, line: str) -> None:
 
 def dump_yaml(value: Any) -> str:
     """The one YAML style of the store: safe, readable Unicode, keys in schema order."""
-    return yaml.safe_dump(value, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def _load_yaml(text: str) -> Any:
@@ -601,6 +604,7 @@ class SubmissionStore:
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
         """Exclusive across threads (threading.Lock) and processes (flock per operation)."""
+        _ = self.vocabulary  # read once, outside the lock: other writers need not wait for it
         with self._thread_lock:
             self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
+import os
 import re
+import signal
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -571,3 +578,252 @@ def test_submissions_are_invisible_to_the_loader(store: SubmissionStore, data_di
 
 def test_receipt_is_a_plain_value() -> None:
     assert Receipt("AOP-2026-ABCDEF", "AAAA-BBBB-CCCC-DDDD").problems == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Concurrency: threads and processes never overwrite or corrupt each other
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def submit_in_process(root: str, data_dir: str, n: int, barrier: Any, results: Any) -> None:
+    """One submission from a separate process, released with the others by a barrier."""
+    store = SubmissionStore(Path(root), data_dir=Path(data_dir))
+    barrier.wait()
+    receipt = store.submit(
+        {
+            "name": f"Process listing {n}",
+            "kind": "programme",
+            "status": "emerging",
+            "locations": [{"place": "Stroud"}],
+            "consent": {"listing": True},
+        }
+    )
+    results.put((n, receipt.id, receipt.edit_code))
+
+
+def spawn_python(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+
+
+def run_together(count: int, action: Any) -> list[Any]:
+    """Run ``action(n)`` in ``count`` threads released at once; results in order of n."""
+    barrier = threading.Barrier(count)
+
+    def run(n: int) -> Any:
+        barrier.wait()
+        return action(n)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+@pytest.mark.slow
+def test_100_concurrent_submissions_from_threads_and_processes_all_land(
+    data_dir: Path,
+) -> None:
+    # forkserver: each process is forked from a clean server (no threads, no held locks) that
+    # imported the store once; 50 spawned interpreters would spend ~50 s importing on 2 cores.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["aop_map.store", __name__])
+    store = SubmissionStore(data_dir=data_dir)
+    barrier, results = context.Barrier(51), context.Queue()
+    processes = [
+        context.Process(
+            target=submit_in_process, args=(str(store.root), str(data_dir), n, barrier, results)
+        )
+        for n in range(50)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        barrier.wait(timeout=120)  # every process is ready: release them and the threads
+        by_thread = run_together(
+            50, lambda n: store.submit(listing(name=f"Thread listing {n}", summary=str(n)))
+        )
+        by_process = sorted(results.get(timeout=120) for _ in processes)
+        for process in processes:
+            process.join(timeout=60)
+            assert process.exitcode == 0
+    finally:
+        for process in processes:
+            if process.is_alive():
+                process.kill()
+    ids = [r.id for r in by_thread] + [reference for _, reference, _ in by_process]
+    assert len(set(ids)) == 100
+    names = {s.id: s.data["name"] for s in store.list()}
+    assert len(names) == 100
+    for n, receipt in enumerate(by_thread):
+        assert names[receipt.id] == f"Thread listing {n}"
+        assert store.get(receipt.id).data["summary"] == str(n)
+    for n, reference, _ in by_process:
+        assert names[reference] == f"Process listing {n}"
+    lines = store.audit_path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 100
+    entries = [json.loads(line) for line in lines]
+    assert {e["submission"] for e in entries} == set(ids)
+    assert {e["action"] for e in entries} == {"submitted"}
+    assert not list(store.root.glob(".aop-tmp-*"))
+    # A code issued in another process works here: its hash was stored whole.
+    _, reference, code = by_process[7]
+    assert store.withdraw(reference, code).status == "withdrawn"
+
+
+def test_concurrent_edits_of_one_submission_are_never_lost(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    run_together(
+        16, lambda n: store.edit(receipt.id, receipt.edit_code, listing(summary=f"Edit {n}"))
+    )
+    submission = store.get(receipt.id)
+    assert [h["action"] for h in submission.history] == ["submitted"] + ["edited"] * 16
+    assert submission.data["summary"] in {f"Edit {n}" for n in range(16)}
+    assert len(store.audit_log()) == 17
+
+
+def test_concurrent_wrong_codes_are_all_counted(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+
+    def guess(n: int) -> type[Exception]:
+        try:
+            store.edit(receipt.id, f"WRONG-{n}", listing())
+        except InvalidEditCode as error:
+            return type(error)
+        raise AssertionError("a wrong code was accepted")
+
+    outcomes = run_together(MAX_CODE_FAILURES, guess)
+    assert outcomes.count(EditCodeLocked) == 1
+    with pytest.raises(EditCodeLocked):
+        store.edit(receipt.id, receipt.edit_code, listing())
+
+
+def test_concurrent_approvals_of_one_name_get_distinct_record_ids(
+    data_dir: Path, clock: FakeClock
+) -> None:
+    # Two store objects on one folder share the in-process lock; flock covers other processes.
+    stores = [SubmissionStore(data_dir=data_dir, clock=clock) for _ in range(2)]
+    ids = [stores[0].submit(listing()).id for _ in range(10)]
+    records = run_together(10, lambda n: stores[n % 2].approve(ids[n], "Mo"))
+    assert len({r.id for r in records}) == 10
+    result = load_records(data_dir, use_cache=False)
+    assert result.problems == [] and len(result.records) == 10
+
+
+# ---------------------------------------------------------------------------------------------
+# Crashes: a failed or killed write leaves the old file or the new one, never half of one
+
+
+def test_a_failing_rename_leaves_the_old_files_whole(
+    store: SubmissionStore, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = store.submit(listing())
+    path = store.root / f"{receipt.id}.yaml"
+    before, audit_before = path.read_bytes(), store.audit_path.read_bytes()
+
+    def fail(*_: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        store.edit(receipt.id, receipt.edit_code, listing(summary="Lost?"))
+    with pytest.raises(OSError):
+        store.approve(receipt.id, "Mo")
+    monkeypatch.undo()
+    assert path.read_bytes() == before and store.audit_path.read_bytes() == audit_before
+    assert store.get(receipt.id).status == "pending"
+    assert not list(store.root.glob(".aop-tmp-*"))
+    community = data_dir / "community"
+    assert not community.exists() or not any(community.iterdir())
+    assert store.approve(receipt.id, "Mo").id  # and the store carries on
+
+
+def test_a_write_dying_half_way_leaves_the_old_file_whole(
+    store: SubmissionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = store.submit(listing())
+    path = store.root / f"{receipt.id}.yaml"
+    before = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, handle: Any) -> None:
+            self.handle = handle
+
+        def __enter__(self) -> HalfWriter:
+            return self
+
+        def __exit__(self, *exc: Any) -> None:
+            self.handle.close()
+
+        def write(self, text: str) -> None:
+            self.handle.write(text[: len(text) // 2])
+            self.handle.flush()
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *a, **k: HalfWriter(real_fdopen(fd, *a, **k)))
+    with pytest.raises(OSError):
+        store.edit(receipt.id, receipt.edit_code, listing(summary="Half"))
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    assert not list(store.root.glob(".aop-tmp-*"))
+    assert store.get(receipt.id).data["summary"] == listing()["summary"]
+
+
+# A process killed (SIGKILL: no cleanup, no finally) after writing the temp file, before the
+# rename, while it holds the lock.
+KILLED_CHILD = """
+import os, signal, sys
+from pathlib import Path
+from aop_map import store as store_module
+
+store = store_module.SubmissionStore(data_dir=Path(sys.argv[1]))
+real_replace = os.replace
+
+
+def die_before_renaming_a_store_file(source, target):
+    if store_module.TEMP_PREFIX in str(source):  # not the loader's cache files
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(source, target)
+
+
+os.replace = die_before_renaming_a_store_file
+if sys.argv[2] == "edit":
+    store.edit(sys.argv[3], sys.argv[4], {
+        "name": "Half done", "kind": "programme", "status": "emerging",
+        "consent": {"listing": True},
+    })
+else:
+    store.approve(sys.argv[3], "Mo")
+"""
+
+
+@pytest.mark.parametrize("action", ["edit", "approve"])
+def test_a_process_killed_mid_write_damages_nothing(
+    store: SubmissionStore, data_dir: Path, action: str
+) -> None:
+    receipt = store.submit(listing())
+    path = store.root / f"{receipt.id}.yaml"
+    before = path.read_bytes()
+    child = spawn_python(KILLED_CHILD, str(data_dir), action, receipt.id, receipt.edit_code)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL, err
+    folder = store.root if action == "edit" else data_dir / "community"
+    leftovers = list(folder.glob(".aop-tmp-*"))
+    assert len(leftovers) == 1  # the crash really happened between write and rename
+    assert path.read_bytes() == before
+    assert store.get(receipt.id).status == "pending"
+    assert [s.id for s in store.list()] == [receipt.id]
+    result = load_records(data_dir, use_cache=False)
+    assert result.records == [] and result.problems == []
+    # The dead process's lock is gone with it; the next writer sweeps its temp file.
+    fresh = SubmissionStore(data_dir=data_dir)
+    done = run_together(1, lambda _: fresh.approve(receipt.id, "Mo"))
+    assert done[0].id == "stroud-singing-for-breathing"
+    assert not list(folder.glob(".aop-tmp-*"))
+    assert load_records(data_dir, use_cache=False).problems == []
