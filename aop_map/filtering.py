@@ -1,18 +1,27 @@
 """Pure GeoDataFrame -> selection functions, facet counts, coverage and exports; never mutates.
 
-Filtering 100,000 rows must stay well under 50 ms, so membership of every list field is
-precomputed once into boolean matrices (``FilterIndex``); a selection is then a few numpy
-``any``/``&`` operations instead of a Python call per row.
+A selection is a few numpy operations on a ``FilterIndex`` built once per frame (and cached by
+the caller): one boolean column per vocabulary term, record numbers for distinct counts, a
+token index for text search and float arrays of coordinates. Filtering 100,000 rows by
+condition, art form and radius then takes a few milliseconds instead of a Python call per row.
+
+District semantics, used everywhere here: a row matches a district when it is *located* in it
+(its ``district_code`` is the district's ONS code), when its record *serves* it
+(``areas_served``), or when its record serves ``countywide`` -- a countywide provider serves
+every district. Pass ``countywide=False`` to count only providers located in or naming the
+district.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
@@ -23,7 +32,7 @@ from rapidfuzz import fuzz, process
 from aop_map.geocoding import haversine_km
 from aop_map.vocabulary import Vocabulary
 
-# Selection attribute -> (frame column, URL parameter). Order is the URL's order.
+# Selection attribute (= URL parameter) -> frame column. Order is the URL's and sidebar's order.
 FILTER_FIELDS: dict[str, str] = {
     "condition": "conditions",
     "art_form": "art_forms",
@@ -34,18 +43,61 @@ FILTER_FIELDS: dict[str, str] = {
     "referral": "referral_routes",
     "model": "commissioning_models",
 }
-LIST_COLUMNS = ("conditions", "art_forms", "age_groups", "areas_served", "delivery",
-                "referral_routes", "commissioning_models")
+# Facets that can be counted: every filter, plus kind (not a filter, but worth a chart).
+FACET_FIELDS: dict[str, str] = {**FILTER_FIELDS, "kind": "kind"}
+# Other spellings of a facet accepted by the counting functions (frame columns, sections).
+FACET_ALIASES: dict[str, str] = {
+    **{column: name for name, column in FACET_FIELDS.items()},
+    "areas": "district",
+    "district_code": "district",
+    "statuses": "status",
+    "kinds": "kind",
+}
+LIST_COLUMNS = (
+    "conditions",
+    "art_forms",
+    "age_groups",
+    "areas_served",
+    "delivery",
+    "referral_routes",
+    "commissioning_models",
+)
+URL_PARAMS = (*FILTER_FIELDS, "q", "near", "radius_km")
+SEARCH_COLUMNS = ("name", "summary", "description", "organisation")
+COUNTYWIDE = "countywide"
 MAX_RADIUS_KM = 500.0
-# rapidfuzz partial_ratio at or above this counts as the same word ("singng" ~ "singing").
-TYPO_SCORE = 80
-# Words this short must match exactly: a 3-letter typo match is mostly noise.
+# A link can carry anything; past these sizes it is an accident or an attack, not a search.
+MAX_QUERY = 200
+MAX_NEAR = 100
+MAX_VALUES = 50
+MAX_NOTE_VALUE = 60
+# Query words shorter than this must match a word's start exactly: a one-letter typo in a
+# three-letter word matches half the dictionary.
 MIN_FUZZY_WORD = 4
+# Words this long may have two typos; shorter ones one.
+TWO_TYPOS_FROM = 8
+# Query words this long also match inside longer words ("lift" finds "Artlift").
+MIN_INFIX_WORD = 4
+# A typo is looked for inside longer words only from this length: "chor" is a typo of
+# "choir", but finding "cor" in "Corinium" would be noise.
+MIN_PARTIAL_TYPO = 6
+
+
+def _coerce_terms(value: Any) -> tuple[str, ...]:
+    if value is None or isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(value)
 
 
 @dataclass(frozen=True)
 class Selection:
-    """What the user chose: OR within a field, AND across fields."""
+    """What the user chose: OR within a field, AND across fields; empty means no filter.
+
+    ``district`` matches rows located in, or records serving, a chosen district, and records
+    serving ``countywide`` (a countywide provider serves every district). ``near`` is the
+    place typed by the user; the caller geocodes it and passes ``origin`` to ``filter_frame``,
+    which keeps rows within ``radius_km`` of it.
+    """
 
     condition: tuple[str, ...] = ()
     art_form: tuple[str, ...] = ()
@@ -59,6 +111,11 @@ class Selection:
     near: str = ""
     radius_km: float | None = None
 
+    def __post_init__(self) -> None:
+        # Lists or a bare string would make the selection unhashable or iterate characters.
+        for name in FILTER_FIELDS:
+            object.__setattr__(self, name, _coerce_terms(getattr(self, name)))
+
     @property
     def is_empty(self) -> bool:
         """True when nothing is selected."""
@@ -69,61 +126,96 @@ class Selection:
         return getattr(self, name)
 
 
+def clear_field(selection: Selection, name: str) -> Selection:
+    """The selection with one field reset to its default."""
+    default = {f.name: f.default for f in fields(Selection)}[name]
+    return replace(selection, **{name: default})
+
+
 # ---------------------------------------------------------------------------------------------
 # URL parameters
 
 
-def _values(raw: str | list[str] | None) -> list[str]:
-    items = raw if isinstance(raw, list) else [raw] if raw else []
+def _values(raw: str | Iterable[str] | None) -> list[str]:
+    """Repeated and comma-separated values, flattened, stripped, empties dropped."""
+    if raw is None:
+        return []
+    items = [raw] if isinstance(raw, str) else list(raw)
     return [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+
+
+def _last(raw: str | Iterable[str] | None) -> str:
+    """A single-valued parameter: the last one given wins, as in most web frameworks."""
+    items = [raw] if isinstance(raw, str) else list(raw or [])
+    return " ".join(str(items[-1]).split()) if items else ""
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= MAX_NOTE_VALUE else value[:MAX_NOTE_VALUE] + "...")
+
+
+def _parse_terms(
+    name: str, raw: str | Iterable[str] | None, vocabulary: Vocabulary
+) -> tuple[tuple[str, ...], list[str]]:
+    """Term ids from ids, labels or synonyms; a note for each value that means nothing."""
+    field = FILTER_FIELDS[name]
+    terms: list[str] = []
+    notes: list[str] = []
+    for value in _values(raw)[:MAX_VALUES]:
+        term = vocabulary.find(field, value)
+        if term is not None:
+            if term not in terms:
+                terms.append(term)
+            continue
+        note = f"Ignored unknown {name.replace('_', ' ')} {_shown(value)}"
+        suggestions = vocabulary.suggest(field, value[:MAX_NOTE_VALUE], limit=1)
+        if suggestions:
+            note += f" (did you mean {vocabulary.label(field, suggestions[0])!r}?)"
+        notes.append(note)
+    return tuple(terms), notes
+
+
+def _parse_radius(raw: str | Iterable[str] | None) -> tuple[float | None, str | None]:
+    values = _values(raw)
+    if not values:
+        return None, None
+    text = values[-1]
+    try:
+        radius = float(text)
+    except ValueError:
+        return None, f"Ignored radius {_shown(text)}: not a number"
+    if math.isnan(radius) or not 0 < radius <= MAX_RADIUS_KM:
+        return None, f"Ignored radius {_shown(text)}: use a distance above 0 and up to 500 km"
+    return radius, None
 
 
 def selection_from_params(
     params: Mapping[str, str | list[str]], vocabulary: Vocabulary
 ) -> tuple[Selection, list[str]]:
-    """A selection from URL parameters, and notes about values that were ignored."""
-    notes: list[str] = []
+    """A selection from URL query parameters, and human-readable notes on what was ignored.
+
+    Each filter accepts repeated parameters and comma-separated values, spelt as term ids,
+    labels or synonyms (``condition=COPD,dementia&condition=Alzheimers``). Unknown parameter
+    names are left alone: pages have their own (``id``).
+    """
     chosen: dict[str, Any] = {}
-    for name, column in FILTER_FIELDS.items():
-        terms: list[str] = []
-        section = "areas" if name == "district" else column
-        for value in _values(params.get(name)):
-            term = vocabulary.find(section, value)
-            if term is None:
-                notes.append(f"Ignored unknown {name.replace('_', ' ')} {value!r}")
-            elif term not in terms:
-                terms.append(term)
-        chosen[name] = tuple(terms)
-    chosen["q"] = _last(params.get("q"))[:200]
-    chosen["near"] = _last(params.get("near"))[:100]
-    chosen["radius_km"], note = _radius(params.get("radius_km"))
-    if note:
-        notes.append(note)
-    return Selection(**chosen), notes
-
-
-def _last(raw: str | list[str] | None) -> str:
-    """A single-valued parameter: the last one given wins, as in most web frameworks."""
-    if isinstance(raw, list):
-        raw = raw[-1] if raw else ""
-    return (raw or "").strip()
-
-
-def _radius(raw: str | list[str] | None) -> tuple[float | None, str | None]:
-    values = _values(raw)
-    if not values:
-        return None, None
-    try:
-        radius = float(values[-1])
-    except ValueError:
-        return None, f"Ignored radius {values[-1]!r}: not a number"
-    if not (0 < radius <= MAX_RADIUS_KM) or math.isnan(radius):
-        return None, f"Ignored radius {values[-1]!r}: use a distance from 1 to 500 km"
-    return radius, None
+    notes: list[str] = []
+    for name in FILTER_FIELDS:
+        chosen[name], field_notes = _parse_terms(name, params.get(name), vocabulary)
+        notes += field_notes
+    radius, radius_note = _parse_radius(params.get("radius_km"))
+    notes += [radius_note] if radius_note else []
+    selection = Selection(
+        **chosen,
+        q=_last(params.get("q"))[:MAX_QUERY],
+        near=_last(params.get("near"))[:MAX_NEAR],
+        radius_km=radius,
+    )
+    return selection, notes
 
 
 def selection_to_params(selection: Selection) -> dict[str, list[str] | str]:
-    """URL parameters for a selection (only what is set, in a stable order)."""
+    """URL query parameters for a selection: only what is set, always in the same order."""
     params: dict[str, list[str] | str] = {}
     for name in FILTER_FIELDS:
         if selection.terms(name):
@@ -132,132 +224,346 @@ def selection_to_params(selection: Selection) -> dict[str, list[str] | str]:
         params["q"] = selection.q
     if selection.near:
         params["near"] = selection.near
-        if selection.radius_km:
-            params["radius_km"] = f"{selection.radius_km:g}"
+    if selection.radius_km is not None:
+        params["radius_km"] = f"{selection.radius_km:g}"
     return params
+
+
+# ---------------------------------------------------------------------------------------------
+# Text search
+
+
+_WORD = re.compile(r"[^\W_]+")
+# Unicode's combining-mark blocks: what NFKD splits accents into ("é" -> "e" + U+0301).
+# Letters NFKD keeps whole, spelt as an English keyboard would ("Ærø" -> "aero").
+_LETTERS = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
+)
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of a text in search form: case-folded, accents removed ("Café" -> "cafe")."""
+    text = text.casefold()
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_LETTERS)
+    return _WORD.findall(text)
+
+
+def fold(text: str) -> str:
+    """Search form of a text: its folded words separated by single spaces."""
+    return " ".join(fold_words(text))
+
+
+@dataclass(frozen=True, eq=False)
+class TextIndex:
+    """Distinct words (sorted) and, for each word, the distinct texts that contain it."""
+
+    words: list[str]
+    sorted_words: np.ndarray  # the same words as a numpy array, for binary search
+    starts: np.ndarray  # texts of word i are texts[starts[i]:starts[i + 1]]
+    texts: np.ndarray
+    row_text: np.ndarray  # the text number of each row
+    n_texts: int
+    joined: str  # the words joined by newlines, for fast substring search
+    offsets: np.ndarray  # where each word starts in `joined`
+    lengths: np.ndarray
+
+
+def _search_text(frame: pd.DataFrame) -> np.ndarray:
+    parts = [frame[c].fillna("").astype(str) for c in SEARCH_COLUMNS]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + " " + part
+    return text.to_numpy(dtype=object)
+
+
+def build_text_index(frame: pd.DataFrame) -> TextIndex:
+    """Index the name, summary, description and organisation of every row.
+
+    Rows of one record share their text, and texts share words, so everything is factorised
+    first: each distinct text is folded once, each distinct word is matched once per query.
+    """
+    row_text, uniques = pd.factorize(_search_text(frame))
+    text_of: list[int] = []
+    flat: list[str] = []
+    for number, text in enumerate(uniques):
+        words = set(fold_words(text))
+        flat.extend(words)
+        text_of.extend([number] * len(words))
+    word_codes, words = pd.factorize(np.array(flat, dtype=object))
+    sorted_words = sorted(str(w) for w in words)
+    rank = pd.Series(np.arange(len(words)), index=sorted_words).reindex(words).to_numpy()
+    ranked = rank[word_codes] if len(flat) else np.zeros(0, dtype=np.int64)
+    order = np.argsort(ranked, kind="stable")
+    lengths = np.array([len(w) for w in sorted_words], dtype=np.int64)
+    return TextIndex(
+        words=sorted_words,
+        sorted_words=np.asarray(sorted_words, dtype=str),
+        starts=np.searchsorted(ranked[order], np.arange(len(words) + 1)),
+        texts=np.asarray(text_of, dtype=np.int64)[order],
+        row_text=row_text.astype(np.int64),
+        n_texts=max(len(uniques), 1),
+        joined="\n".join(sorted_words),
+        offsets=np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
+        lengths=lengths,
+    )
+
+
+def _exact_words(index: TextIndex, word: str) -> np.ndarray:
+    """Words starting with `word`, or (for longer query words) containing it."""
+    if len(word) >= MIN_INFIX_WORD:
+        hits = [m.start() for m in re.finditer(re.escape(word), index.joined)]
+        return np.unique(np.searchsorted(index.offsets, hits, side="right") - 1)
+    lo = int(np.searchsorted(index.sorted_words, word, side="left"))
+    hi = int(np.searchsorted(index.sorted_words, word + "\U0010ffff", side="left"))
+    return np.arange(lo, hi)
+
+
+def _typo_words(index: TextIndex, word: str) -> np.ndarray:
+    """Words within one typo of `word` (two from 8 letters), whole or as a part of a longer one.
+
+    rapidfuzz's ratio is 100 * (1 - edits / length) for `edits` substitutions, so the cut-off
+    allows that many wrong, missing, extra or swapped letters ("singng", "artlfit"). From
+    MIN_PARTIAL_TYPO letters, partial_ratio also finds a typo inside a longer word ("paintng"
+    in "paintings"); it never matches a short word inside the query ("art" is no typo of
+    "artlfit"), as only longer words are compared.
+    """
+    edits = 1 if len(word) < TWO_TYPOS_FROM else 2
+    # Half a point of slack: cdist compares in float32, and the next score down is far lower.
+    cutoff = 100.0 * (len(word) - edits) / len(word) - 0.5
+    whole = process.cdist([word], index.words, scorer=fuzz.ratio, score_cutoff=cutoff)[0]
+    found = set(np.flatnonzero(whole).tolist())
+    longer = np.flatnonzero(index.lengths > len(word))
+    if len(longer) and len(word) >= MIN_PARTIAL_TYPO:
+        candidates = [index.words[i] for i in longer]
+        part = process.cdist([word], candidates, scorer=fuzz.partial_ratio, score_cutoff=cutoff)
+        found |= set(longer[np.flatnonzero(part[0])].tolist())
+    return np.array(sorted(found), dtype=np.int64)
+
+
+def _word_mask(index: TextIndex, word: str) -> np.ndarray:
+    """Rows whose text has a word matching `word` exactly, or failing that with a typo."""
+    matched = _exact_words(index, word)
+    if not len(matched) and len(word) >= MIN_FUZZY_WORD:
+        matched = _typo_words(index, word)
+    found = np.zeros(index.n_texts, dtype=bool)
+    if len(matched):
+        # Consecutive words (a prefix range) are one slice; otherwise one slice per word.
+        if matched[-1] - matched[0] + 1 == len(matched):
+            texts = index.texts[index.starts[matched[0]] : index.starts[matched[-1] + 1]]
+        else:
+            texts = np.concatenate(
+                [index.texts[index.starts[i] : index.starts[i + 1]] for i in matched]
+            )
+        found[texts] = True
+    return found[index.row_text]
+
+
+def search_mask(index: TextIndex, query: str) -> np.ndarray:
+    """Rows matching every word of a query (case-, accent- and typo-insensitive)."""
+    mask = np.ones(len(index.row_text), dtype=bool)
+    for word in dict.fromkeys(fold_words(query)):
+        mask &= _word_mask(index, word)
+    return mask
 
 
 # ---------------------------------------------------------------------------------------------
 # The index
 
 
-def fold(text: str) -> str:
-    """Lower case ASCII words: accents, case and punctuation don't matter for search."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
-
-
-@dataclass
+@dataclass(frozen=True, eq=False)
 class FilterIndex:
-    """Precomputed membership matrices and search text for one frame (build once, reuse)."""
+    """Everything a selection needs, precomputed for one frame; build once, share, reuse.
+
+    Arrays are read-only, so one index can be shared between sessions and threads.
+    """
 
     length: int
-    members: dict[str, tuple[dict[str, int], np.ndarray]]
-    status: np.ndarray
-    district_codes: np.ndarray
+    term_ids: Mapping[str, tuple[str, ...]]  # facet -> its terms, in vocabulary order
+    matrices: Mapping[str, np.ndarray]  # facet -> (rows, terms) bool; district = served
+    located: np.ndarray  # (rows, area terms) bool: the row's district_code is the area's
+    record_codes: np.ndarray  # a number per distinct record_id
+    n_records: int
     lat: np.ndarray
     lon: np.ndarray
-    text: np.ndarray
-    words: dict[str, np.ndarray] = field(default_factory=dict)
+    first_record_id: str | None
+    text: TextIndex | None
 
-    def mask(self, column: str, terms: tuple[str, ...]) -> np.ndarray:
-        """Rows having any of the terms in a list column."""
-        positions, matrix = self.members[column]
-        columns = [positions[t] for t in terms if t in positions]
-        if not columns:
-            return np.zeros(self.length, dtype=bool)
-        return matrix[:, columns].any(axis=1)
+    def positions(self, facet: str, terms: Iterable[str]) -> list[int]:
+        """Column numbers of known terms of a facet (unknown terms are skipped)."""
+        ids = self.term_ids[facet]
+        return [ids.index(t) for t in dict.fromkeys(terms) if t in ids]
 
 
-def build_index(frame: pd.DataFrame, vocabulary: Vocabulary) -> FilterIndex:
-    """Membership matrices for every list column, plus search text and coordinates."""
-    members: dict[str, tuple[dict[str, int], np.ndarray]] = {}
-    n = len(frame)
-    for column in LIST_COLUMNS:
-        section = "areas" if column == "areas_served" else column
-        positions = {t.id: i for i, t in enumerate(vocabulary.terms(section))}
-        matrix = np.zeros((n, len(positions)), dtype=bool)
-        rows, cols = [], []
-        for row, values in enumerate(frame[column].tolist() if n else []):
-            for value in values or ():
-                col = positions.get(value)
-                if col is not None:
-                    rows.append(row)
-                    cols.append(col)
-        matrix[rows, cols] = True
-        members[column] = (positions, matrix)
-    text = (frame["name"].fillna("").astype(str) + " " + frame["summary"].fillna("").astype(str)
-            + " " + frame["description"].fillna("").astype(str) + " "
-            + frame["organisation"].fillna("").astype(str)) if n else pd.Series([], dtype=object)
+def _readonly(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _list_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
+    """(rows, terms) membership of a column of term-id tuples, computed per distinct tuple."""
+    try:
+        codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # tuples hash; None is -1
+    except TypeError:  # lists (unhashable) instead of the contract's tuples
+        items = [tuple(v) if _is_list(v) else None for v in values]
+        codes, uniques = pd.factorize(np.array(items + [()], dtype=object)[:-1])
+    position = {t: i for i, t in enumerate(term_ids)}
+    small = np.zeros((len(uniques) + 1, len(term_ids)), dtype=bool)  # last row: no terms
+    for row, terms in enumerate(uniques):
+        terms = terms if _is_list(terms) else ()
+        small[row, [position[t] for t in terms if isinstance(t, str) and t in position]] = True
+    return np.asfortranarray(small[codes])  # code -1 (missing) picks the empty last row
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, list | tuple | np.ndarray | set | frozenset)
+
+
+def _value_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
+    """(rows, terms) equality of a single-valued column with each term id."""
+    array = values.to_numpy(dtype=object)
+    return np.asfortranarray(np.stack([array == t for t in term_ids], axis=1))
+
+
+def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = True) -> FilterIndex:
+    """Precompute membership matrices, record numbers, coordinates and (optionally) search.
+
+    A few seconds for 100,000 rows, mostly the text index; ``search=False`` skips that for
+    counting-only uses (a query then builds it on the fly). Cache the result per frame.
+    """
+    term_ids = {name: tuple(t.id for t in vocabulary.terms(f)) for name, f in FACET_FIELDS.items()}
+    matrices = {}
+    for name, column in FACET_FIELDS.items():
+        build = _list_matrix if column in LIST_COLUMNS else _value_matrix
+        matrices[name] = _readonly(build(frame[column], term_ids[name]))
+    codes = frame["district_code"].to_numpy(dtype=object)
+    areas = vocabulary.terms("areas_served")
+    located = np.stack(
+        [(codes == a.code) if a.code else np.zeros(len(frame), bool) for a in areas], 1
+    )
+    record_codes, records = pd.factorize(frame["record_id"].to_numpy(dtype=object))
     return FilterIndex(
-        length=n,
-        members=members,
-        status=frame["status"].to_numpy(dtype=object) if n else np.array([], dtype=object),
-        district_codes=frame["district_code"].to_numpy(dtype=object) if n else np.array([]),
-        lat=pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float),
-        lon=pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float),
-        text=np.array([fold(t) for t in text], dtype=object),
+        length=len(frame),
+        term_ids=MappingProxyType(term_ids),
+        matrices=MappingProxyType(matrices),
+        located=_readonly(np.asfortranarray(located.reshape(len(frame), len(areas)))),
+        record_codes=_readonly(record_codes.astype(np.int64)),
+        n_records=len(records),
+        lat=_readonly(pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)),
+        lon=_readonly(pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)),
+        first_record_id=str(frame["record_id"].iloc[0]) if len(frame) else None,
+        text=build_text_index(frame) if search and len(frame) else None,
     )
 
 
+def _index_for(
+    frame: pd.DataFrame, vocabulary: Vocabulary, index: FilterIndex | None
+) -> FilterIndex:
+    """The given index after a cheap check that it belongs to the frame, or a new one."""
+    if index is None:
+        return build_index(frame, vocabulary, search=False)
+    first = str(frame["record_id"].iloc[0]) if len(frame) else None
+    if index.length != len(frame) or index.first_record_id != first:
+        raise ValueError("this FilterIndex was built for another frame; rebuild it")
+    return index
+
+
 # ---------------------------------------------------------------------------------------------
-# Filtering
+# Selecting
+
+
+def _facet(name: str) -> str:
+    facet = FACET_ALIASES.get(name, name)
+    if facet not in FACET_FIELDS:
+        raise ValueError(f"unknown field {name!r}; use one of {', '.join(FACET_FIELDS)}")
+    return facet
+
+
+def facet_matrix(index: FilterIndex, facet: str, *, countywide: bool = True) -> np.ndarray:
+    """(rows, terms) bool: does each row count for each term of a facet.
+
+    For ``district`` that is: located in it, or its record serves it (or, with
+    ``countywide``, serves the whole county).
+    """
+    facet = _facet(facet)
+    matrix = index.matrices[facet]
+    if facet != "district":
+        return matrix
+    combined = matrix | index.located
+    if countywide and COUNTYWIDE in index.term_ids[facet]:
+        served = matrix[:, index.term_ids[facet].index(COUNTYWIDE)]
+        combined |= served[:, None]
+    return combined
+
+
+def _term_mask(
+    index: FilterIndex, facet: str, terms: tuple[str, ...], countywide: bool
+) -> np.ndarray:
+    """Rows counting for any of the terms (OR within a field)."""
+    columns = index.positions(facet, terms)
+    mask = np.zeros(index.length, dtype=bool)
+    for column in columns:
+        mask |= index.matrices[facet][:, column]
+        if facet == "district":
+            mask |= index.located[:, column]
+    if facet == "district" and countywide and columns and COUNTYWIDE in index.term_ids[facet]:
+        mask |= index.matrices[facet][:, index.term_ids[facet].index(COUNTYWIDE)]
+    return mask
+
+
+def _radius_mask(
+    index: FilterIndex, origin: tuple[float, float], radius_km: float | None, within: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of `within` inside the radius (none without a point) and their distances (else NaN).
+
+    A bounding box first cuts the haversine work to the few rows that could be inside.
+    """
+    candidates = within.copy()
+    if radius_km is not None:
+        lat0 = origin[0]
+        dlat = math.degrees(radius_km / 6371.0088) * 1.001
+        dlon = dlat / max(math.cos(math.radians(min(abs(lat0) + dlat, 89.9))), 1e-6)
+        with np.errstate(invalid="ignore"):
+            candidates &= np.abs(index.lat - lat0) <= dlat
+            candidates &= np.abs((index.lon - origin[1] + 180) % 360 - 180) <= dlon
+    rows = np.flatnonzero(candidates)
+    distances = np.full(index.length, np.nan)
+    distances[rows] = haversine_km(origin[0], origin[1], index.lat[rows], index.lon[rows])
+    if radius_km is None:
+        return within, distances
+    with np.errstate(invalid="ignore"):
+        return within & (distances <= radius_km), distances  # NaN compares False
 
 
 def selection_mask(
     index: FilterIndex,
     selection: Selection,
-    vocabulary: Vocabulary,
     *,
     origin: tuple[float, float] | None = None,
     skip: str | None = None,
+    countywide: bool = True,
+    frame: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Rows matching a selection (minus the `skip` field, for facet counts), and distances."""
+    """Rows matching a selection (minus the `skip` field, for facet counts), and distances.
+
+    Distances (km, NaN for rows without a point or not needed) come only with an `origin`;
+    the radius applies only with both an origin and ``selection.radius_km``.
+    """
     mask = np.ones(index.length, dtype=bool)
-    for name, column in FILTER_FIELDS.items():
+    for name in FILTER_FIELDS:
         terms = selection.terms(name)
-        if not terms or name == skip:
-            continue
-        if name == "status":
-            mask &= np.isin(index.status, list(terms))
-        elif name == "district":
-            mask &= _district_mask(index, terms, vocabulary)
-        else:
-            mask &= index.mask(column, terms)
-    if selection.q.strip():
-        mask &= _text_mask(index, selection.q, mask)
-    distances = None
-    if origin is not None:
-        distances = haversine_km(origin[0], origin[1], index.lat, index.lon)
-        if selection.radius_km:
-            mask &= distances <= selection.radius_km  # NaN (no point) compares False
-    return mask, distances
-
-
-def _district_mask(index: FilterIndex, districts: tuple[str, ...],
-                   vocabulary: Vocabulary) -> np.ndarray:
-    """A district matches rows located in it, rows serving it, and countywide providers."""
-    codes = [t.code for d in districts if (t := vocabulary.term("areas", d)) and t.code]
-    located = np.isin(index.district_codes, codes) if codes else np.zeros(index.length, bool)
-    return located | index.mask("areas_served", (*districts, "countywide"))
-
-
-def _text_mask(index: FilterIndex, query: str, within: np.ndarray) -> np.ndarray:
-    """Rows whose text contains every word of the query (typo-tolerant per word)."""
-    mask = within.copy()
-    for word in fold(query).split():
-        candidates = np.flatnonzero(mask)
-        if not len(candidates):
-            break
-        texts = index.text[candidates]
-        hit = np.fromiter((word in t for t in texts), dtype=bool, count=len(texts))
-        if len(word) >= MIN_FUZZY_WORD and not hit.all():
-            misses = np.flatnonzero(~hit)
-            scores = process.cdist([word], list(texts[misses]), scorer=fuzz.partial_ratio,
-                                   workers=1)[0]
-            hit[misses] = scores >= TYPO_SCORE
-        mask[candidates] = hit
-    return mask
+        if terms and name != skip:
+            mask &= _term_mask(index, name, terms, countywide)
+    if selection.q.strip() and skip != "q":
+        text = index.text
+        if text is None and frame is not None and len(frame):
+            text = build_text_index(frame)
+        if text is not None:
+            mask &= search_mask(text, selection.q)
+    if origin is None:
+        return mask, None
+    return _radius_mask(index, origin, selection.radius_km, mask)
 
 
 def filter_frame(
@@ -267,15 +573,30 @@ def filter_frame(
     *,
     origin: tuple[float, float] | None = None,
     index: FilterIndex | None = None,
+    countywide: bool = True,
 ) -> gpd.GeoDataFrame:
-    """The rows matching a selection; with `origin`, a `distance_km` column, nearest first."""
-    index = index or build_index(frame, vocabulary)
-    mask, distances = selection_mask(index, selection, vocabulary, origin=origin)
-    result = frame[mask]
-    if distances is not None:
-        result = result.assign(distance_km=distances[mask])
-        result = result.sort_values("distance_km", kind="stable", na_position="last")
+    """The rows matching a selection, as a new frame (the input is never changed).
+
+    With `origin` (lat, lon) the result gains ``distance_km`` and is sorted nearest first
+    (rows without a point last); with ``selection.radius_km`` too, only rows within the radius
+    remain, so rows without a point drop out. Pass the caller's cached `index` (from
+    ``build_index(frame, vocabulary)``) to skip rebuilding it.
+    """
+    index = _index_for(frame, vocabulary, index)
+    mask, distances = selection_mask(
+        index, selection, origin=origin, countywide=countywide, frame=frame
+    )
+    rows = np.flatnonzero(mask)
+    if distances is None:
+        return frame.take(rows)
+    rows = rows[np.argsort(distances[rows], kind="stable")]
+    result = frame.take(rows)
+    result["distance_km"] = distances[rows]  # a new frame: the input keeps its columns
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Counting
 
 
 def count_records(frame: pd.DataFrame) -> int:
@@ -283,134 +604,234 @@ def count_records(frame: pd.DataFrame) -> int:
     return int(frame["record_id"].nunique()) if len(frame) else 0
 
 
+def _distinct_counts(index: FilterIndex, matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each column of `matrix`, the distinct records among `rows` with that column set."""
+    hit_rows, hit_cols = np.nonzero(matrix[rows])
+    seen = np.zeros((index.n_records, matrix.shape[1]), dtype=bool)
+    seen[index.record_codes[rows][hit_rows], hit_cols] = True
+    return seen.sum(axis=0)
+
+
 def count_options(
     frame: pd.DataFrame,
     selection: Selection,
     vocabulary: Vocabulary,
-    name: str,
+    field: str,
     *,
     origin: tuple[float, float] | None = None,
     index: FilterIndex | None = None,
+    countywide: bool = True,
 ) -> dict[str, int]:
-    """Facet counts: records per option of one filter, with that filter itself left out."""
-    index = index or build_index(frame, vocabulary)
-    mask, _ = selection_mask(index, selection, vocabulary, origin=origin, skip=name)
-    record_ids = frame["record_id"].to_numpy(dtype=object)
-    column = FILTER_FIELDS[name]
-    section = "areas" if name == "district" else column
-    counts: dict[str, int] = {}
-    for term in vocabulary.terms(section):
-        if name == "status":
-            option = mask & (index.status == term.id)
-        elif name == "district":
-            option = mask & _district_mask(index, (term.id,), vocabulary)
-        else:
-            option = mask & index.mask(column, (term.id,))
-        counts[term.id] = len(set(record_ids[option]))
-    return counts
+    """Facet counts: distinct records per option of `field` for the current selection, with
+    that field's own filter left out (so choosing one option still shows the others' counts).
+
+    `field` is a filter name (``condition``), a column (``conditions``) or ``kind``. Every
+    term of the field is a key, zeros included, in vocabulary order.
+    """
+    facet = _facet(field)
+    index = _index_for(frame, vocabulary, index)
+    mask, _ = selection_mask(
+        index, selection, origin=origin, skip=facet, countywide=countywide, frame=frame
+    )
+    matrix = facet_matrix(index, facet, countywide=countywide)
+    counts = _distinct_counts(index, matrix, np.flatnonzero(mask))
+    return dict(zip(index.term_ids[facet], counts.tolist(), strict=True))
 
 
-# ---------------------------------------------------------------------------------------------
-# Coverage for commissioners
+def counts_by(
+    frame: pd.DataFrame, vocabulary: Vocabulary, field: str, *, countywide: bool = True
+) -> pd.Series:
+    """Distinct records per term of a field (``district``, ``status``, ``kind``...), zeros
+    included. District counts include countywide providers unless ``countywide=False``."""
+    counts = count_options(frame, Selection(), vocabulary, field, countywide=countywide)
+    series = pd.Series(counts, name="records", dtype=int)
+    series.index.name = _facet(field)
+    return series
 
 
-def _explode_terms(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    if column == "status":
-        return frame[["record_id", "status"]].drop_duplicates()
-    exploded = frame[["record_id", column]].explode(column).dropna()
-    return exploded.drop_duplicates()
+def _record_matrix(index: FilterIndex, facet: str, countywide: bool) -> np.ndarray:
+    """(records, terms) bool: does any row of each record count for each term."""
+    matrix = facet_matrix(index, facet, countywide=countywide)
+    rows, cols = np.nonzero(matrix)
+    seen = np.zeros((index.n_records, matrix.shape[1]), dtype=bool)
+    seen[index.record_codes[rows], cols] = True
+    return seen
 
 
-def coverage_matrix(frame: pd.DataFrame, vocabulary: Vocabulary, rows: str = "conditions",
-                    cols: str = "art_forms") -> pd.DataFrame:
-    """Distinct records per (row term, column term); every vocabulary term present."""
-    row_ids = [t.id for t in vocabulary.terms(rows)]
-    col_ids = [t.id for t in vocabulary.terms(cols)]
-    pairs = _explode_terms(frame, rows).merge(_explode_terms(frame, cols), on="record_id")
-    table = pd.crosstab(pairs[rows], pairs[cols]) if len(pairs) else pd.DataFrame()
-    return table.reindex(index=row_ids, columns=col_ids, fill_value=0).astype(int)
+def coverage_matrix(
+    frame: pd.DataFrame,
+    vocabulary: Vocabulary,
+    rows: str = "conditions",
+    cols: str = "art_forms",
+    *,
+    countywide: bool = True,
+) -> pd.DataFrame:
+    """Distinct records per (row term, column term), every vocabulary term present, zeros too.
+
+    `rows` and `cols` are list columns, ``status``, ``kind`` or ``district`` (located, served
+    or countywide). A record counts once per cell however many locations it has.
+    """
+    row_facet, col_facet = _facet(rows), _facet(cols)
+    index = build_index(frame, vocabulary, search=False)
+    left = _record_matrix(index, row_facet, countywide).astype(np.int64)
+    right = _record_matrix(index, col_facet, countywide).astype(np.int64)
+    table = pd.DataFrame(
+        left.T @ right,
+        index=pd.Index(index.term_ids[row_facet], name=rows),
+        columns=pd.Index(index.term_ids[col_facet], name=cols),
+    )
+    return table
 
 
-def counts_by(frame: pd.DataFrame, vocabulary: Vocabulary, name: str) -> pd.Series:
-    """Distinct records per term of one filter field (district counts countywide providers)."""
-    selection = Selection()
-    counts = count_options(frame, selection, vocabulary, name)
-    return pd.Series(counts, name="records", dtype=int)
+def gaps(
+    frame: pd.DataFrame,
+    vocabulary: Vocabulary,
+    field: str = "conditions",
+    district: str | None = None,
+    *,
+    countywide: bool = True,
+) -> list[str]:
+    """Terms of a field that no record covers, in vocabulary order.
 
-
-def gaps(frame: pd.DataFrame, vocabulary: Vocabulary, field_name: str = "conditions",
-         district: str | None = None) -> list[str]:
-    """Terms of a field with no provider (in a district, counting countywide providers)."""
-    name = next(n for n, c in FILTER_FIELDS.items() if c == field_name)
+    With `district`, only records counting for that district are considered: located there,
+    serving it, or (unless ``countywide=False``) serving the whole county. "Which conditions
+    have no provider in the Cotswolds" is ``gaps(frame, vocabulary, "conditions", "cotswold")``.
+    """
     selection = Selection(district=(district,)) if district else Selection()
-    counts = count_options(frame, selection, vocabulary, name)
+    counts = count_options(frame, selection, vocabulary, field, countywide=countywide)
     return [term for term, count in counts.items() if count == 0]
 
 
 # ---------------------------------------------------------------------------------------------
 # Tables and exports
 
+CONTACT_COLUMNS = ("website", "email", "phone", "contact_name")
+TABLE_COLUMNS = (
+    "id",
+    "name",
+    "kind",
+    "status",
+    "organisation",
+    "summary",
+    *LIST_COLUMNS,
+    "place",
+    "district",
+    "locations",
+    "location_precision",
+    "lat",
+    "lon",
+    *CONTACT_COLUMNS,
+    "last_verified",
+)
 
-def records_table(frame: pd.DataFrame, vocabulary: Vocabulary, *,
-                  with_distance: bool = False) -> pd.DataFrame:
-    """One row per record (its first, or nearest, location) with labels, for lists and CSV."""
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _labels(values: pd.Series, vocabulary: Vocabulary, field: str) -> np.ndarray:
+    """Term ids -> "Label, Label" for a column, computed once per distinct value."""
+    items = [v if isinstance(v, tuple) else tuple(v) if _is_list(v) else (v,) for v in values]
+    items = [tuple(t for t in item if isinstance(t, str)) for item in items]
+    codes, uniques = pd.factorize(pd.Series(items, dtype=object))
+    labels = np.array([", ".join(vocabulary.labels(field, u)) for u in uniques] + [""], object)
+    return labels[codes]
+
+
+def _places(frame: pd.DataFrame) -> list[str]:
+    columns = zip(frame["location_label"], frame["place"], frame["postcode"], strict=True)
+    return [", ".join(dict.fromkeys(p for p in map(_text, parts) if p)) for parts in columns]
+
+
+def _consented(value: Any) -> bool:
+    """Only a real True publishes contact details (not a missing value, not the text "no")."""
+    return isinstance(value, bool | np.bool_) and bool(value)
+
+
+def _date_text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else _text(value)
+
+
+def _one_row_per_record(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each record's nearest row when distances are known, else its first row (frame order)."""
+    if "distance_km" in frame:
+        order = np.argsort(frame["distance_km"].to_numpy(dtype=float), kind="stable")
+        frame = frame.iloc[order]
+    return frame.drop_duplicates("record_id", keep="first")
+
+
+def records_table(
+    frame: pd.DataFrame, vocabulary: Vocabulary, *, with_distance: bool = False
+) -> pd.DataFrame:
+    """One row per record (its first location, or nearest when the frame has distances), with
+    labels joined by ", " -- for the directory table and CSV export.
+
+    Contact columns are blank unless the provider agreed to publish them. With
+    `with_distance` and a ``distance_km`` column, rows are nearest first.
+    """
     if not len(frame):
         return pd.DataFrame(columns=list(TABLE_COLUMNS))
-    first = frame.drop_duplicates("record_id", keep="first")
-    out = pd.DataFrame({
-        "id": first["record_id"].to_numpy(),
-        "name": first["name"].to_numpy(),
-        "kind": [vocabulary.label("kind", k) for k in first["kind"]],
-        "status": [vocabulary.label("status", s) for s in first["status"]],
-    })
+    first = _one_row_per_record(frame)
+    located = frame.loc[frame.geometry.notna(), "record_id"].value_counts()
+    consented = [_consented(v) for v in first["publish_contact"]]
+    out = pd.DataFrame({"id": first["record_id"].to_numpy(dtype=object)})
+    out["name"] = first["name"].to_numpy(dtype=object)
+    out["kind"] = _labels(first["kind"], vocabulary, "kind")
+    out["status"] = _labels(first["status"], vocabulary, "status")
+    out["organisation"] = [_text(v) for v in first["organisation"]]
+    out["summary"] = [_text(v) for v in first["summary"]]
     for column in LIST_COLUMNS:
-        out[column] = [", ".join(vocabulary.labels(column, v or ())) for v in first[column]]
-    out["place"] = [_place(r) for r in first.itertuples()]
-    out["district"] = first["district_name"].to_numpy(dtype=object)
-    out["location_precision"] = first["location_precision"].to_numpy()
-    out["lat"] = np.round(pd.to_numeric(first["lat"]).to_numpy(dtype=float), 6)
-    out["lon"] = np.round(pd.to_numeric(first["lon"]).to_numpy(dtype=float), 6)
-    out["summary"] = first["summary"].to_numpy()
-    for column in ("website", "email", "phone"):
-        out[column] = first[column].to_numpy(dtype=object)
-    out["last_verified"] = [str(v) if v else "" for v in first["last_verified"]]
+        out[column] = _labels(first[column], vocabulary, column)
+    out["place"] = _places(first)
+    out["district"] = [_text(v) for v in first["district_name"]]
+    out["locations"] = located.reindex(out["id"]).fillna(0).astype(int).to_numpy()
+    out["location_precision"] = first["location_precision"].to_numpy(dtype=object)
+    out["lat"] = np.round(pd.to_numeric(first["lat"], errors="coerce").to_numpy(float), 6)
+    out["lon"] = np.round(pd.to_numeric(first["lon"], errors="coerce").to_numpy(float), 6)
+    for column in CONTACT_COLUMNS:
+        values = [_text(v) for v in first[column]]
+        out[column] = [v if ok else "" for v, ok in zip(values, consented, strict=True)]
+    out["last_verified"] = [_date_text(v) for v in first["last_verified"]]
     if with_distance and "distance_km" in first:
-        out.insert(2, "distance_km", np.round(first["distance_km"].to_numpy(dtype=float), 1))
-    return out.reset_index(drop=True)
+        distances = np.round(first["distance_km"].to_numpy(dtype=float), 1)
+        out.insert(2, "distance_km", distances)
+    return out
 
 
-TABLE_COLUMNS = ("id", "name", "kind", "status", *LIST_COLUMNS, "place", "district",
-                 "location_precision", "lat", "lon", "summary", "website", "email", "phone",
-                 "last_verified")
-
-
-def _place(row: Any) -> str:
-    parts = [row.location_label, row.place, row.postcode]
-    return ", ".join(str(p) for p in parts if isinstance(p, str) and p)
+def _feature(row: dict[str, Any], x: float, y: float) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "id": _text(row["record_id"]),
+        "name": _text(row["name"]),
+        "kind": _text(row["kind"]) or None,
+        "status": _text(row["status"]) or None,
+        "organisation": _text(row["organisation"]) or None,
+        "summary": _text(row["summary"]),
+        **{column: [t for t in row[column] or () if isinstance(t, str)] for column in LIST_COLUMNS},
+        "place": ", ".join(p for p in map(_text, (row["location_label"], row["place"])) if p),
+        "postcode": _text(row["postcode"]) or None,
+        "district": _text(row["district_name"]) or None,
+        "location_precision": _text(row["location_precision"]) or None,
+        "last_verified": _date_text(row["last_verified"]) or None,
+    }
+    if _consented(row["publish_contact"]):
+        properties.update({c: _text(row[c]) or None for c in CONTACT_COLUMNS})
+    geometry = {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]}
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
 
 
 def to_geojson(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> str:
-    """A GeoJSON FeatureCollection of the located rows (contact only where consented)."""
-    features = []
-    for row in frame[frame.geometry.notna()].itertuples():
-        properties: dict[str, Any] = {
-            "id": row.record_id, "name": row.name,
-            "kind": row.kind, "status": row.status, "summary": row.summary,
-            **{column: list(getattr(row, column) or ()) for column in LIST_COLUMNS},
-            "place": _place(row), "district": row.district_name,
-            "location_precision": row.location_precision,
-            "last_verified": str(row.last_verified) if row.last_verified else None,
-        }
-        if row.publish_contact:
-            properties.update(website=row.website, email=row.email, phone=row.phone)
-        features.append({"type": "Feature", "properties": properties, "geometry": {
-            "type": "Point", "coordinates": [round(row.geometry.x, 6),
-                                             round(row.geometry.y, 6)]}})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                      indent=1)
+    """A GeoJSON FeatureCollection (EPSG:4326): one feature per located row.
 
-
-def clear_field(selection: Selection, name: str) -> Selection:
-    """The selection with one field reset."""
-    default = {f.name: f.default for f in fields(Selection)}[name]
-    return replace(selection, **{name: default})
+    Properties are plain strings and lists of term ids (labels are in the vocabulary);
+    contact fields appear only where the provider agreed to publish them.
+    """
+    geometry = frame.geometry
+    located = frame[geometry.notna().to_numpy() & ~geometry.is_empty.to_numpy()]
+    columns = [c for c in located.columns if c != located.geometry.name]
+    records = located[columns].astype(object).to_dict("records")
+    features = [
+        _feature(row, point.x, point.y)
+        for row, point in zip(records, located.geometry, strict=True)
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection, ensure_ascii=False, indent=1, default=str)

@@ -23,7 +23,7 @@ def payload_of(html: str) -> dict:
 
 
 def test_one_point_per_located_row(vocabulary: Vocabulary) -> None:
-    frame = synthetic_frame(500, vocabulary, seed=3)
+    frame = synthetic_frame(500, seed=3)
     html = build_map(frame, vocabulary).get_root().render()
     payload = payload_of(html)
     assert len(payload["p"]) == int(frame.geometry.notna().sum())
@@ -33,10 +33,12 @@ def test_one_point_per_located_row(vocabulary: Vocabulary) -> None:
 
 
 def test_user_strings_cannot_inject(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows([
-        {"record_id": "x1", "name": XSS, "lat": 51.8, "lon": -2.2},
-        {"record_id": "x2", "name": BREAKOUT, "lat": 51.9, "lon": -2.1},
-    ])
+    frame = frame_from_rows(
+        [
+            {"record_id": "x1", "name": XSS, "lat": 51.8, "lon": -2.2},
+            {"record_id": "x2", "name": BREAKOUT, "lat": 51.9, "lon": -2.1},
+        ]
+    )
     html = build_map(frame, vocabulary).get_root().render()
     assert XSS not in html and "</script><script>alert(2)" not in html
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # data, escaped in the JSON
@@ -52,7 +54,7 @@ def test_safe_json_escapes_script_enders() -> None:
 
 
 def test_legend_layers_and_tiles(vocabulary: Vocabulary) -> None:
-    frame = synthetic_frame(20, vocabulary)
+    frame = synthetic_frame(20)
     html = build_map(frame, vocabulary).get_root().render()
     assert "Established" in html and "Emerging" in html and 'aria-label="Map legend"' in html
     assert "L.control.layers" in html and "Energy: where activity concentrates" in html
@@ -62,7 +64,7 @@ def test_legend_layers_and_tiles(vocabulary: Vocabulary) -> None:
 
 
 def test_no_cdn_resources(vocabulary: Vocabulary) -> None:
-    frame = synthetic_frame(20, vocabulary)
+    frame = synthetic_frame(20)
     html = build_map(frame, vocabulary).get_root().render()
     sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
     assert sources and all(s.startswith("/app/static/vendor/") for s in sources), sources
@@ -85,8 +87,17 @@ def test_empty_selection_shows_the_county(vocabulary: Vocabulary) -> None:
 
 
 def test_payload_uses_label_indices(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows([{"record_id": "a", "lat": 51.8, "lon": -2.2,
-                              "conditions": ("copd",), "art_forms": ("singing",)}])
+    frame = frame_from_rows(
+        [
+            {
+                "record_id": "a",
+                "lat": 51.8,
+                "lon": -2.2,
+                "conditions": ("copd",),
+                "art_forms": ("singing",),
+            }
+        ]
+    )
     payload = compact_payload(frame, vocabulary)
     record = payload["r"][0]
     assert payload["l"]["c"][record[3][0]] == "COPD and breathing conditions"
@@ -94,8 +105,9 @@ def test_payload_uses_label_indices(vocabulary: Vocabulary) -> None:
 
 
 def test_location_map_escapes(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows([{"record_id": "a", "name": XSS, "lat": 51.8, "lon": -2.2,
-                              "location_label": XSS}])
+    frame = frame_from_rows(
+        [{"record_id": "a", "name": XSS, "lat": 51.8, "lon": -2.2, "location_label": XSS}]
+    )
     html = build_location_map(frame, vocabulary).get_root().render()
     assert XSS not in html and "circleMarker" in html
 
@@ -107,4 +119,4 @@ def test_unknown_resource_refused(tmp_path) -> None:
 
 @pytest.mark.parametrize("n", [0, 1, 50])
 def test_map_builds_for_any_size(vocabulary: Vocabulary, n: int) -> None:
-    build_map(synthetic_frame(n, vocabulary), vocabulary).get_root().render()
+    build_map(synthetic_frame(n), vocabulary).get_root().render()
