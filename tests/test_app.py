@@ -1,0 +1,450 @@
+"""The Streamlit pages through AppTest: every page runs, filters, URL state, escaping, gaps.
+
+The data is a handful of synthetic records written here into a temporary directory (never
+committed as data), including two whose names are script and Markdown injections. The folium
+map is opaque to AppTest; its contents are tested on `build_map` output in test_mapping.py and
+in a real browser in test_e2e.py.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aop_map.ui import md_escape, md_link
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+TIMEOUT_S = 90
+XSS_NAME = "<img src=x onerror=alert(1)>"
+MD_NAME = "*markdown* [link](javascript:alert(1))"
+
+RECORDS = f"""\
+- id: forest-breathers
+  name: Forest Breathers Choir
+  kind: organisation
+  status: established
+  summary: Singing for lung health by the Severn.
+  description: |
+    Weekly singing for people with COPD.
+
+    Second paragraph about the choir.
+  art_forms: [singing]
+  conditions: [copd]
+  age_groups: [older-adults]
+  areas_served: [forest-of-dean]
+  delivery: [in-person]
+  referral_routes: [gp, self-referral]
+  locations:
+    - label: Newnham village hall
+      postcode: GL14 2AA
+  contact: {{name: Jo Singer, email: jo@example.org, phone: "01594 000000",
+             website: "https://example.org/choir"}}
+  publish_contact: true
+  last_verified: 2025-01-10
+  sources:
+    - {{title: Forest Breathers annual report, url: "https://example.org/report",
+       date: 2024-12-01}}
+- id: cheltenham-lungs
+  name: Cheltenham Lung Singers
+  kind: programme
+  status: emerging
+  art_forms: [singing]
+  conditions: [copd]
+  areas_served: [cheltenham]
+  locations: [{{postcode: GL50 3PR}}]
+  contact: {{email: private@example.org}}
+  publish_contact: false
+- id: xss-img
+  name: "{XSS_NAME}"
+  kind: organisation
+  status: established
+  summary: "<script>alert('summary')</script>"
+  art_forms: [visual-arts]
+  conditions: [dementia]
+  areas_served: [cheltenham]
+  locations: [{{postcode: GL50 3PR}}]
+- id: md-inject
+  name: "{MD_NAME}"
+  kind: programme
+  status: emerging
+  summary: "[click](javascript:alert(2)) ![img](https://example.org/x.png) :red[red]"
+  art_forms: [dance]
+  conditions: [mental-health]
+  areas_served: [stroud]
+  locations: [{{place: Stroud}}]
+- id: cotswold-painters
+  name: Cotswold Painters
+  kind: organisation
+  status: established
+  art_forms: [visual-arts]
+  conditions: [mental-health]
+  areas_served: [cotswold]
+  locations: [{{place: Cirencester}}]
+- id: roaming-stories
+  name: Roaming Storytellers
+  kind: freelance-artist
+  status: emerging
+  art_forms: [creative-writing]
+  conditions: [dementia]
+  areas_served: [stroud]
+- id: lost-postcode
+  name: Lost Postcode Group
+  kind: organisation
+  status: established
+  art_forms: [music]
+  conditions: [chronic-pain]
+  areas_served: [gloucester]
+  locations: [{{postcode: ZZ99 9ZZ}}]
+"""
+BROKEN = "id: broken\nname: Broken Record\nkind: organisation\nstatus: sleeping\n"
+TOTAL = 7
+
+
+def write_data(directory: Path) -> Path:
+    """A data directory with the synthetic records (the bundled vocabulary applies)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "records.yaml").write_text(RECORDS, encoding="utf-8")
+    (directory / "broken.yaml").write_text(BROKEN, encoding="utf-8")
+    return directory
+
+
+@pytest.fixture(scope="module")
+def app_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_data(tmp_path_factory.mktemp("app") / "mapdata")
+
+
+@pytest.fixture(autouse=True)
+def _app_env(monkeypatch: pytest.MonkeyPatch, app_data: Path) -> None:
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(app_data))
+    monkeypatch.setenv("AOP_MAP_OFFLINE", "1")
+
+
+def open_app(page: str | None = None, **params: str | list[str]) -> AppTest:
+    """The app opened at a URL with these query parameters, then switched to `page`."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()  # AppTest starts on the home page (the map), which rewrites the URL...
+    if page:
+        at.query_params.update(params)  # ...so the page gets the URL as it was opened
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(elements) -> str:
+    """All the values of a group of elements as one string."""
+    return "\n".join(str(e.value) for e in elements)
+
+
+def matching(at: AppTest) -> str:
+    """The sidebar's 'N of M records match' line."""
+    return next(m.value for m in at.sidebar.markdown if "records match" in m.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every page
+
+
+@pytest.mark.parametrize(("page", "title"), [
+    (None, "Energy map of arts and health activity"),
+    ("pages/directory.py", "Directory of providers and activities"),
+    ("pages/coverage.py", "Coverage and gaps"),
+    ("pages/provider.py", "Provider pages"),
+    ("pages/factsheets.py", "Fact sheets"),
+    ("pages/about.py", "About this map and its data"),
+])
+def test_every_page_runs(page: str | None, title: str) -> None:
+    at = open_app(page)
+    assert at.title[0].value == title
+
+
+def test_filters_only_on_filtered_pages() -> None:
+    assert open_app("pages/directory.py").sidebar.multiselect
+    assert not open_app("pages/about.py").sidebar.multiselect
+
+
+def test_factsheets_render_with_sources() -> None:
+    at = open_app("pages/factsheets.py")
+    assert len(at.tabs) >= 1
+    assert "Sources" in texts(at.markdown)
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters, counts and the URL
+
+
+def test_choosing_a_filter_changes_counts_and_url() -> None:
+    at = open_app()
+    assert at.metric[0].value == str(TOTAL)
+    assert matching(at).startswith(f"**{TOTAL}** of {TOTAL}")
+    at.sidebar.multiselect(key="filter_condition").select("copd").run()
+    assert not at.exception
+    assert at.metric[0].value == "2"
+    assert matching(at).startswith(f"**2** of {TOTAL}")
+    assert at.query_params["condition"] == "copd"
+
+
+def test_option_labels_show_counts() -> None:
+    at = open_app()
+    widget = at.sidebar.multiselect(key="filter_condition")
+    assert "COPD and breathing conditions (2)" in widget.options
+    assert "Dementia (2)" in widget.options
+
+
+def test_url_restores_filters() -> None:
+    at = open_app("pages/directory.py", condition="copd", art_form="singing")
+    assert at.sidebar.multiselect(key="filter_condition").value == ["copd"]
+    assert at.sidebar.multiselect(key="filter_art_form").value == ["singing"]
+    table = at.dataframe[0].value
+    assert set(table["name"]) == {"Forest Breathers Choir", "Cheltenham Lung Singers"}
+    assert at.query_params["condition"] == "copd"
+
+
+def test_comma_separated_and_label_values() -> None:
+    at = open_app("pages/directory.py", condition="copd,Dementia")
+    assert at.sidebar.multiselect(key="filter_condition").value == ["copd", "dementia"]
+    assert len(at.dataframe[0].value) == 4
+
+
+def test_unknown_parameter_value_is_ignored_with_a_note() -> None:
+    at = open_app("pages/directory.py", condition=["copd", "unicorns"])
+    assert "unicorns" in texts(at.info)
+    assert at.sidebar.multiselect(key="filter_condition").value == ["copd"]
+    # Once the user changes the filters the note has done its job.
+    at.sidebar.multiselect(key="filter_art_form").select("singing").run()
+    assert "unicorns" not in texts(at.info)
+
+
+def test_link_inside_the_app_with_filters_replaces_them() -> None:
+    at = open_app("pages/coverage.py", condition="dementia")
+    at.query_params.clear()
+    at.query_params.update({"condition": "copd", "art_form": "singing"})
+    at.switch_page("pages/map.py").run()  # what the coverage page's "Open the map" does
+    assert at.sidebar.multiselect(key="filter_condition").value == ["copd"]
+    assert at.sidebar.multiselect(key="filter_art_form").value == ["singing"]
+
+
+def test_filters_survive_pages_without_the_sidebar() -> None:
+    at = open_app(None, condition="copd")
+    at.switch_page("pages/about.py").run()
+    at.query_params.clear()  # the sidebar navigation drops query parameters
+    at.switch_page("pages/directory.py").run()
+    assert at.sidebar.multiselect(key="filter_condition").value == ["copd"]
+    assert at.query_params["condition"] == "copd"
+
+
+def test_text_search_is_typo_tolerant() -> None:
+    at = open_app("pages/directory.py", q="storytelers")
+    assert list(at.dataframe[0].value["name"]) == ["Roaming Storytellers"]
+
+
+def test_near_a_postcode_filters_sorts_and_shows_distance_and_contact() -> None:
+    at = open_app("pages/directory.py", near="GL14 2AA", radius_km="10", art_form="singing")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["Forest Breathers Choir"]
+    assert table["distance_km"].iloc[0] < 1
+    assert table["email"].iloc[0] == "jo@example.org"
+    at.switch_page("pages/map.py").run()
+    assert "Nearest to GL14 2AA" in texts(at.subheader)
+    assert "jo@example\\.org" in texts(at.markdown)
+
+
+def test_wider_radius_sorts_nearest_first() -> None:
+    at = open_app("pages/directory.py", near="GL14 2AA", radius_km="50", condition="copd")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == ["Forest Breathers Choir", "Cheltenham Lung Singers"]
+    assert table["distance_km"].is_monotonic_increasing
+
+
+def test_radius_widget_changes_the_selection() -> None:
+    at = open_app("pages/directory.py", near="GL14 2AA", condition="copd")
+    assert len(at.dataframe[0].value) == 1
+    at.sidebar.number_input(key="filter_radius_km").set_value(50).run()
+    assert len(at.dataframe[0].value) == 2
+    assert at.query_params["radius_km"] == "50"
+
+
+def test_unknown_postcode_warns_and_keeps_the_other_filters() -> None:
+    at = open_app("pages/directory.py", condition="copd")
+    at.sidebar.text_input(key="filter_near").input("ZZ99 9ZZ").run()
+    assert not at.exception
+    assert "Could not find" in texts(at.warning)
+    assert len(at.dataframe[0].value) == 2
+
+
+def test_empty_selection_says_so_and_clears() -> None:
+    at = open_app("pages/directory.py", q="zzzzqqqxxx")
+    assert "No records match" in texts(at.warning)
+    at.button(key="clear_filters_empty_directory").click().run()
+    assert len(at.dataframe[0].value) == TOTAL
+    assert "q" not in at.query_params
+
+
+def test_downloads_offer_csv_and_geojson() -> None:
+    at = open_app("pages/directory.py", condition="copd")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download this selection as CSV", "Download this selection as GeoJSON"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider pages
+
+
+def test_provider_page_shows_public_details_and_contact() -> None:
+    at = open_app("pages/provider.py", id="forest-breathers")
+    assert at.title[0].value == "Forest Breathers Choir"
+    shown = texts(at.markdown)
+    assert "COPD and breathing conditions" in shown and "Singing" in shown
+    assert "jo@example\\.org" in shown
+    assert "Second paragraph" in shown
+    assert "Forest Breathers annual report" in shown and "2024-12-01" in shown
+    assert "placed at its postcode" in shown
+    assert "Last verified: 2025-01-10" in texts(at.caption)
+
+
+def test_private_contact_is_never_shown() -> None:
+    at = open_app("pages/provider.py", id="cheltenham-lungs")
+    assert "private@example" not in texts(at.markdown)
+    assert "not published contact details" in texts(at.markdown)
+    at = open_app("pages/directory.py")
+    assert "private@example.org" not in at.dataframe[0].value.to_string()
+
+
+def test_town_level_precision_is_explained() -> None:
+    at = open_app("pages/provider.py", id="cotswold-painters")
+    assert "town or village level: no address is published" in texts(at.markdown)
+
+
+def test_unknown_id_says_not_found_with_a_way_back() -> None:
+    at = open_app("pages/provider.py", id="no-such-provider")
+    assert at.title[0].value == "Provider not found"
+    assert "no\\-such\\-provider" in texts(at.error)
+    assert any("directory" in str(link.proto.page) for link in at.get("page_link"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping user text
+
+
+@pytest.mark.parametrize("record_id", ["xss-img", "md-inject"])
+def test_injected_names_are_escaped(record_id: str) -> None:
+    at = open_app("pages/provider.py", id=record_id)
+    rendered = at.title[0].value + texts(at.markdown)
+    # Every character that could open HTML, a link, an image or a directive is escaped.
+    assert not re.search(r"(?<!\\)[<>\[\]]", rendered), rendered
+    assert "\\<img" in rendered or "\\[link\\]" in rendered
+
+
+def test_injected_names_appear_literally_in_the_directory() -> None:
+    names = set(open_app("pages/directory.py").dataframe[0].value["name"])
+    assert {XSS_NAME, MD_NAME} <= names
+
+
+@pytest.mark.parametrize(("text", "escaped"), [
+    ("plain words", "plain words"),
+    ("*bold*", "\\*bold\\*"),
+    ("[x](javascript:alert(1))", "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"),
+    ("![img](http://e.org/i.png)", "\\!\\[img\\]\\(http\\://e\\.org/i\\.png\\)"),
+    ("<img src=x onerror=alert(1)>", "\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
+    (":red[alert] $x^2$", "\\:red\\[alert\\] \\$x\\^2\\$"),
+    ("# heading\n- item", "\\# heading \\- item"),
+    ("a_b `code` ~~s~~ | t", "a\\_b \\`code\\` \\~\\~s\\~\\~ \\| t"),
+    ("&lt;b&gt;", "\\&lt;b\\&gt;"),
+    (None, ""),
+])
+def test_md_escape(text: str | None, escaped: str) -> None:
+    assert md_escape(text) == escaped
+
+
+def test_md_escape_renders_literally_in_streamlit() -> None:
+    at = AppTest.from_string(f"import streamlit as st\nst.markdown({md_escape(MD_NAME)!r})")
+    at.run()
+    assert at.markdown[0].value == md_escape(MD_NAME)
+
+
+@pytest.mark.parametrize(("text", "url", "expected"), [
+    ("Report", "https://example.org/a(b)", "[Report](https://example.org/a%28b%29)"),
+    ("Report", "javascript:alert(1)", "Report"),
+    ("[x]", None, "\\[x\\]"),
+    ("Report", "https://e.org/x)\"<y", "Report"),
+])
+def test_md_link(text: str, url: str | None, expected: str) -> None:
+    assert md_link(text, url) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage for commissioners
+
+
+def test_cotswold_gaps_are_answerable() -> None:
+    at = open_app("pages/coverage.py")
+    at.selectbox(key="coverage_gap_district").set_value("cotswold").run()
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "No provider in Cotswold" in w.value)
+    assert "COPD and breathing conditions" in warning and "Dementia" in warning
+    assert "Mental health" not in warning
+    table = pd.DataFrame(at.dataframe[0].value)
+    cotswold = table.set_index("District").loc["Cotswold", "Conditions with no provider"]
+    assert "COPD" in cotswold and "Mental health" not in cotswold
+
+
+def test_coverage_gap_district_follows_the_sidebar() -> None:
+    at = open_app("pages/coverage.py", district="forest-of-dean")
+    assert at.selectbox(key="coverage_gap_district").value == "forest-of-dean"
+    assert "No provider in Forest of Dean" in texts(at.warning)
+
+
+def test_coverage_links_to_the_map_with_the_chosen_cell() -> None:
+    at = open_app("pages/coverage.py", status="established")
+    at.selectbox(key="coverage_condition").set_value("copd")
+    at.selectbox(key="coverage_art_form").set_value("singing").run()
+    link = next(p.proto for p in at.get("page_link") if "Open the map" in p.proto.label)
+    assert link.label == "Open the map (1)"
+    assert "condition=copd" in link.query_string and "art_form=singing" in link.query_string
+    assert "status=established" in link.query_string
+
+
+def test_districts_with_no_provision_stand_out() -> None:
+    at = open_app("pages/coverage.py")
+    assert "No provision at all in: Tewkesbury" in texts(at.warning)
+
+
+# ---------------------------------------------------------------------------------------------
+# About and data quality
+
+
+def test_data_quality_lists_problems_and_unlocated_records() -> None:
+    at = open_app("pages/about.py")
+    problems = at.dataframe[2].value
+    assert {"File", "Line", "Field", "Problem"} <= set(problems.columns)
+    assert problems["Problem"].str.contains("sleeping").any()
+    unlocated = at.dataframe[3].value
+    assert set(unlocated["Record"]) == {"Roaming Storytellers", "Lost Postcode Group"}
+    why = unlocated.set_index("Record")["Why"]
+    assert "ZZ99 9ZZ" in why["Lost Postcode Group"]
+    assert "OpenStreetMap" in texts(at.markdown) and "Open Government Licence" in texts(
+        at.markdown)
+
+
+def test_a_new_record_file_appears_without_a_restart(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data = write_data(tmp_path / "mapdata")
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
+    at = open_app("pages/directory.py")
+    assert len(at.dataframe[0].value) == TOTAL
+    (data / "approved.yaml").write_text(textwrap.dedent("""\
+        id: newly-approved
+        name: Newly Approved Group
+        kind: organisation
+        status: emerging
+        locations: [{place: Stroud}]
+        """), encoding="utf-8")
+    at.run()
+    assert "Newly Approved Group" in set(at.dataframe[0].value["name"])
