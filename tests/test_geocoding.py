@@ -1,22 +1,36 @@
-"""Offline geocoding: postcodes, outward codes, the gazetteer, the online fallback, the frame."""
+"""Offline geocoding: postcodes, outward codes, the gazetteer, the online fallback, the frame.
+
+Accuracy checks read the open reference data in ../shared/geodata (beside the checkout, never
+copied into the project) and are skipped, saying why, when it is absent.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import math
 import random
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from pyproj.transformer import TransformerGroup
 
+from aop_map import geocoding
 from aop_map.geocoding import (
     FRAME_COLUMNS,
+    GAZETTEER_COLUMNS,
+    GLOS_DISTRICTS,
+    OTHER_DISTRICTS,
     CachedOnlineGeocoder,
     Gazetteer,
-    default_gazetteer,
-    default_postcode_lookup,
+    GeocodeResult,
+    PostcodeLookup,
+    bng_to_wgs84,
     geocode_query,
     geocode_records,
     haversine_km,
@@ -24,20 +38,29 @@ from aop_map.geocoding import (
     normalise_postcode,
     online_geocoder_from_env,
     outward_code,
+    packaged_postcode_dir,
     place_key,
+    wgs84_to_bng,
 )
 from aop_map.records import Record
 from aop_map.vocabulary import Vocabulary
-from tests.conftest import MAPDATA, SHARED_GEODATA
 
-GLOS_DISTRICTS = {"E07000078", "E07000079", "E07000080", "E07000081", "E07000082", "E07000083"}
+MAPDATA = Path(__file__).resolve().parents[1] / "mapdata"
+GEODATA = Path(__file__).resolve().parents[2] / "shared" / "geodata"
+SEED = 2026
 
 
 def reference(name: str) -> Path:
-    path = SHARED_GEODATA / name
+    path = GEODATA / name
     if not path.is_file():
-        pytest.skip(f"reference geodata {path} not available (it sits beside the checkout)")
+        pytest.skip(f"reference geodata {path} is absent (it sits beside the checkout, for "
+                    "checks only)")
     return path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def record(**fields: object) -> Record:
@@ -45,179 +68,637 @@ def record(**fields: object) -> Record:
     return Record.model_validate({**base, **fields})
 
 
+@pytest.fixture(autouse=True)
+def _no_user_geodata(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A developer's imported ONSPD never leaks into these tests."""
+    monkeypatch.setenv("AOP_MAP_GEODATA_DIR", str(tmp_path / "no-geodata"))
+
+
+@pytest.fixture(scope="module")
+def postcodes() -> PostcodeLookup:
+    """The packaged ONSPD only (tables stay loaded for the whole module)."""
+    return PostcodeLookup(packaged_postcode_dir())
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load(MAPDATA / "gazetteer.csv")
+
+
+@pytest.fixture(scope="module")
+def vocab() -> Vocabulary:
+    return Vocabulary.load(MAPDATA / "vocabulary.yaml")
+
+
+def geocode(records: list[Record], vocab: Vocabulary, postcodes: PostcodeLookup,
+            gazetteer: Gazetteer, **kwargs: object) -> tuple[dict, list]:
+    frame, problems = geocode_records(records, vocab, postcodes=postcodes, gazetteer=gazetteer,
+                                      **kwargs)
+    return {(r["record_id"], r["location_index"]): r for r in frame.to_dict("records")}, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Postcode text
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("GL50 3PR", "GL50 3PR"), ("gl503pr", "GL50 3PR"), (" gl50   3pr ", "GL50 3PR"),
-     ("GL1 1AD", "GL1 1AD"), ("g11ab", "G1 1AB"), ("SW1A 1AA", "SW1A 1AA"),
-     ("ec1a1bb", "EC1A 1BB"), ("GL14", None), ("GL50 3P", None), ("50GL 3PR", None),
-     ("GL50 3PRX", None), ("", None), ("<script>", None), ("GL50 3CR", "GL50 3CR")],
+    [
+        ("GL50 3PR", "GL50 3PR"),
+        ("gl503pr", "GL50 3PR"),
+        (" gl50   3pr ", "GL50 3PR"),
+        ("Gl50\t3pR", "GL50 3PR"),
+        ("GL1 1AD", "GL1 1AD"),
+        ("gl11ad", "GL1 1AD"),
+        ("G1 1AB", "G1 1AB"),
+        ("M1 1AE", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("DN55 1PT", "DN55 1PT"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("SW1A 1AA", "SW1A 1AA"),
+        ("ec1a1bb", "EC1A 1BB"),
+        ("BT1 1AA", "BT1 1AA"),
+        ("GIR 0AA", "GIR 0AA"),
+        ("GL14", None),  # an outward code only
+        ("GL50 3P", None),  # inward code cut short
+        ("GL50 3PRX", None),
+        ("50GL 3PR", None),
+        ("GL5O 3PR", None),  # letter O for zero
+        ("GL50 OPR", None),
+        ("GL50 3CR", None),  # C never appears in an inward code
+        ("QL1 1AA", None),  # Q never starts a postcode
+        ("GZ1 1AA", None),  # Z is never the second letter
+        ("GL50-3PR", None),
+        ("", None),
+        ("   ", None),
+        ("<script>", None),
+        ("Stroud", None),
+    ],
 )
 def test_normalise_postcode(text: str, expected: str | None) -> None:
     assert normalise_postcode(text) == expected
 
 
+def test_normalise_postcode_rejects_non_text() -> None:
+    assert normalise_postcode(None) is None  # type: ignore[arg-type]
+    assert normalise_postcode(503) is None  # type: ignore[arg-type]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("GL14", "GL14"), ("gl14 2aa", "GL14"), ("GL50", "GL50"), ("G1", "G1"),
-     ("Stroud", None), ("GL", None)],
+    [("GL14", "GL14"), ("gl14 2aa", "GL14"), ("GL50", "GL50"), (" gl 50 ", "GL50"),
+     ("G1", "G1"), ("SW1A", "SW1A"), ("GL50 3PR", "GL50"), ("Stroud", None), ("GL", None),
+     ("GL5O", None), ("", None)],
 )
 def test_outward_code(text: str, expected: str | None) -> None:
     assert outward_code(text) == expected
 
 
-def test_postcodes_match_reference_within_50m_and_district() -> None:
-    with open(reference("gl_postcodes.csv"), encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    sample = random.Random(2026).sample(rows, 2500)
-    found = default_postcode_lookup().lookup([r["postcode"] for r in sample])
-    distances = haversine_km(0, 0, [0], [0])  # warm-up of the helper's dtype path
-    distances = np.array([
-        haversine_km(float(r["lat"]), float(r["lon"]), [a], [o])[0] * 1000
-        for r, a, o in zip(sample, found["lat"], found["lon"], strict=True)])
-    assert not np.isnan(distances).any(), "every live GL postcode is in the packaged ONSPD"
-    assert distances.max() < 50, f"max error {distances.max():.1f} m"
-    assert list(found["district_code"]) == [r["district_code"] for r in sample]
+# ---------------------------------------------------------------------------------------------
+# Coordinates
 
 
-def test_gazetteer_places_match_os_open_names() -> None:
-    with open(reference("glos_places.csv"), encoding="utf-8") as handle:
-        names: dict[str, list[dict[str, str]]] = {}
-        for row in csv.DictReader(handle):
-            names.setdefault(place_key(row["name"]), []).append(row)
-    gazetteer = Gazetteer.load(MAPDATA / "gazetteer.csv")
-    with open(MAPDATA / "gazetteer.csv", encoding="utf-8") as handle:
-        ours = list(csv.DictReader(handle))
-    checked = 0
-    for row in ours:
-        if row["in_gloucestershire"] == "0":
+@pytest.mark.filterwarnings("ignore:Best transformation is not available")
+def test_pipeline_is_osgb36_to_wgs84_6_epsg_1314() -> None:
+    group = TransformerGroup("EPSG:27700", "EPSG:4326", always_xy=True)
+    [epsg_1314] = [t for t in group.transformers if "OSGB36 to WGS 84 (6)" in t.description]
+    rng = np.random.default_rng(SEED)
+    easting, northing = rng.uniform(100_000, 650_000, 500), rng.uniform(10_000, 1_200_000, 500)
+    lon, lat = epsg_1314.transform(easting, northing)
+    ours_lat, ours_lon = bng_to_wgs84(easting, northing)
+    assert np.abs(ours_lat - lat).max() < 1e-9 and np.abs(ours_lon - lon).max() < 1e-9
+    back_e, back_n = wgs84_to_bng(ours_lat, ours_lon)
+    assert np.abs(back_e - easting).max() < 1e-3 and np.abs(back_n - northing).max() < 1e-3
+
+
+def test_irish_grid_postcodes_land_in_northern_ireland(postcodes: PostcodeLookup) -> None:
+    found = postcodes.lookup(["BT1 1AA"]).iloc[0]
+    # Belfast city centre, not somewhere in Wales (which the British grid would give).
+    assert haversine_km(54.597, -5.930, [found["lat"]], [found["lon"]])[0] < 2
+    assert found["district_code"] == "N09000003"
+
+
+# ---------------------------------------------------------------------------------------------
+# Postcode lookup against the reference
+
+
+def test_postcodes_match_reference_within_50m_and_district(postcodes: PostcodeLookup,
+                                                           vocab: Vocabulary) -> None:
+    rows = read_csv(reference("gl_postcodes.csv"))
+    sample = random.Random(SEED).sample(rows, 2500)
+    # Messy spellings, as people type them.
+    typed = [r["postcode"].lower().replace(" ", "") if i % 2 else r["postcode"]
+             for i, r in enumerate(sample)]
+    found = postcodes.lookup(typed)
+    assert found["postcode"].tolist() == [r["postcode"] for r in sample]
+    ref_lat = np.array([float(r["lat"]) for r in sample])
+    ref_lon = np.array([float(r["lon"]) for r in sample])
+    errors_m = np.array([haversine_km(a, o, [b], [p])[0] * 1000 for a, o, b, p in zip(
+        ref_lat, ref_lon, found["lat"], found["lon"], strict=True)])
+    assert not np.isnan(errors_m).any(), "every live GL postcode is in the packaged ONSPD"
+    # Observed: under 0.1 m (same ONSPD grid reference, same Helmert transform).
+    assert errors_m.max() < 50, f"max error {errors_m.max():.2f} m"
+    assert found["district_code"].tolist() == [r["district_code"] for r in sample]
+    names = [geocoding.district_name(c, vocab) for c in found["district_code"]]
+    assert names == [r["district_name"] for r in sample]
+
+
+def test_terminated_postcodes_still_found(postcodes: PostcodeLookup) -> None:
+    rows = random.Random(SEED).sample(read_csv(reference("gl_postcodes_not_in_codepoint.csv")),
+                                      500)
+    found = postcodes.lookup([r["postcode"] for r in rows])
+    errors_m = haversine_km(0, 0, [0], [0])  # shape only
+    errors_m = np.array([haversine_km(float(r["lat"]), float(r["lon"]), [a], [o])[0] * 1000
+                         for r, a, o in zip(rows, found["lat"], found["lon"], strict=True)])
+    assert errors_m.max() < 50
+    assert found["district_code"].tolist() == [r["district_code"] for r in rows]
+
+
+def test_neighbouring_districts_have_their_names() -> None:
+    seen = {(r["district_code"], r["district_name"])
+            for name in ("neighbour_postcodes.csv", "gl_postcodes.csv")
+            for r in read_csv(reference(name)) if r["district_code"]}
+    assert len(seen) >= 16
+    for code, name in seen:
+        ours = GLOS_DISTRICTS.get(code) or OTHER_DISTRICTS.get(code)
+        assert ours == name, (code, name)
+
+
+def test_lookup_is_aligned_with_input(postcodes: PostcodeLookup) -> None:
+    found = postcodes.lookup(["", "GL14 9ZZ", "nonsense", "gl503pr", "GL50 3PR", "ZE1 0AA"])
+    assert list(found.columns) == ["postcode", "lat", "lon", "district_code"]
+    assert found["postcode"].tolist() == [None, "GL14 9ZZ", None, "GL50 3PR", "GL50 3PR",
+                                          "ZE1 0AA"]
+    assert found["lat"].isna().tolist() == [True, True, True, False, False, False]
+    assert found["district_code"].tolist()[:4] == [None, None, None, "E07000078"]
+    assert found.iloc[3]["lat"] == found.iloc[4]["lat"]
+    empty = postcodes.lookup([])
+    assert len(empty) == 0 and list(empty.columns) == list(found.columns)
+
+
+def test_outward_centroids_inside_the_county(postcodes: PostcodeLookup) -> None:
+    county = shapely.from_geojson(reference("glos_county.geojson").read_text(encoding="utf-8"))
+    county = shapely.union_all(shapely.get_parts(county))
+    inside = 0
+    for number in [*range(1, 21), *range(50, 57)]:
+        centre = postcodes.outward_centroid(f"GL{number}")
+        assert centre is not None, f"GL{number}"
+        if centre.district_code in GLOS_DISTRICTS:
+            assert county.contains(shapely.Point(centre.lon, centre.lat)), f"GL{number}"
+            inside += 1
+    assert inside >= 20
+    gl14 = postcodes.outward_centroid("gl14")
+    assert gl14.district_code == "E07000080" and gl14.postcodes > 100
+    assert postcodes.outward_centroid("ZZ9") is None and postcodes.outward_centroid("x") is None
+
+
+def test_nearest_postcode_gives_a_district(postcodes: PostcodeLookup) -> None:
+    rows = random.Random(SEED).sample(read_csv(reference("gl_postcodes.csv")), 300)
+    rows = [r for r in rows if r["postcode"].startswith("GL")]
+    near = postcodes.nearest([float(r["lat"]) for r in rows], [float(r["lon"]) for r in rows])
+    assert (near["distance_m"] < 1).all()
+    assert near["district_code"].tolist() == [r["district_code"] for r in rows]
+    far = postcodes.nearest([53.4], [-2.99])  # Liverpool: no GL postcode within 2 km
+    assert far["district_code"].tolist() == [None] and far["postcode"].tolist() == [None]
+
+
+# ---------------------------------------------------------------------------------------------
+# Gazetteer
+
+
+def test_gazetteer_file_shape(gazetteer: Gazetteer) -> None:
+    with open(MAPDATA / "gazetteer.csv", encoding="utf-8", newline="") as handle:
+        assert tuple(next(csv.reader(handle))) == GAZETTEER_COLUMNS
+    places = gazetteer.places
+    county = [p for p in places if p.in_gloucestershire]
+    assert 100 <= len(county) <= 130 and len(places) - len(county) <= 30
+    for code, name in GLOS_DISTRICTS.items():
+        theirs = [p for p in places if p.district_code == code]
+        assert len(theirs) >= 8, name
+        assert {p.district_name for p in theirs} == {name}
+    for place in places:
+        if place.district_code and not place.in_gloucestershire:
+            assert place.district_name == OTHER_DISTRICTS[place.district_code], place.name
+    meanings: dict[str, set[str]] = {}
+    for place in places:
+        keys = [place_key(n) for n in (place.name, *place.alt_names)]
+        assert len(keys) == len(set(keys)), f"{place.name}: an alt name the matching already finds"
+        for key in keys:
+            meanings.setdefault(key, set()).add(place.name)
+    assert not {k: v for k, v in meanings.items() if len(v) > 1}, "names meaning two places"
+
+
+def test_gazetteer_places_match_os_open_names(gazetteer: Gazetteer) -> None:
+    names: dict[str, list[dict[str, str]]] = {}
+    for row in read_csv(reference("glos_places.csv")):
+        for name in (row["name"], row["name_alt"]):
+            if name:
+                names.setdefault(place_key(name), []).append(row)
+    wrong = []
+    for place in [p for p in gazetteer.places if p.in_gloucestershire]:
+        candidates = [c for n in (place.name, *place.alt_names) for c in names.get(place_key(n),
+                                                                                     [])]
+        if not candidates:
+            wrong.append(f"{place.name}: no OS Open Names place of that name")
             continue
-        keys = [place_key(n) for n in [row["name"], *row["alt_names"].split(";")] if n]
-        candidates = [c for k in keys for c in names.get(k, [])]
-        assert candidates, f"{row['name']} is not an OS Open Names populated place"
-        best = min(haversine_km(float(row["lat"]), float(row["lon"]), [float(c["lat"])],
-                                [float(c["lon"])])[0] for c in candidates)
-        assert best <= 1.5, f"{row['name']} is {best:.2f} km from the OS point"
-        assert row["district_code"] in {c["district_code"] for c in candidates}, row["name"]
-        assert gazetteer.find(row["name"]).district_code == row["district_code"]
-        checked += 1
-    assert checked >= 80
-    assert {r["district_code"] for r in ours} >= GLOS_DISTRICTS
+        km = haversine_km(place.lat, place.lon, [float(c["lat"]) for c in candidates],
+                          [float(c["lon"]) for c in candidates])
+        best = candidates[int(np.argmin(km))]
+        if km.min() > 1.5:
+            wrong.append(f"{place.name}: {km.min():.2f} km from the OS point")
+        elif best["district_code"] != place.district_code:
+            wrong.append(f"{place.name}: district {place.district_code}, OS says "
+                         f"{best['district_code']}")
+    assert not wrong, wrong
+
+
+# For each gazetteer place outside the county, an outward code around its centre.
+OUTSIDE_CENTRES = {
+    "Chepstow": "NP16", "Monmouth": "NP25", "Ross-on-Wye": "HR9", "Ledbury": "HR8",
+    "Hereford": "HR1", "Malvern": "WR14", "Worcester": "WR1", "Evesham": "WR11",
+    "Stratford-upon-Avon": "CV37", "Chipping Norton": "OX7", "Burford": "OX18", "Oxford": "OX1",
+    "Malmesbury": "SN16", "Swindon": "SN1", "Bristol": "BS1", "Bath": "BA1", "Cardiff": "CF10",
+    "Birmingham": "B1", "Manchester": "M2", "Bolton": "BL1", "Liverpool": "L1",
+    "London": "WC2N", "Strabane": "BT82",
+}
+
+
+def test_gazetteer_places_outside_the_county(gazetteer: Gazetteer,
+                                             postcodes: PostcodeLookup) -> None:
+    """Checked against OS Open Names where the reference has them, else against ONSPD."""
+    os_names = {place_key(n): r for r in read_csv(reference("neighbour_places.csv"))
+                for n in (r["name"], r["name_alt"]) if n}
+    outside = [p for p in gazetteer.places if not p.in_gloucestershire]
+    assert {p.name for p in outside} == set(OUTSIDE_CENTRES)
+    for place in outside:
+        centre = postcodes.outward_centroid(OUTSIDE_CENTRES[place.name])
+        km = haversine_km(place.lat, place.lon, [centre.lat], [centre.lon])[0]
+        # Rural outward codes are large: this catches a wrong sign or a slipped digit.
+        assert km < 8, f"{place.name} is {km:.1f} km from the centre of its postcodes"
+        if place.district_code:  # London has no one district
+            assert place.district_code == centre.district_code, place.name
+        theirs = os_names.get(place_key(place.name))
+        if theirs:
+            assert haversine_km(place.lat, place.lon, [float(theirs["lat"])],
+                                [float(theirs["lon"])])[0] <= 1.5, place.name
+            assert theirs["district_code"] == place.district_code, place.name
 
 
 @pytest.mark.parametrize(
-    ("query", "name"),
-    [("Stroud", "Stroud"), ("stroud", "Stroud"), ("STOW", "Stow-on-the-Wold"),
-     ("stow on the wold", "Stow-on-the-Wold"), ("Bishops Cleeve", "Bishop's Cleeve"),
-     ("Cirencster", "Cirencester"), ("Lechlade", "Lechlade-on-Thames")],
+    ("query", "name", "exact"),
+    [("Stroud", "Stroud", True), ("  stroud ", "Stroud", True),
+     ("STOW", "Stow-on-the-Wold", True), ("stow on the wold", "Stow-on-the-Wold", True),
+     ("Stow-on-the-Wold", "Stow-on-the-Wold", True), ("Bishops Cleeve", "Bishop's Cleeve", True),
+     ("bishop’s cleeve", "Bishop's Cleeve", True), ("Saint Briavels", "St Briavels", True),
+     ("St. Briavels", "St Briavels", True), ("Lechlade", "Lechlade-on-Thames", True),
+     ("Cirencster", "Cirencester", False), ("Tewksbury", "Tewkesbury", False),
+     ("Wotton under Edge", "Wotton-under-Edge", True)],
 )
-def test_gazetteer_find(query: str, name: str) -> None:
-    assert default_gazetteer().find(query).name == name
+def test_gazetteer_find(gazetteer: Gazetteer, query: str, name: str, exact: bool) -> None:
+    place, was_exact = gazetteer.match(query)
+    assert place is not None and place.name == name and was_exact is exact
+    assert gazetteer.find(query) == place
 
 
-def test_gazetteer_rejects_distant_guesses() -> None:
-    assert default_gazetteer().find("Manchester") is None
-    assert default_gazetteer().find("") is None
+@pytest.mark.parametrize("query", ["Edinburgh", "", "Strood", "Cam bridge", "Glos", "GL14"])
+def test_gazetteer_rejects_distant_guesses(gazetteer: Gazetteer, query: str) -> None:
+    assert gazetteer.find(query) is None
 
 
-def test_outward_centroid_inside_county() -> None:
-    result = geocode_query("GL14")
+# ---------------------------------------------------------------------------------------------
+# One query
+
+
+def query(text: str, postcodes: PostcodeLookup, gazetteer: Gazetteer,
+          **kwargs: object) -> GeocodeResult:
+    return geocode_query(text, postcodes=postcodes, gazetteer=gazetteer, **kwargs)
+
+
+def test_query_postcode_outward_and_place(postcodes: PostcodeLookup,
+                                          gazetteer: Gazetteer) -> None:
+    full = query("gl503pr", postcodes, gazetteer)
+    assert (full.precision, full.district_name, full.message) == ("postcode", "Cheltenham", None)
+    outward = query("GL14", postcodes, gazetteer)
+    assert outward.precision == "postcode_district" and outward.district_name == "Forest of Dean"
+    assert 51.7 < outward.lat < 51.9 and -2.6 < outward.lon < -2.3
+    place = query("Stroud", postcodes, gazetteer)
+    assert (place.precision, place.district_code) == ("place", "E07000082")
+
+
+def test_query_unknown_postcode_falls_back_to_outward(postcodes: PostcodeLookup,
+                                                      gazetteer: Gazetteer) -> None:
+    result = query("GL14 9ZZ", postcodes, gazetteer)
     assert result.precision == "postcode_district"
-    assert result.district_name == "Forest of Dean"
-    assert 51.7 < result.lat < 51.9 and -2.6 < result.lon < -2.3
+    assert "GL14 9ZZ" in result.message and "GL14" in result.message
+    assert result.lat == postcodes.outward_centroid("GL14").lat
 
 
-def test_query_unknown_postcode_falls_back_to_outward() -> None:
-    result = geocode_query("GL14 9ZZ")
-    assert result.precision == "postcode_district" and "not found" in result.message
+def test_query_unknown_everything(postcodes: PostcodeLookup, gazetteer: Gazetteer) -> None:
+    for text in ("Atlantis", "ZZ99 9ZZ", "GZ1", ""):
+        result = query(text, postcodes, gazetteer)
+        assert result.lat is None and result.precision == "none" and result.message
 
 
-def test_query_unknown_everything() -> None:
-    result = geocode_query("Atlantis")
-    assert result.lat is None and result.precision == "none"
-    assert "not a known postcode or Gloucestershire place" in result.message
-
-
-def test_query_place_with_typo_says_how_it_was_read() -> None:
-    result = geocode_query("Tewksbury")
+def test_query_place_with_typo_says_how_it_was_read(postcodes: PostcodeLookup,
+                                                    gazetteer: Gazetteer) -> None:
+    result = query("Tewksbury", postcodes, gazetteer)
     assert result.precision == "place" and "Tewkesbury" in result.message
 
 
-def test_records_frame_columns_and_precisions(vocabulary: Vocabulary) -> None:
-    records = [
-        record(id="exact", locations=[{"lat": 51.745, "lon": -2.215}]),
-        record(id="postcode", locations=[{"postcode": "gl503pr"}, {"place": "Stroud"}],
-               publish_contact=True, contact={"email": "a@b.org"}),
-        record(id="outward", locations=[{"postcode": "GL14 9ZZ"}]),
-        record(id="nowhere", locations=[{"place": "Atlantis"}]),
-        record(id="none", contact={"email": "private@b.org"}),
-    ]
-    frame, problems = geocode_records(records, vocabulary)
-    assert tuple(c for c in frame.columns if c != "geometry") == FRAME_COLUMNS
-    assert frame.crs.to_epsg() == 4326
-    by = {(r.record_id, r.location_index): r for r in frame.itertuples()}
-    assert by[("exact", 0)].location_precision == "exact"
-    assert by[("exact", 0)].district_name == "Stroud"  # from the nearest gazetteer place
-    assert by[("postcode", 0)].location_precision == "postcode"
-    assert by[("postcode", 0)].postcode == "GL50 3PR"
-    assert by[("postcode", 0)].district_name == "Cheltenham"
-    assert by[("postcode", 1)].location_precision == "place"
-    assert by[("outward", 0)].location_precision == "postcode_district"
-    assert by[("nowhere", 0)].location_precision == "none" and by[("nowhere", 0)].geometry is None
-    assert by[("none", -1)].location_precision == "none"
-    # Contact details only with consent.
-    assert by[("postcode", 0)].email == "a@b.org" and by[("none", -1)].email is None
-    assert {(p.record_id, p.severity) for p in problems} == {
-        ("outward", "warning"), ("nowhere", "warning")}
-    assert any("GL14 9ZZ" in p.message for p in problems)
-
-
-def test_empty_records(vocabulary: Vocabulary) -> None:
-    frame, problems = geocode_records([], vocabulary)
-    assert len(frame) == 0 and problems == [] and frame.crs.to_epsg() == 4326
-
-
-def test_online_geocoder_off_unless_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AOP_MAP_ONLINE_GEOCODING", raising=False)
-    assert online_geocoder_from_env() is None
-
-
-def test_online_fallback_rate_limited_and_cached(tmp_path: Path, vocabulary: Vocabulary) -> None:
+def test_query_online_only_when_given(postcodes: PostcodeLookup, gazetteer: Gazetteer) -> None:
     calls: list[str] = []
-    now = [0.0]
+
+    def fake(text: str) -> tuple[float, float] | None:
+        calls.append(text)
+        return (52.2, 0.12)
+
+    assert query("Stroud", postcodes, gazetteer, online=fake).precision == "place"
+    assert query("Atlantis", postcodes, gazetteer).precision == "none"
+    assert calls == []
+    assert query("Atlantis", postcodes, gazetteer, online=fake).precision == "online"
+    assert calls == ["Atlantis"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Records -> frame
+
+
+def test_frame_columns_types_and_precisions(vocab: Vocabulary, postcodes: PostcodeLookup,
+                                            gazetteer: Gazetteer) -> None:
+    records = [
+        record(id="exact", locations=[{"lat": 51.745, "lon": -2.215, "label": "Studio"}],
+               last_verified="2025-05-01", art_forms=["music"]),
+        record(id="postcode", locations=[{"postcode": "gl503pr"}, {"place": "Stroud"}]),
+        record(id="outward", locations=[{"postcode": "GL14"}]),
+        record(id="none", delivery=["online"]),
+    ]
+    frame, problems = geocode_records(records, vocab, postcodes=postcodes, gazetteer=gazetteer)
+    assert list(frame.columns) == [*FRAME_COLUMNS, "geometry"]
+    assert frame.crs.to_epsg() == 4326
+    assert frame["location_index"].tolist() == [0, 0, 1, 0, -1]
+    assert frame["location_precision"].tolist() == [
+        "exact", "postcode", "place", "postcode_district", "none"]
+    assert frame["lat"].dtype == float and frame["lon"].dtype == float
+    assert frame["publish_contact"].dtype == bool
+    assert frame["art_forms"].iloc[0] == ("music",) and frame["conditions"].iloc[0] == ()
+    assert frame["last_verified"].iloc[0] == dt.date(2025, 5, 1)
+    assert frame["last_verified"].iloc[1] is None
+    assert frame["location_label"].iloc[0] == "Studio" and frame["organisation"].iloc[0] is None
+    assert frame["postcode"].iloc[1] == "GL50 3PR"  # normalised
+    point = frame.geometry.iloc[1]
+    assert (point.x, point.y) == (frame["lon"].iloc[1], frame["lat"].iloc[1])
+    assert frame.geometry.iloc[4] is None and math.isnan(frame["lat"].iloc[4])
+    assert frame["district_name"].tolist() == [
+        "Stroud", "Cheltenham", "Stroud", "Forest of Dean", None]
+    assert problems == []  # an outward code alone and an online-only record are fine
+
+
+def test_exact_point_district_from_own_postcode_else_nearest(
+        vocab: Vocabulary, postcodes: PostcodeLookup, gazetteer: Gazetteer) -> None:
+    rows, _ = geocode(
+        [record(id="own", locations=[{"lat": 51.745, "lon": -2.215, "postcode": "GL50 3PR"}]),
+         record(id="near", locations=[{"lat": 51.9, "lon": -2.08}]),
+         record(id="far", locations=[{"lat": 53.4, "lon": -2.99}])],
+        vocab, postcodes, gazetteer)
+    own = rows[("own", 0)]
+    assert own["location_precision"] == "exact" and own["lat"] == 51.745
+    assert own["district_code"] == "E07000078"  # the record's own postcode says so
+    assert rows[("near", 0)]["district_name"] == "Cheltenham"
+    assert rows[("far", 0)]["location_precision"] == "exact"
+    assert rows[("far", 0)]["district_code"] is None  # no GL postcode within 2 km
+
+
+def test_unknown_postcode_falls_back_with_a_problem(
+        vocab: Vocabulary, postcodes: PostcodeLookup, gazetteer: Gazetteer) -> None:
+    from aop_map.loading import Origin
+
+    rows, problems = geocode(
+        [record(id="lost-choir", locations=[{"postcode": "gl14 9zz", "place": "Cinderford"}])],
+        vocab, postcodes, gazetteer, origins={"lost-choir": Origin("choirs.yaml", 12)})
+    row = rows[("lost-choir", 0)]
+    centre = postcodes.outward_centroid("GL14")
+    assert row["location_precision"] == "postcode_district"
+    assert (row["lat"], row["lon"]) == (centre.lat, centre.lon)
+    assert row["district_name"] == "Forest of Dean" and row["postcode"] == "GL14 9ZZ"
+    [problem] = problems
+    assert (problem.source, problem.line, problem.record_id, problem.severity) == (
+        "choirs.yaml", 12, "lost-choir", "warning")
+    assert problem.field == "locations.0.postcode"
+    for text in ("lost-choir", "GL14 9ZZ", "ONS Postcode Directory", "centre of postcode "
+                 "district GL14"):
+        assert text in problem.message
+
+
+def test_invalid_postcode_uses_outward_or_place(vocab: Vocabulary, postcodes: PostcodeLookup,
+                                                gazetteer: Gazetteer) -> None:
+    rows, problems = geocode(
+        [record(id="cut", locations=[{"postcode": "GL50 3P"}]),
+         record(id="junk", locations=[{"postcode": "12345", "place": "Nailsworth"}]),
+         record(id="typo", locations=[{"place": "Cirencster"}])],
+        vocab, postcodes, gazetteer)
+    assert rows[("cut", 0)]["location_precision"] == "postcode_district"
+    assert rows[("cut", 0)]["postcode"] == "GL50 3P"  # raw when invalid
+    assert rows[("junk", 0)]["location_precision"] == "place"
+    assert rows[("junk", 0)]["district_name"] == "Stroud"
+    assert rows[("typo", 0)]["location_precision"] == "place"
+    by_id = {p.record_id: p for p in problems}
+    assert set(by_id) == {"cut", "junk", "typo"}
+    assert "not a valid UK postcode" in by_id["cut"].message and "GL50" in by_id["cut"].message
+    assert "'12345'" in by_id["junk"].message
+    assert "'Cirencester'" in by_id["typo"].message and "close spelling" in by_id["typo"].message
+    assert by_id["typo"].field == "locations.0.place"
+    assert all(p.severity == "warning" for p in problems)
+
+
+def test_unlocatable_records_are_kept_with_a_warning(
+        vocab: Vocabulary, postcodes: PostcodeLookup, gazetteer: Gazetteer) -> None:
+    rows, problems = geocode(
+        [record(id="nowhere", locations=[{"place": "Atlantis"}]),
+         record(id="no-location"),
+         record(id="countywide", areas_served=["countywide"]),
+         record(id="district", locations=[{"place": "the Forest of Dean"}])],
+        vocab, postcodes, gazetteer)
+    assert len(rows) == 4
+    for key in (("nowhere", 0), ("no-location", -1), ("countywide", -1), ("district", 0)):
+        assert rows[key]["location_precision"] == "none" and rows[key]["geometry"] is None
+    assert rows[("district", 0)]["district_name"] == "Forest of Dean"
+    assert rows[("nowhere", 0)]["district_code"] is None
+    by_id = {p.record_id: p for p in problems}
+    assert set(by_id) == {"nowhere", "no-location", "district"}  # an area served is enough
+    assert all(p.severity == "warning" for p in problems)
+    assert "Atlantis" in by_id["nowhere"].message and "still listed" in by_id["nowhere"].message
+    assert "no location" in by_id["no-location"].message
+    assert "whole district" in by_id["district"].message
+
+
+def test_contact_details_only_with_consent(vocab: Vocabulary, postcodes: PostcodeLookup,
+                                           gazetteer: Gazetteer) -> None:
+    contact = {"name": "Ann", "email": "ann@example.org", "phone": "01452 123456",
+               "website": "https://example.org"}
+    rows, _ = geocode(
+        [record(id="yes", publish_contact=True, contact=contact, delivery=["online"]),
+         record(id="no", contact=contact, delivery=["online"])],
+        vocab, postcodes, gazetteer)
+    consented, private = rows[("yes", -1)], rows[("no", -1)]
+    assert consented["publish_contact"] is True and private["publish_contact"] is False
+    assert (consented["email"], consented["phone"], consented["website"],
+            consented["contact_name"]) == ("ann@example.org", "01452 123456",
+                                           "https://example.org", "Ann")
+    for column in ("website", "email", "phone", "contact_name"):
+        assert private[column] is None
+
+
+def test_empty_records(vocab: Vocabulary) -> None:
+    frame, problems = geocode_records([], vocab)
+    assert len(frame) == 0 and problems == [] and frame.crs.to_epsg() == 4326
+    assert list(frame.columns) == [*FRAME_COLUMNS, "geometry"]
+
+
+def test_postcodes_are_looked_up_in_one_call(vocab: Vocabulary, postcodes: PostcodeLookup,
+                                             gazetteer: Gazetteer) -> None:
+    calls: list[int] = []
+
+    class Counting(PostcodeLookup):
+        def lookup(self, codes):  # type: ignore[no-untyped-def]
+            calls.append(len(codes))
+            return postcodes.lookup(codes)
+
+    records = [record(id=f"r{i}", locations=[{"postcode": p}])
+               for i, p in enumerate(["GL1 1AD", "GL50 3PR", "GL5 1AW", "GL7 1AB"])]
+    frame, problems = geocode_records(records, vocab, postcodes=Counting(packaged_postcode_dir()),
+                                      gazetteer=gazetteer)
+    assert calls == [4] and problems == []
+    assert (frame["location_precision"] == "postcode").all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Online geocoding
+
+
+def test_online_geocoder_off_unless_enabled(monkeypatch: pytest.MonkeyPatch,
+                                            tmp_path: Path) -> None:
+    def explode(text: str) -> None:
+        raise AssertionError("never called")
+
+    monkeypatch.delenv("AOP_MAP_ONLINE_GEOCODING", raising=False)
+    assert online_geocoder_from_env(tmp_path, geocoder=explode) is None
+    monkeypatch.setenv("AOP_MAP_ONLINE_GEOCODING", "0")
+    assert online_geocoder_from_env(tmp_path, geocoder=explode) is None
+    monkeypatch.setenv("AOP_MAP_ONLINE_GEOCODING", "1")
+    monkeypatch.setenv("AOP_MAP_CACHE_DIR", str(tmp_path / "cache"))
+    online = online_geocoder_from_env(tmp_path, geocoder=explode)
+    assert isinstance(online, CachedOnlineGeocoder)
+    assert online.cache_file.name == "online-geocode.json"
+    assert online.cache_file.is_relative_to(tmp_path / "cache")
+    monkeypatch.delenv("AOP_MAP_CACHE_DIR")
+    assert online_geocoder_from_env(tmp_path, geocoder=explode).cache_file == (
+        tmp_path / ".aop-cache" / "online-geocode.json")
+
+
+def test_online_fallback_cached_for_later_runs(tmp_path: Path, vocab: Vocabulary,
+                                               postcodes: PostcodeLookup,
+                                               gazetteer: Gazetteer) -> None:
+    calls: list[str] = []
+
+    def fake(text: str) -> tuple[float, float] | None:
+        calls.append(text)
+        return (53.4, -2.99) if text == "Somewhere Far" else None
+
+    cache = tmp_path / "online-geocode.json"
+    records = [record(id="far", locations=[{"place": "Somewhere Far"}]),
+               record(id="lost", locations=[{"place": "Nowhere Known"}]),
+               record(id="town", locations=[{"place": "Stroud"}])]
+    first = CachedOnlineGeocoder(fake, cache, clock=lambda: 0.0, sleep=lambda s: None)
+    rows, problems = geocode(records, vocab, postcodes, gazetteer, online=first)
+    assert [rows[(r, 0)]["location_precision"] for r in ("far", "lost", "town")] == [
+        "online", "none", "place"]
+    assert calls == ["Somewhere Far", "Nowhere Known"]  # never for a gazetteer place
+    assert {p.record_id for p in problems} == {"far", "lost"}
+    assert json.loads(cache.read_text(encoding="utf-8"))["somewhere far"] == [53.4, -2.99]
+    again = CachedOnlineGeocoder(fake, cache, clock=lambda: 0.0, sleep=lambda s: None)
+    rows, _ = geocode(records, vocab, postcodes, gazetteer, online=again)
+    assert len(calls) == 2 and again.calls == 0, "the second run answers from the cache file"
+    assert rows[("far", 0)]["lat"] == 53.4
+
+
+def test_online_rate_limit_with_a_fake_clock(tmp_path: Path) -> None:
+    now = [100.0]
     sleeps: list[float] = []
 
-    def fake(query: str) -> tuple[float, float] | None:
-        calls.append(query)
-        return (53.4, -2.99) if query == "Somewhere Far" else None
-
     def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+        sleeps.append(round(seconds, 6))
         now[0] += seconds
 
-    cache = tmp_path / "online.json"
-    online = CachedOnlineGeocoder(fake, cache, clock=lambda: now[0], sleep=sleep)
-    records = [record(id="far", locations=[{"place": "Somewhere Far"}]),
-               record(id="lost", locations=[{"place": "Nowhere Known"}])]
-    frame, _ = geocode_records(records, vocabulary, online=online)
-    assert list(frame["location_precision"]) == ["online", "none"]
-    assert calls == ["Somewhere Far", "Nowhere Known"] and sleeps == [1.0]
-    again = CachedOnlineGeocoder(fake, cache, clock=lambda: now[0], sleep=sleep)
-    geocode_records(records, vocabulary, online=again)
-    assert len(calls) == 2, "a second run answers from the cache file, offline"
+    def fake(text: str) -> tuple[float, float]:
+        now[0] += 0.25  # each request takes a quarter of a second
+        return (51.0, -2.0)
+
+    online = CachedOnlineGeocoder(fake, tmp_path / "c.json", clock=lambda: now[0], sleep=sleep)
+    online("a")
+    online("b")  # 0 s since the last answer: wait 1 s
+    now[0] += 0.4
+    online("c")  # 0.4 s since: wait 0.6 s
+    now[0] += 5
+    online("d")  # long enough ago: no wait
+    online("a")  # cached: no request, no wait
+    assert sleeps == [1.0, 0.6] and online.calls == 4
 
 
-def test_import_onspd_takes_precedence(tmp_path: Path) -> None:
-    source = tmp_path / "ONSPD_TEST_UK.csv"
-    pd.DataFrame({"pcd": ["GL50 3PR", "ZZ1 1ZZ"], "oseast1m": ["394855", "400000"],
-                  "osnrth1m": ["222460", "300000"], "laua": ["E07000078", "E99999999"]}
-                 ).to_csv(source, index=False)
-    dest = import_onspd(source, tmp_path / "geodata")
-    from aop_map.geocoding import PostcodeLookup
+def test_online_errors_are_not_cached(tmp_path: Path) -> None:
+    attempts = [0]
 
-    lookup = PostcodeLookup(dest)
-    found = lookup.lookup(["ZZ1 1ZZ", "gl503pr", "GL1 1AD"])
-    assert found["district_code"].tolist() == ["E99999999", "E07000078", None]
-    assert math.isclose(found["lat"][0], 52.598, abs_tol=0.01)
+    def flaky(text: str) -> tuple[float, float]:
+        attempts[0] += 1
+        if attempts[0] == 1:
+            raise TimeoutError("network down")
+        return (51.5, -2.5)
+
+    online = CachedOnlineGeocoder(flaky, tmp_path / "c.json", sleep=lambda s: None)
+    assert online("Somewhere") is None
+    assert online("Somewhere") == (51.5, -2.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# A newer ONSPD supplied by the user
+
+
+ONSPD_NEW = pd.DataFrame({
+    "pcd7": ["GL50 3PR", "ZE1 0AA", "GL99 9AA"], "pcds": ["GL50 3PR", "ZE1 0AA", "GL99 9AA"],
+    "east1m": ["394855", "447700", "380000"], "north1m": ["222460", "1141000", "210000"],
+    "lad25cd": ["E07000078", "S12000027", "E07000082"], "doterm": ["", "", ""]})
+
+
+def test_import_onspd_csv_takes_precedence_letter_by_letter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "ONSPD_NOV_2026_UK.csv"
+    ONSPD_NEW.to_csv(source, index=False)
+    dest = tmp_path / "geodata"
+    monkeypatch.setenv("AOP_MAP_GEODATA_DIR", str(dest))
+    assert import_onspd(source) == dest
+    assert sorted(p.name for p in dest.glob("postcodes_*")) == [
+        "postcodes_G.msgpack.br", "postcodes_Z.msgpack.br"]
+    assert json.loads((dest / "onspd-import.json").read_text())["postcodes"] == 3
+    lookup = geocoding.default_postcode_lookup()
+    found = lookup.lookup(["GL99 9AA", "GL1 1AD", "ZE1 0AA", "BS1 1AA"])
+    # G and Z come from the import (GL1 1AD is not in it); B still from the package.
+    assert found["district_code"].tolist() == ["E07000082", None, "S12000027", "E06000023"]
+    assert lookup.source_file("G").parent == dest
+    assert lookup.source_file("B").parent == packaged_postcode_dir()
+    geocoding.default_postcode_lookup.cache_clear()
+
+
+def test_import_onspd_zip_with_old_column_names(tmp_path: Path) -> None:
+    old = pd.DataFrame({"pcd": ["GL503PR", "GL1  1AD"], "oseast1m": ["394855", ""],
+                        "osnrth1m": ["222460", ""], "oslaua": ["E07000078", "E07000081"]})
+    archive = tmp_path / "ONSPD_FEB_2020.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Documents/LA_UA names and codes.csv", "LAD20CD,LAD20NM\nE1,X\n")
+        zf.writestr("Data/ONSPD_FEB_2020_UK.csv", old.to_csv(index=False))
+    dest = import_onspd(archive, tmp_path / "out")
+    found = PostcodeLookup(dest).lookup(["GL50 3PR", "GL1 1AD"])
+    assert found["district_code"].tolist() == ["E07000078", None]  # no grid reference: dropped
+    assert math.isclose(found["lat"][0], 51.9007, abs_tol=1e-3)
 
 
 def test_import_onspd_rejects_other_files(tmp_path: Path) -> None:
@@ -225,3 +706,5 @@ def test_import_onspd_rejects_other_files(tmp_path: Path) -> None:
     source.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="is this ONSPD"):
         import_onspd(source, tmp_path / "g")
+    with pytest.raises(ValueError, match="not found"):
+        import_onspd(tmp_path / "missing.csv", tmp_path / "g")
