@@ -270,7 +270,7 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
                 f"{labels.get(term, term)} ({counts.get(term, 0)})",
         )
     matches.markdown(f"**{count_records(filtered.frame)}** of {count_records(dataset.frame)} "
-                     "records match.")
+                     "records match." + serving_note(filtered))
     sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
                    icon=":material/filter_alt_off:", disabled=filtered.selection.is_empty)
     write_url(filtered.selection)
@@ -291,6 +291,11 @@ class Filtered:
     origin: tuple[float, float] | None
     located: GeocodeResult | None
     warnings: tuple[str, ...]
+    # With 'near': records that match everything else and serve the searched place's district
+    # (or the whole county) but have no venue within the radius -- often the only answer, as
+    # countywide services rarely publish one. One row per record; None without 'near'.
+    serving: gpd.GeoDataFrame | None = None
+    area: str | None = None  # the searched place's district, e.g. "Forest of Dean"
 
 
 def apply_filters(dataset: Dataset, index: FilterIndex) -> Filtered:
@@ -318,9 +323,27 @@ def apply_filters(dataset: Dataset, index: FilterIndex) -> Filtered:
         else:
             origin = (located.lat, located.lon)
     frame = filter_frame(dataset.frame, applied, dataset.vocabulary, origin=origin, index=index)
-    result = Filtered(selection, applied, frame, origin, located, tuple(warnings))
+    serving, area = None, None
+    if located is not None and origin is not None:
+        serving, area = _serving_area(dataset, index, applied, located, frame)
+    result = Filtered(selection, applied, frame, origin, located, tuple(warnings), serving, area)
     st.session_state["_filtered"] = (memo_key, result)
     return result
+
+
+def _serving_area(dataset: Dataset, index: FilterIndex, applied: Selection,
+                  located: GeocodeResult, nearby: gpd.GeoDataFrame,
+                  ) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Records serving the searched place's district or the county, not already nearby."""
+    term = dataset.vocabulary.district_by_code(located.district_code or "")
+    if term is None:  # outside Gloucestershire: no county service is known to reach it
+        return None, None
+    anywhere = filter_frame(dataset.frame, replace(applied, near="", radius_km=None),
+                            dataset.vocabulary, index=index)
+    wanted = {term.id, "countywide"}
+    serves = anywhere["areas_served"].map(lambda areas: bool(wanted.intersection(areas or ())))
+    fresh = ~anywhere["record_id"].isin(set(nearby["record_id"]))
+    return anywhere[serves.to_numpy() & fresh.to_numpy()].drop_duplicates("record_id"), term.label
 
 
 def show_messages(filtered: Filtered | None = None) -> None:
@@ -330,6 +353,53 @@ def show_messages(filtered: Filtered | None = None) -> None:
     if filtered:
         for warning in filtered.warnings:
             st.warning(warning, icon=":material/warning:")
+
+
+def serving_note(filtered: Filtered) -> str:
+    """' N more serve <district>.' when a 'near' search found area-wide providers too."""
+    if filtered.serving is None or not len(filtered.serving):
+        return ""
+    return (f" **{count_records(filtered.serving)}** more serve {md_escape(filtered.area)} "
+            "without a venue nearby.")
+
+
+def show_serving(filtered: Filtered, vocabulary: Vocabulary, limit: int = 20) -> None:
+    """The 'also serving your area' list under a 'near' search (nothing without one)."""
+    if filtered.serving is None or not len(filtered.serving):
+        return
+    radius = filtered.search_selection.radius_km or DEFAULT_RADIUS_KM
+    st.subheader(f"Also serving {md_escape(filtered.area)}")
+    st.caption(f"These match your other filters and work across {md_escape(filtered.area)} "
+               f"or the whole county, but publish no venue within {radius:g} km of "
+               f"{md_escape(filtered.selection.near)}.")
+    show_nearest(filtered.serving, vocabulary, limit=limit)
+
+
+TABLE_COLUMNS = ("page", "name", "distance_km", "kind", "status", "art_forms", "conditions",
+                 "age_groups", "place", "district", "areas_served", "delivery",
+                 "referral_routes", "commissioning_models", "website", "email", "phone",
+                 "last_verified")
+
+
+def show_records_table(table: Any, key: str | None = None) -> None:
+    """A records_table() as a sortable grid with labelled columns and provider-page links."""
+    shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
+    st.dataframe(
+        shown[[c for c in TABLE_COLUMNS if c in shown]],
+        hide_index=True, width="stretch", key=key,
+        column_config={
+            "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
+                                                help="The provider's page"),
+            "name": st.column_config.TextColumn("Name", width="medium", pinned=True),
+            "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
+            "kind": "Kind", "status": "Status", "art_forms": "Art forms",
+            "conditions": "Health conditions", "age_groups": "Age groups", "place": "Where",
+            "district": "District", "areas_served": "Areas served", "delivery": "Delivery",
+            "referral_routes": "Referral routes", "commissioning_models": "Commissioning",
+            "website": st.column_config.LinkColumn("Website"), "email": "Email",
+            "phone": "Phone", "last_verified": "Last verified",
+        },
+    )
 
 
 def show_empty(key: str) -> None:
@@ -482,9 +552,14 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 1
     """The nearest matches with distance and how to contact them (text, not just the map)."""
     nearest = frame.drop_duplicates("record_id").head(limit)
     for row in nearest.itertuples():
-        distance = f"{row.distance_km:.1f} km" if row.distance_km == row.distance_km else "—"
+        distance = getattr(row, "distance_km", float("nan"))
+        if distance == distance:  # not NaN
+            where = f"{distance:.1f} km"
+        else:
+            areas = vocabulary.labels("areas_served", row.areas_served)
+            where = "serves " + md_escape(", ".join(areas)) if areas else "no place given"
         with st.container(border=True):
-            st.markdown(f"**{md_escape(row.name)}** · {distance} · "
+            st.markdown(f"**{md_escape(row.name)}** · {where} · "
                         f"{md_escape(vocabulary.label('status', row.status))}")
             details = []
             if row.art_forms:

@@ -1,5 +1,6 @@
 """Directory: the current selection as a sortable table, with downloads (the map's text twin)."""
 
+import pandas as pd
 import streamlit as st
 
 from aop_map import ui
@@ -16,41 +17,32 @@ st.markdown(f"**{records}** of {count_records(dataset.frame)} records match: "
             f"{ui.describe_selection(filtered.search_selection, vocabulary)}."
             + (" Nearest first." if filtered.origin else ""))
 
-if records == 0:
+serving = filtered.serving if filtered.serving is not None else filtered.frame.iloc[:0]
+if records == 0 and not len(serving):
     ui.show_empty("clear_filters_empty_directory")
     st.stop()
 
-with_distance = filtered.origin is not None
-table = records_table(filtered.frame, vocabulary, with_distance=with_distance)
-shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
-columns = ["page", "name", *(["distance_km"] if "distance_km" in shown else []), "kind",
-           "status", "art_forms", "conditions", "age_groups", "place", "district",
-           "areas_served", "delivery", "referral_routes", "commissioning_models", "website",
-           "email", "phone", "last_verified"]
-st.dataframe(
-    shown[[c for c in columns if c in shown]],
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
-                                            help="The provider's page"),
-        "name": st.column_config.TextColumn("Name", width="medium", pinned=True),
-        "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
-        "kind": "Kind", "status": "Status", "art_forms": "Art forms",
-        "conditions": "Health conditions", "age_groups": "Age groups", "place": "Where",
-        "district": "District", "areas_served": "Areas served", "delivery": "Delivery",
-        "referral_routes": "Referral routes", "commissioning_models": "Commissioning",
-        "website": st.column_config.LinkColumn("Website"), "email": "Email", "phone": "Phone",
-        "last_verified": "Last verified",
-    },
-)
-st.caption("Click a column heading to sort. Contact details appear only when the provider has "
-           "agreed to publish them; the provider page has the rest.")
+table = records_table(filtered.frame, vocabulary, with_distance=filtered.origin is not None)
+if records:
+    ui.show_records_table(table)
+    st.caption("Click a column heading to sort. Contact details appear only when the "
+               "provider has agreed to publish them; the provider page has the rest.")
+else:
+    st.info(f"Nothing matching has a venue within {filtered.search_selection.radius_km:g} km, "
+            "but the providers below serve the area.", icon=":material/info:")
+if len(serving):
+    st.subheader(f"Also serving {ui.md_escape(filtered.area)}")
+    st.caption("These match the other filters and work across the district or the whole "
+               "county, but publish no venue within the distance chosen.")
+    ui.show_records_table(records_table(serving, vocabulary), key="directory_serving")
+    table = pd.concat([table, records_table(serving, vocabulary)], ignore_index=True)
+exported = pd.concat([filtered.frame, serving]) if len(serving) else filtered.frame
+
 left, right = st.columns(2)
 left.download_button("Download this selection as CSV", table.to_csv(index=False),
                      file_name="aop-map-selection.csv", mime="text/csv", width="stretch",
                      icon=":material/download:")
 right.download_button("Download this selection as GeoJSON",
-                      to_geojson(filtered.frame, vocabulary),
+                      to_geojson(exported, vocabulary),
                       file_name="aop-map-selection.geojson", mime="application/geo+json",
                       width="stretch", icon=":material/download:")

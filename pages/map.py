@@ -27,7 +27,12 @@ cols[1].metric("Places on the map", located,
                help="Records without a place are listed in the Directory")
 cols[2].metric("Established", established)
 cols[3].metric("Emerging", records - established)
-if records == 0:
+serving = filtered.serving if filtered.serving is not None else frame.iloc[:0]
+if records == 0 and len(serving):
+    st.info(f"Nothing matching has a venue within {filtered.search_selection.radius_km:g} km, "
+            f"but {len(serving)} provider(s) serve {ui.md_escape(filtered.area)}: see below "
+            "the map.", icon=":material/info:")
+elif records == 0:
     ui.show_empty("clear_filters_empty_map")
 
 search_area = None
@@ -49,3 +54,4 @@ if chosen is not None:
 if filtered.origin is not None and records:
     st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}")
     ui.show_nearest(frame, vocabulary)
+ui.show_serving(filtered, vocabulary)

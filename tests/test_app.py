@@ -93,6 +93,13 @@ RECORDS = f"""\
   art_forms: [creative-writing]
   conditions: [dementia]
   areas_served: [stroud]
+- id: county-carers-choir
+  name: County Carers Choir
+  kind: programme
+  status: established
+  art_forms: [singing]
+  conditions: [carers]
+  areas_served: [countywide]
 - id: lost-postcode
   name: Lost Postcode Group
   kind: organisation
@@ -103,13 +110,13 @@ RECORDS = f"""\
   locations: [{{postcode: ZZ99 9ZZ}}]
 """
 BROKEN = "id: broken\nname: Broken Record\nkind: organisation\nstatus: sleeping\n"
-TOTAL = 7
+TOTAL = 8
 
 
-def write_data(directory: Path) -> Path:
+def write_data(directory: Path, records: str = RECORDS) -> Path:
     """A data directory with the synthetic records (the bundled vocabulary applies)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "records.yaml").write_text(RECORDS, encoding="utf-8")
+    (directory / "records.yaml").write_text(records, encoding="utf-8")
     (directory / "broken.yaml").write_text(BROKEN, encoding="utf-8")
     return directory
 
@@ -254,6 +261,22 @@ def test_near_a_postcode_filters_sorts_and_shows_distance_and_contact() -> None:
     at.switch_page("pages/map.py").run()
     assert "Nearest to GL14 2AA" in texts(at.subheader)
     assert "jo@example\\.org" in texts(at.markdown)
+
+
+def test_near_also_lists_providers_serving_the_area_without_a_venue() -> None:
+    at = open_app("pages/directory.py", near="GL14 2AA", radius_km="10", art_form="singing")
+    assert "Also serving Forest of Dean" in texts(at.subheader)
+    assert list(at.dataframe[1].value["name"]) == ["County Carers Choir"]
+    assert "1** more serve Forest of Dean" in matching(at)
+    at.switch_page("pages/map.py").run()
+    assert "County Carers Choir" in texts(at.markdown)
+    assert "serves Countywide" in texts(at.markdown)
+
+
+def test_near_with_nothing_close_points_to_area_providers() -> None:
+    at = open_app(None, near="GL14 2AA", radius_km="5", condition="carers")
+    assert "Nothing matching has a venue within 5 km" in texts(at.info)
+    assert "No records match" not in texts(at.warning)
 
 
 def test_wider_radius_sorts_nearest_first() -> None:
@@ -411,7 +434,11 @@ def test_coverage_links_to_the_map_with_the_chosen_cell() -> None:
     assert "status=established" in link.query_string
 
 
-def test_districts_with_no_provision_stand_out() -> None:
+def test_districts_with_no_provision_stand_out(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without the countywide choir (which serves every district) Tewkesbury has nothing.
+    data = write_data(tmp_path / "mapdata", RECORDS.replace("[countywide]", "[stroud]"))
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
     at = open_app("pages/coverage.py")
     assert "No provision at all in: Tewkesbury" in texts(at.warning)
 
@@ -426,7 +453,8 @@ def test_data_quality_lists_problems_and_unlocated_records() -> None:
     assert {"File", "Line", "Field", "Problem"} <= set(problems.columns)
     assert problems["Problem"].str.contains("sleeping").any()
     unlocated = at.dataframe[3].value
-    assert set(unlocated["Record"]) == {"Roaming Storytellers", "Lost Postcode Group"}
+    assert set(unlocated["Record"]) == {"Roaming Storytellers", "Lost Postcode Group",
+                                        "County Carers Choir"}
     why = unlocated.set_index("Record")["Why"]
     assert "ZZ99 9ZZ" in why["Lost Postcode Group"]
     assert "OpenStreetMap" in texts(at.markdown) and "Open Government Licence" in texts(
