@@ -1,122 +1,445 @@
-"""Map building: assert on the returned folium.Map and its rendered HTML."""
+"""Map building: assert on the returned folium.Map and its rendered HTML (and run its JS)."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+from shapely.geometry import Polygon
 
-from aop_map.mapping import build_location_map, build_map, compact_payload, safe_json
-from aop_map.offline_assets import STATIC_DIR, ensure_asset, local_name
+from aop_map.mapping import (
+    EMERGING_WEIGHT,
+    GLOS_BOUNDS,
+    EnergyLayer,
+    ProviderLayer,
+    build_location_map,
+    build_map,
+    check_link_template,
+    compact_payload,
+    html_text,
+    safe_json,
+)
 from aop_map.vocabulary import Vocabulary
-from tests.frames import frame_from_rows, synthetic_frame
+from tests.frames import make_frame, synthetic_frame
 
 XSS = "<img src=x onerror=alert(1)>"
 BREAKOUT = "</script><script>alert(2)</script>"
+TEMPLATE = "`${alert(3)}`\\u"  # ends a JS template literal, interpolates, bad escape
+NASTY = [XSS, BREAKOUT, TEMPLATE, 'Tom & Jerry\'s "choir"', "line\u2028break"]
 
 
-def payload_of(html: str) -> dict:
-    match = re.search(r"var data = (\{.*?\});\n", html)
-    assert match, "the compact payload is embedded"
-    return json.loads(match.group(1))
+def render(m) -> str:
+    return m.get_root().render()
+
+
+def child(m, kind: type):
+    return next(c for c in m._children.values() if isinstance(c, kind))
+
+
+def payload_of(m) -> dict:
+    """The payload as the browser will parse it (the bench reads it the same way)."""
+    return json.loads(child(m, ProviderLayer).payload)
+
+
+class Scripts(HTMLParser):
+    """Every <script> element's text, as a browser's tokenizer would split the page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self._open = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "script":
+            self._open = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._open = False
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self.scripts[-1] += data
+
+
+def scripts_of(html: str) -> list[str]:
+    parser = Scripts()
+    parser.feed(html)
+    return parser.scripts
+
+
+def fitted_bounds(html: str) -> list[float]:
+    """[south, west, north, east] of the map's fitBounds call."""
+    match = re.search(r"fitBounds\(\s*\[\[([^\]]+)\],\s*\[([^\]]+)\]\]", html)
+    assert match, "the map fits its bounds"
+    return [float(v) for part in match.groups() for v in part.split(",")]
+
+
+def frame_named(names: list[str], **extra) -> gpd.GeoDataFrame:
+    return make_frame(
+        [
+            {"record_id": f"r{i}", "name": name, "lat": 51.8 + i / 100, "lon": -2.2, **extra}
+            for i, name in enumerate(names)
+        ]
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The compact payload
 
 
 def test_one_point_per_located_row(vocabulary: Vocabulary) -> None:
     frame = synthetic_frame(500, seed=3)
-    html = build_map(frame, vocabulary).get_root().render()
-    payload = payload_of(html)
-    assert len(payload["p"]) == int(frame.geometry.notna().sum())
-    assert len(payload["r"]) == frame.loc[frame.geometry.notna(), "record_id"].nunique()
-    assert "L.markerClusterGroup" in html and "L.heatLayer" in html
-    assert html.count("L.marker(") == 0  # no per-record folium.Marker
-
-
-def test_user_strings_cannot_inject(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows(
-        [
-            {"record_id": "x1", "name": XSS, "lat": 51.8, "lon": -2.2},
-            {"record_id": "x2", "name": BREAKOUT, "lat": 51.9, "lon": -2.1},
-        ]
-    )
-    html = build_map(frame, vocabulary).get_root().render()
-    assert XSS not in html and "</script><script>alert(2)" not in html
-    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html  # data, escaped in the JSON
-    payload = payload_of(html)
-    assert [r[1] for r in payload["r"]] == [XSS, BREAKOUT]  # the text itself survives intact
-    assert "function esc(s)" in html and "esc(r[1])" in html  # and is escaped when shown
-
-
-def test_safe_json_escapes_script_enders() -> None:
-    text = safe_json({"a": "</script>\u2028&"})
-    assert "<" not in text and ">" not in text and "&" not in text and "\u2028" not in text
-    assert json.loads(text) == {"a": "</script>\u2028&"}
-
-
-def test_legend_layers_and_tiles(vocabulary: Vocabulary) -> None:
-    frame = synthetic_frame(20)
-    html = build_map(frame, vocabulary).get_root().render()
-    assert "Established" in html and "Emerging" in html and 'aria-label="Map legend"' in html
-    assert "L.control.layers" in html and "Energy: where activity concentrates" in html
-    assert "tile.openstreetmap.org" in html and "OpenStreetMap\\u003c/a\\u003e contributors" in html
-    offline = build_map(frame, vocabulary, tiles=False).get_root().render()
-    assert "tile.openstreetmap.org" not in offline
-
-
-def test_no_cdn_resources(vocabulary: Vocabulary) -> None:
-    frame = synthetic_frame(20)
-    html = build_map(frame, vocabulary).get_root().render()
-    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
-    assert sources and all(s.startswith("/app/static/vendor/") for s in sources), sources
-    for source in sources:
-        path = STATIC_DIR / source.rsplit("/", 1)[-1]
-        assert path.is_file() and path.stat().st_size > 500
-    cluster = next(s for s in sources if s.endswith("leaflet.markercluster.js"))
-    assert "MarkerClusterGroup" in (STATIC_DIR / cluster.rsplit("/", 1)[-1]).read_text()
-
-
-def test_link_template_encodes_ids(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows([{"record_id": "a-b", "lat": 51.8, "lon": -2.2}])
-    html = build_map(frame, vocabulary, link_template="/provider?id={id}").get_root().render()
-    assert '"/provider?id={id}"' in html and "encodeURIComponent(r[0])" in html
-
-
-def test_empty_selection_shows_the_county(vocabulary: Vocabulary) -> None:
-    html = build_map(frame_from_rows([]), vocabulary).get_root().render()
-    assert payload_of(html)["p"] == [] and "fitBounds" in html and "51.57" in html
+    m = build_map(frame, vocabulary)
+    html = render(m)
+    payload = payload_of(m)
+    located = frame[frame.geometry.notna()]
+    assert len(payload["p"]) == len(located) < len(frame)  # unlocated rows are not drawn
+    assert len(payload["r"]) == located["record_id"].nunique() < len(located)  # shared names
+    assert [payload["r"][p[3]][0] for p in payload["p"]] == list(located["record_id"])
+    assert {p[2] for p in payload["p"]} == {0, 1}
+    assert "L.markerClusterGroup" in html and "L.circleMarker" in html
+    assert "L.marker(" not in html and "bindPopup(`" not in html  # no per-record elements
 
 
 def test_payload_uses_label_indices(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows(
+    frame = make_frame(
         [
             {
                 "record_id": "a",
+                "name": "A",
                 "lat": 51.8,
                 "lon": -2.2,
-                "conditions": ("copd",),
+                "status": "emerging",
+                "conditions": ("copd", "not-a-term"),
                 "art_forms": ("singing",),
-            }
+                "areas_served": ("stroud",),
+            },
         ]
     )
     payload = compact_payload(frame, vocabulary)
+    assert payload["p"] == [[51.8, -2.2, 1, 0]]
     record = payload["r"][0]
-    assert payload["l"]["c"][record[3][0]] == "COPD and breathing conditions"
-    assert payload["l"]["a"][record[2][0]] == "Singing"
+    assert record[:2] == ["a", "A"]
+    assert [payload["l"]["c"][i] for i in record[3]] == ["COPD and breathing conditions"]
+    assert [payload["l"]["a"][i] for i in record[2]] == ["Singing"]
+    assert [payload["l"]["d"][i] for i in record[4]] == ["Stroud"]
+    assert payload["s"] == ["Established", "Emerging"]
 
 
-def test_location_map_escapes(vocabulary: Vocabulary) -> None:
-    frame = frame_from_rows(
-        [{"record_id": "a", "name": XSS, "lat": 51.8, "lon": -2.2, "location_label": XSS}]
+def test_payload_from_another_crs(vocabulary: Vocabulary) -> None:
+    frame = make_frame([{"record_id": "a", "lat": 51.8, "lon": -2.2}]).to_crs("EPSG:27700")
+    lat, lon, *_ = compact_payload(frame, vocabulary)["p"][0]
+    assert (lat, lon) == pytest.approx((51.8, -2.2), abs=1e-5)
+
+
+def test_html_is_compact(vocabulary: Vocabulary) -> None:
+    # Size, not time: deterministic. The fixed part (template, legend, CSS) is ~10 KB.
+    frame = synthetic_frame(2000, seed=2)
+    located = int(frame.geometry.notna().sum())
+    empty = len(render(build_map(frame.iloc[:0], vocabulary)).encode())
+    full = len(render(build_map(frame, vocabulary)).encode())
+    assert (full - empty) / located < 100
+    assert full / located < 150
+
+
+def test_frame_is_not_changed(vocabulary: Vocabulary) -> None:
+    frame = synthetic_frame(100, seed=4)
+    before = frame.copy(deep=True)
+    build_map(frame, vocabulary, search_area=(51.8, -2.2, 10))
+    build_location_map(frame.iloc[:3], vocabulary)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+# ---------------------------------------------------------------------------------------------
+# Escaping
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_user_strings_stay_data(vocabulary: Vocabulary, name: str) -> None:
+    m = build_map(frame_named(["Plain", name]), vocabulary)
+    html = render(m)
+    plain = render(build_map(frame_named(["Plain", "Also plain"]), vocabulary))
+    # The page has exactly the scripts of a harmless one: nothing closed or opened a tag.
+    assert len(scripts_of(html)) == len(scripts_of(plain))
+    assert html.count("<script") == plain.count("<script")
+    assert XSS not in html and "</script><script>alert" not in html
+    assert "<img" not in html and "\u2028" not in html
+    assert [r[1] for r in payload_of(m)["r"]] == ["Plain", name]  # the text survives intact
+    assert "function esc(s)" in html and "esc(r[1])" in html
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("</script>", '"\\u003c/script\\u003e"'),
+        ("<!-- x -->", '"\\u003c!-- x --\\u003e"'),
+        ("a & b", '"a \\u0026 b"'),
+        ("\u2028\u2029", '"\\u2028\\u2029"'),
+        ("café", '"café"'),
+        ({"k": [1, "<"]}, '{"k":[1,"\\u003c"]}'),
+    ],
+)
+def test_safe_json(value, expected: str) -> None:
+    text = safe_json(value)
+    assert text == expected and json.loads(text) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (XSS, "&lt;img src=x onerror=alert(1)&gt;"),
+        ("`${x}`", "&#96;&#36;{x}&#96;"),
+        ("a\\u", "a&#92;u"),
+        ("Tom & 'Jerry' \"x\"", "Tom &amp; &#39;Jerry&#39; &quot;x&quot;"),
+        (None, ""),
+    ],
+)
+def test_html_text(value, expected: str) -> None:
+    assert html_text(value) == expected
+
+
+NODE_STUB = """
+var made = [];
+var L = {
+  markerClusterGroup: function (o) {
+    return {options: o, addLayers: function (ms) { made = ms; }, addTo: function () {}};
+  },
+  circleMarker: function (ll, o) {
+    var m = {ll: ll, options: o, handlers: {}};
+    m.bindTooltip = function (f) { m.tooltip = f; };
+    m.bindPopup = function (f) { m.popup = f; };
+    m.on = function (t, f) { m.handlers[t] = f; };
+    m.getLatLng = function () { return {lat: ll[0], lng: ll[1]}; };
+    return m;
+  },
+  divIcon: function (o) { return o; },
+  point: function (x, y) { return [x, y]; }
+};
+var %(map)s = {};
+%(script)s
+var cluster = made[0] && %(layer)s.options.iconCreateFunction(
+  {getAllChildMarkers: function () { return made; }});
+var click = {latlng: {lat: 0, lng: 0}};
+made[0].handlers.click(click);
+console.log(JSON.stringify({
+  popups: made.map(function (m) { return m.popup(); }),
+  tooltips: made.map(function (m) { return m.tooltip(); }),
+  cluster: cluster.html, clicked: click.latlng
+}));
+"""
+
+
+def run_layer_js(m) -> dict:
+    """Run the provider layer's own JavaScript in Node against a stub Leaflet."""
+    layer = child(m, ProviderLayer)
+    script = layer._template.module.script(layer, {})
+    code = NODE_STUB % {"map": m.get_name(), "script": script, "layer": layer.get_name()}
+    done = subprocess.run(["node", "-e", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_popups_and_tooltips_escape_in_javascript(vocabulary: Vocabulary) -> None:
+    frame = make_frame(
+        [
+            {
+                "record_id": f"r{i}",
+                "name": name,
+                "lat": 51.8 + i / 100,
+                "lon": -2.2,
+                "status": "emerging" if i % 2 else "established",
+                "art_forms": ("singing",),
+                "conditions": ("copd",),
+                "areas_served": ("countywide",),
+            }
+            for i, name in enumerate(NASTY)
+        ]
     )
-    html = build_location_map(frame, vocabulary).get_root().render()
-    assert XSS not in html and "circleMarker" in html
+    out = run_layer_js(build_map(frame, vocabulary, link_template="/provider?id={id}"))
+    for html in out["popups"] + out["tooltips"]:
+        assert "<img" not in html and "<script" not in html  # ` and $ are plain text in HTML
+    assert out["tooltips"][0] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert out["tooltips"][3] == "Tom &amp; Jerry&#39;s &quot;choir&quot;"
+    popup = out["popups"][0]
+    assert "<strong>&lt;img src=x onerror=alert(1)&gt;</strong>" in popup
+    assert "Singing" in popup and "COPD and breathing conditions" in popup
+    assert "Countywide (Gloucestershire)" in popup and "Established" in popup
+    assert 'href="/provider?id=r0"' in popup and "Emerging" in out["popups"][1]
+    assert out["clicked"] == {"lat": 51.8, "lng": -2.2}  # the marker, not the mouse
+    assert "5 places: 3 established, 2 emerging" in out["cluster"]
 
 
-def test_unknown_resource_refused(tmp_path) -> None:
-    assert ensure_asset("https://example.org/nothing.js", tmp_path) is None
-    assert local_name("https://a/b/leaflet.js").endswith("-leaflet.js")
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_provider_link_is_url_encoded(vocabulary: Vocabulary) -> None:
+    frame = make_frame([{"record_id": 'a b/"c"&<d>', "lat": 51.8, "lon": -2.2}])
+    m = build_map(frame, vocabulary, link_template="https://x.example/provider?id={id}&v=1")
+    popup = run_layer_js(m)["popups"][0]
+    assert 'href="https://x.example/provider?id=a%20b%2F%22c%22%26%3Cd%3E&amp;v=1"' in popup
+
+
+def test_link_template_in_page(vocabulary: Vocabulary) -> None:
+    frame = make_frame([{"record_id": "a-b", "lat": 51.8, "lon": -2.2}])
+    html = render(build_map(frame, vocabulary, link_template="/provider?id={id}"))
+    assert '"/provider?id={id}"' in html and "encodeURIComponent(r[0])" in html
+
+
+@pytest.mark.parametrize(
+    ("template", "ok"),
+    [
+        ("?id={id}", True),
+        ("/provider?id={id}", True),
+        ("https://example.org/provider?id={id}", True),
+        ("javascript:alert({id})", False),
+        (" JavaScript:alert({id})", False),
+        ("data:text/html,{id}", False),
+        ("/provider", False),
+    ],
+)
+def test_check_link_template(template: str, ok: bool) -> None:
+    if ok:
+        assert check_link_template(template) == template
+    else:
+        with pytest.raises(ValueError):
+            check_link_template(template)
+
+
+# ---------------------------------------------------------------------------------------------
+# Legend, layers, tiles, view
+
+
+def test_legend(vocabulary: Vocabulary) -> None:
+    html = render(build_map(synthetic_frame(20), vocabulary))
+    assert "Map legend" in html and "L.control(" in html
+    assert "Established" in html and "Emerging" in html and "dashed" in html
+    assert "Energy: more activity" in html and "No background map" not in html
+    offline = render(build_map(synthetic_frame(20), vocabulary, tiles=False))
+    assert "No background map (offline)" in offline
+    assert "Energy: more activity" not in render(
+        build_map(synthetic_frame(20), vocabulary, energy_layer=False)
+    )
+
+
+def test_colour_blind_safe_palette(vocabulary: Vocabulary) -> None:
+    html = render(build_map(synthetic_frame(20), vocabulary))
+    assert "#0072B2" in html and "#E69F00" in html  # Okabe-Ito blue and orange
+    assert '"dashArray":"3 2"' in html  # emerging differs in outline, not only colour
+
+
+def test_layer_control_and_energy(vocabulary: Vocabulary) -> None:
+    m = build_map(synthetic_frame(50), vocabulary)
+    html = render(m)
+    assert "L.control.layers" in html
+    assert "Providers and activities" in html and "Energy: where activity concentrates" in html
+    energy = child(m, EnergyLayer)
+    assert energy.emerging_weight == EMERGING_WEIGHT < 1
+    assert "L.heatLayer" in html and "aopData.p.map" in html and 'pane: "aopEnergy"' in html
+    without = render(build_map(synthetic_frame(50), vocabulary, energy_layer=False))
+    assert "L.heatLayer" not in without
+
+
+def test_tiles_or_none(vocabulary: Vocabulary) -> None:
+    frame = synthetic_frame(20)
+    online = render(build_map(frame, vocabulary))
+    assert "tile.openstreetmap.org" in online and "L.tileLayer" in online
+    assert "openstreetmap.org/copyright" in online
+    offline = render(build_map(frame, vocabulary, tiles=False))
+    assert "L.tileLayer" not in offline and "openstreetmap" not in offline.lower()
+    assert "background:#eef2f5" in offline  # a calm background, not a grey "broken" one
+
+
+def test_no_cdn_resources(vocabulary: Vocabulary) -> None:
+    html = render(build_map(synthetic_frame(20), vocabulary))
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert sources and all(s.startswith("/app/static/vendor/") for s in sources), sources
+    assert any(s.endswith("leaflet.markercluster.js") for s in sources)
+    assert any("heat" in s for s in sources)
+
+
+def test_fits_points_or_county(vocabulary: Vocabulary) -> None:
+    frame = make_frame(
+        [{"record_id": "a", "lat": 51.8, "lon": -2.2}, {"record_id": "b", "lat": 51.9, "lon": -2.0}]
+    )
+    m = build_map(frame, vocabulary)
+    assert m._children  # fit_bounds adds a FitBounds child
+    assert fitted_bounds(render(m)) == pytest.approx([51.78, -2.22, 51.92, -1.98])
+    empty = build_map(make_frame([]), vocabulary)
+    assert payload_of(empty)["p"] == [] and str(GLOS_BOUNDS) in render(empty)
+    assert "L.heatLayer" not in render(empty)  # nothing to glow
+
+
+def test_center_and_zoom(vocabulary: Vocabulary) -> None:
+    html = render(build_map(synthetic_frame(20), vocabulary, center=(51.7, -2.3), zoom=11))
+    assert "fitBounds" not in html and "[51.7, -2.3]" in html and '"zoom": 11' in html
+
+
+def test_search_area(vocabulary: Vocabulary) -> None:
+    html = render(build_map(synthetic_frame(20), vocabulary, search_area=(51.75, -2.2, 10.0)))
+    assert "L.circle(" in html and '"radius": 10000' in html
+    assert html.count('"interactive": false') == 2  # ring and dot let clicks through
+    south, west, north, east = fitted_bounds(html)  # fitted to the circle, not the points
+    assert (south, north) == pytest.approx((51.75 - 0.09, 51.75 + 0.09), abs=0.001)
+    assert (west, east) == pytest.approx((-2.2 - 0.145, -2.2 + 0.145), abs=0.002)
+
+
+def test_district_outlines(vocabulary: Vocabulary) -> None:
+    square = Polygon([(-2.3, 51.7), (-2.1, 51.7), (-2.1, 51.8), (-2.3, 51.8)])
+    districts = gpd.GeoDataFrame(
+        {"code": ["E07000082", "X"], "name": ["Stroud", XSS]},
+        geometry=[square, square.buffer(0.01)],
+        crs="EPSG:4326",
+    )
+    html = render(build_map(synthetic_frame(20), vocabulary, districts=districts))
+    assert "District outlines (approximate)" in html and "Stroud" in html
+    assert "L.geoJson(" in html or "L.geoJSON(" in html
+    assert XSS not in html and "&lt;img src=x" in html.replace("\\u0026", "&")
+    assert '"fillOpacity": 0.03' in html and "bindTooltip" in html
 
 
 @pytest.mark.parametrize("n", [0, 1, 50])
 def test_map_builds_for_any_size(vocabulary: Vocabulary, n: int) -> None:
-    build_map(synthetic_frame(n), vocabulary).get_root().render()
+    m = build_map(synthetic_frame(n), vocabulary, tiles=False)
+    assert len(payload_of(m)["p"]) <= n
+    render(m)
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider page's small map
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_location_map_escapes(vocabulary: Vocabulary, name: str) -> None:
+    frame = make_frame(
+        [
+            {"record_id": "a", "name": name, "lat": 51.8, "lon": -2.2, "location_label": name},
+            {
+                "record_id": "a",
+                "name": name,
+                "lat": 51.7,
+                "lon": -2.1,
+                "location_index": 1,
+                "status": "emerging",
+            },
+            {"record_id": "a", "name": name, "location_index": 2},  # not located
+        ]
+    )
+    html = render(build_location_map(frame, vocabulary))
+    assert XSS not in html and "<img" not in html and "${" not in html
+    assert "</script><script>alert" not in html
+    assert html.count("L.circleMarker(") == 2 and "fitBounds" in html
+    plain = render(build_location_map(frame.assign(name="x", location_label="x"), vocabulary))
+    assert len(scripts_of(html)) == len(scripts_of(plain))
+
+
+def test_location_map_without_points(vocabulary: Vocabulary) -> None:
+    html = render(build_location_map(make_frame([{"record_id": "a"}]), vocabulary, tiles=False))
+    assert "L.circleMarker(" not in html and str(GLOS_BOUNDS) in html
+    assert "L.tileLayer" not in html
