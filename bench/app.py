@@ -8,9 +8,11 @@ new selection. The server is always stopped, whatever happens.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -90,6 +92,9 @@ def _tail(log: Path, size: int = 3000) -> str:
 
 
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+# Poll the map frame on a timer, not on animation frames: Chromium does not run animation
+# frames in the component iframe while it still has zero height.
+POLL_MS = 15
 # In the map's frame: epoch ms of the first animation frame in which markers/clusters exist
 # (and, after a filter change, are not the ones that were there before).
 SHOWN = """([selector, changed]) => {
@@ -99,24 +104,75 @@ SHOWN = """([selector, changed]) => {
   return performance.timeOrigin + performance.now();
 }"""
 # In the top page: stamp the moment a key goes down (the filter change starts there).
-KEY_STAMP = """() => { window.__aopKey = null; window.addEventListener('keydown', (e) => {
-  if (e.key === 'Enter' && window.__aopKey === null)
-    window.__aopKey = performance.timeOrigin + performance.now(); }, {capture: true, once: true}); }"""
+KEY_STAMP = """() => {
+  window.__aopKey = null;
+  window.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && window.__aopKey === null)
+      window.__aopKey = performance.timeOrigin + performance.now();
+  }, {capture: true});
+}"""
 
 
-def open_map(browser_: Any, url: str, timeout_ms: int) -> tuple[Any, Any, float]:
-    """A fresh context opened on the app: (context, page, seconds until markers)."""
+# In the top page: when Streamlit's script runs start and end (its data-test-script-state
+# attribute) and when the map iframe is first attached; epoch ms, to split the round trip.
+TOP_WATCH = """
+(() => {
+  if (window !== window.top) return;
+  const marks = window.__aopTop = {iframe: null, runs: []};
+  const now = () => performance.timeOrigin + performance.now();
+  let last = null;
+  const check = () => {
+    if (!marks.iframe && document.querySelector(%s)) marks.iframe = now();
+    const app = document.querySelector('[data-testid="stApp"]');
+    const state = app && app.getAttribute('data-test-script-state');
+    if (state === last) return;
+    last = state;
+    if (state === 'running') marks.runs.push({start: now(), end: null});
+    else if (state === 'notRunning' && marks.runs.length)
+      marks.runs[marks.runs.length - 1].end = now();
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true,
+    attributes: true, attributeFilter: ['data-test-script-state']});
+})();
+"""
+
+
+def _top_marks(page: Any) -> dict[str, Any]:
+    return page.evaluate("() => window.__aopTop || {}")
+
+
+def open_map(browser_: Any, url: str, timeout_ms: int) -> tuple[Any, Any, float, dict]:
+    """A fresh context opened on the app: (context, page, seconds until markers, parts)."""
     context = browser_.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(TOP_WATCH % json.dumps(FOLIUM_IFRAME))
     page = context.new_page()
     page.goto(url + "/", wait_until="commit", timeout=timeout_ms)
     shown = wait_shown(page, timeout_ms, changed=False)
     origin = page.evaluate("() => performance.timeOrigin")
-    return context, page, (shown - origin) / 1000.0
+    marks = _top_marks(page)
+    parts = {"iframe_attached_s": _since(marks.get("iframe"), origin),
+             "first_script_run_s": _run_seconds(marks.get("runs") or [], origin),
+             "markers_after_iframe_s": _since(shown, marks.get("iframe"))}
+    return context, page, (shown - origin) / 1000.0, parts
 
 
-def change_filter(page: Any, timeout_ms: int) -> float:
-    """Choose a health condition in the sidebar: seconds until the map shows the new markers."""
-    frame = page.wait_for_selector(FOLIUM_IFRAME, timeout=timeout_ms).content_frame()
+def _since(at: float | None, origin: float | None) -> float | None:
+    return round((at - origin) / 1000.0, 3) if at and origin else None
+
+
+def _run_seconds(runs: list[dict[str, Any]], after: float) -> float | None:
+    """Duration of the first script run that started after a moment."""
+    for run in runs:
+        if run["start"] >= after and run.get("end"):
+            return round((run["end"] - run["start"]) / 1000.0, 3)
+    return None
+
+
+def change_filter(page: Any, timeout_ms: int) -> tuple[float, dict]:
+    """Choose a health condition in the sidebar: (seconds until the map shows the new markers,
+    the script rerun's share)."""
+    frame = page.wait_for_selector(FOLIUM_IFRAME, state="attached",
+                                   timeout=timeout_ms).content_frame()
     frame.evaluate("s => { window.__aopOld = document.querySelector(s); }",
                    browser.MARKERS_SELECTOR)
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
@@ -127,7 +183,9 @@ def change_filter(page: Any, timeout_ms: int) -> float:
     page.evaluate(KEY_STAMP)
     page.keyboard.press("Enter")
     shown = wait_shown(page, timeout_ms, changed=True)
-    return (shown - page.evaluate("() => window.__aopKey")) / 1000.0
+    pressed = page.evaluate("() => window.__aopKey")
+    parts = {"script_rerun_s": _run_seconds(_top_marks(page).get("runs") or [], pressed)}
+    return (shown - pressed) / 1000.0, parts
 
 
 def wait_shown(page: Any, timeout_ms: int, *, changed: bool) -> float:
@@ -139,11 +197,12 @@ def wait_shown(page: Any, timeout_ms: int, *, changed: bool) -> float:
     while True:
         left = int((deadline - time.monotonic()) * 1000)
         try:
-            frame = page.wait_for_selector(FOLIUM_IFRAME, timeout=max(left, 1)).content_frame()
+            frame = page.wait_for_selector(FOLIUM_IFRAME, state="attached",
+                                           timeout=max(left, 1)).content_frame()
             if frame is None:
                 continue
             return float(frame.wait_for_function(
-                SHOWN, arg=[browser.MARKERS_SELECTOR, changed], polling="raf",
+                SHOWN, arg=[browser.MARKERS_SELECTOR, changed], polling=POLL_MS,
                 timeout=max(left, 1)).json_value())
         except Error as error:
             if time.monotonic() >= deadline or "Timeout" in type(error).__name__:
@@ -168,28 +227,45 @@ def stage_app(ctx: Any) -> dict[str, Any]:
     with streamlit_server(ctx.dataset.yaml_dir, ctx.work / "app-cache", log) as url:
         server_start = time.perf_counter() - start
         with browser.chromium() as chromium:
-            context, _page, first_visit = open_map(chromium, url, timeout_ms)
+            context, _page, first_visit, first_parts = open_map(chromium, url, timeout_ms)
             context.close()
             opens, changes, shown_counts = [], [], []
+            open_parts, change_parts = [], []
             for _ in range(ctx.repeat):
-                context, page, seconds = open_map(chromium, url, timeout_ms)
+                context, page, seconds, parts = open_map(chromium, url, timeout_ms)
                 opens.append(seconds)
-                changes.append(change_filter(page, timeout_ms))
+                open_parts.append(parts)
+                seconds, parts = change_filter(page, timeout_ms)
+                changes.append(seconds)
+                change_parts.append(parts)
                 shown_counts.append(metric(page, "Matching records"))
                 context.close()
     same = all(_as_int(c) == expected for c in shown_counts)
     common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n}
     return {
-        "app_first_map": figure(opens, None, first_visit_s=round(first_visit, 3), **common,
+        "app_first_map": figure(opens, None, first_visit_s=round(first_visit, 3),
+                                first_visit_breakdown=first_parts, **common,
+                                breakdown=_medians(open_parts),
                                 note="fresh browser session on a running server (data cached "
                                      "by the first visit, first_visit_s); page open -> first "
                                      "frame with clusters in the map iframe"),
         "app_filter_roundtrip": figure(
             changes, None, **common, filter=f"condition={FILTER_OPTION}",
             matching_records=shown_counts[-1] if shown_counts else None,
+            breakdown=_medians(change_parts),
             expected_records=expected, same_records=same,
             note="Enter on the sidebar option -> first frame with the new clusters"),
     }
+
+
+def _medians(parts: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Median of each breakdown figure over the runs."""
+    keys = {k for p in parts for k in p}
+    out = {}
+    for key in sorted(keys):
+        values = [p[key] for p in parts if p.get(key) is not None]
+        out[key] = round(statistics.median(values), 3) if values else None
+    return out
 
 
 def _expected_after_filter(ctx: Any) -> int:

@@ -44,7 +44,16 @@ def machine() -> dict[str, Any]:
         "libraries": {name: _version(name) for name in LIBRARIES},
         "yaml_c_loader": _yaml_c(),
         "chromium": _chromium_version(),
+        "load_average_at_start": load_average(),
     }
+
+
+def load_average() -> list[float] | None:
+    """1/5/15-minute load averages: how busy the (shared, noisy) machine was."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def _version(name: str) -> str | None:
@@ -167,5 +176,7 @@ def markdown(document: dict[str, Any]) -> str:
     lines += ["", "## Machine", "",
               f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, {m['platform']}; "
               f"Python {m['python']}; {libs}; PyYAML C loader: {m['yaml_c_loader']}; "
-              f"{m['chromium'] or 'no chromium'}.", ""]
+              f"{m['chromium'] or 'no chromium'}. Load average (1/5/15 min) at the start: "
+              f"{m.get('load_average_at_start')}, at the end: "
+              f"{document['run'].get('load_average_at_end')}.", ""]
     return "\n".join(lines)

@@ -150,14 +150,16 @@ def run(options: Options, log: Any = None) -> dict[str, Any]:
     vocabulary = load_vocabulary(REPO_ROOT / "mapdata")
     results: dict[str, Any] = {}
     datasets: dict[str, Any] = {}
+    machine = report.machine()
     for n in options.ns:
         results[str(n)], datasets[str(n)] = run_n(n, options, vocabulary, log)
     document = {
-        "machine": report.machine(),
+        "machine": machine,
         "run": {"started": started.isoformat(), "mode": options.mode, "ns": list(options.ns),
                 "repeat": options.repeat, "slow_repeat": options.slow_repeat,
                 "naive_cap": options.naive_cap, "stages": list(options.stages),
-                "seconds": round(time.perf_counter() - start, 1)},
+                "seconds": round(time.perf_counter() - start, 1),
+                "load_average_at_end": report.load_average()},
         "datasets": datasets,
         "results": results,
     }

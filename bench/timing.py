@@ -76,3 +76,20 @@ def skipped(reason: str, **extra: Any) -> dict[str, Any]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
+
+
+def profile_top(fn: Callable[[], Any], limit: int = 8) -> list[dict[str, Any]]:
+    """The functions that dominate one call of fn: cProfile, sorted by own time."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    stats = pstats.Stats(profiler)
+    rows = []
+    for (filename, line, name), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():
+        where = filename.split("site-packages/")[-1].split("/work/main/")[-1]
+        rows.append({"function": f"{where}:{line}({name})", "calls": calls,
+                     "own_s": round(tottime, 4), "cumulative_s": round(cumtime, 4)})
+    rows.sort(key=lambda r: -r["own_s"])
+    return rows[:limit]
