@@ -242,12 +242,20 @@ _LETTERS = str.maketrans(
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
-def fold_words(text: str) -> list[str]:
-    """The words of a text in search form: case-folded, accents removed ("Café" -> "cafe")."""
+_WORD_OR_BREAK = re.compile(r"[^\W_]+|\n")
+
+
+def _fold(text: str) -> str:
+    """Case-folded, accents removed; punctuation and spacing kept."""
     text = text.casefold()
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_LETTERS)
-    return _WORD.findall(text)
+    return text
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of a text in search form: case-folded, accents removed ("Café" -> "cafe")."""
+    return _WORD.findall(_fold(text))
 
 
 def fold(text: str) -> str:
@@ -278,6 +286,27 @@ def _search_text(frame: pd.DataFrame) -> np.ndarray:
     return text.to_numpy(dtype=object)
 
 
+def _word_pairs(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Each distinct (word, text number) pair, sorted by word, and the words alphabetically.
+
+    The texts are folded and split as one string, so the work is a few C-level passes rather
+    than a Python loop per text; a newline marks where one text ends.
+    """
+    corpus = _fold("\n".join(t.replace("\n", " ") for t in texts))
+    tokens = np.array(_WORD_OR_BREAK.findall(corpus), dtype=object)
+    breaks = tokens == "\n"
+    text_of = np.cumsum(breaks)[~breaks]
+    n_texts = int(text_of.max(initial=0)) + 1
+    codes, uniques = pd.factorize(tokens[~breaks])
+    words = [str(w) for w in uniques]
+    order = np.argsort(np.array(words, dtype=str), kind="stable")
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[order] = np.arange(len(words))
+    keys = np.sort(rank[codes] * n_texts + text_of)
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    return keys // n_texts, keys % n_texts, [words[i] for i in order]
+
+
 def build_text_index(frame: pd.DataFrame) -> TextIndex:
     """Index the name, summary, description and organisation of every row.
 
@@ -285,26 +314,16 @@ def build_text_index(frame: pd.DataFrame) -> TextIndex:
     first: each distinct text is folded once, each distinct word is matched once per query.
     """
     row_text, uniques = pd.factorize(_search_text(frame))
-    text_of: list[int] = []
-    flat: list[str] = []
-    for number, text in enumerate(uniques):
-        words = set(fold_words(text))
-        flat.extend(words)
-        text_of.extend([number] * len(words))
-    word_codes, words = pd.factorize(np.array(flat, dtype=object))
-    sorted_words = sorted(str(w) for w in words)
-    rank = pd.Series(np.arange(len(words)), index=sorted_words).reindex(words).to_numpy()
-    ranked = rank[word_codes] if len(flat) else np.zeros(0, dtype=np.int64)
-    order = np.argsort(ranked, kind="stable")
-    lengths = np.array([len(w) for w in sorted_words], dtype=np.int64)
+    word_of, text_of, words = _word_pairs(uniques)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
     return TextIndex(
-        words=sorted_words,
-        sorted_words=np.asarray(sorted_words, dtype=str),
-        starts=np.searchsorted(ranked[order], np.arange(len(words) + 1)),
-        texts=np.asarray(text_of, dtype=np.int64)[order],
+        words=words,
+        sorted_words=np.asarray(words, dtype=str),
+        starts=np.searchsorted(word_of, np.arange(len(words) + 1)),
+        texts=text_of.astype(np.int64),
         row_text=row_text.astype(np.int64),
         n_texts=max(len(uniques), 1),
-        joined="\n".join(sorted_words),
+        joined="\n".join(words),
         offsets=np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
         lengths=lengths,
     )
@@ -401,18 +420,34 @@ def _readonly(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _list_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
-    """(rows, terms) membership of a column of term-id tuples, computed per distinct tuple."""
+def _factorize_terms(values: pd.Series) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each row's code into the column's distinct term tuples (missing: -1), and the tuples.
+
+    A single string counts as a one-term tuple, so this serves ``status`` and ``kind`` too.
+    """
     try:
         codes, uniques = pd.factorize(values.to_numpy(dtype=object))  # tuples hash; None is -1
     except TypeError:  # lists (unhashable) instead of the contract's tuples
-        items = [tuple(v) if _is_list(v) else None for v in values]
-        codes, uniques = pd.factorize(np.array(items + [()], dtype=object)[:-1])
+        items = pd.Series([tuple(v) if _is_list(v) else v for v in values], dtype=object)
+        codes, uniques = pd.factorize(items)
+    terms = [
+        tuple(t for t in u if isinstance(t, str))
+        if _is_list(u)
+        else (u,)
+        if isinstance(u, str)
+        else ()
+        for u in uniques
+    ]
+    return codes, terms
+
+
+def _list_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
+    """(rows, terms) membership of a column of term-id tuples, computed per distinct tuple."""
+    codes, uniques = _factorize_terms(values)
     position = {t: i for i, t in enumerate(term_ids)}
     small = np.zeros((len(uniques) + 1, len(term_ids)), dtype=bool)  # last row: no terms
     for row, terms in enumerate(uniques):
-        terms = terms if _is_list(terms) else ()
-        small[row, [position[t] for t in terms if isinstance(t, str) and t in position]] = True
+        small[row, [position[t] for t in terms if t in position]] = True
     return np.asfortranarray(small[codes])  # code -1 (missing) picks the empty last row
 
 
@@ -731,16 +766,19 @@ def _text(value: Any) -> str:
 
 def _labels(values: pd.Series, vocabulary: Vocabulary, field: str) -> np.ndarray:
     """Term ids -> "Label, Label" for a column, computed once per distinct value."""
-    items = [v if isinstance(v, tuple) else tuple(v) if _is_list(v) else (v,) for v in values]
-    items = [tuple(t for t in item if isinstance(t, str)) for item in items]
-    codes, uniques = pd.factorize(pd.Series(items, dtype=object))
-    labels = np.array([", ".join(vocabulary.labels(field, u)) for u in uniques] + [""], object)
-    return labels[codes]
+    codes, uniques = _factorize_terms(values)
+    labels = [", ".join(vocabulary.labels(field, terms)) for terms in uniques]
+    return np.array([*labels, ""], dtype=object)[codes]  # code -1 (missing) -> ""
 
 
 def _places(frame: pd.DataFrame) -> list[str]:
+    """ "label, place, postcode" of each row, blanks and repeats left out."""
     columns = zip(frame["location_label"], frame["place"], frame["postcode"], strict=True)
-    return [", ".join(dict.fromkeys(p for p in map(_text, parts) if p)) for parts in columns]
+    out = []
+    for parts in columns:
+        kept = [p.strip() for p in parts if isinstance(p, str) and p.strip()]
+        out.append(", ".join(dict.fromkeys(kept)) if len(kept) > 1 else "".join(kept))
+    return out
 
 
 def _consented(value: Any) -> bool:

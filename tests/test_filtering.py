@@ -747,7 +747,12 @@ def test_index_is_reusable_read_only_and_checked(vocabulary: Vocabulary) -> None
 def test_lists_instead_of_tuples_work(vocabulary: Vocabulary) -> None:
     frame = make_frame(ROWS)
     frame["conditions"] = [list(v) for v in frame["conditions"]]
+    frame["age_groups"] = [[] for _ in range(len(frame))]
     assert ids(filter_frame(frame, Selection(condition=("copd",)), vocabulary)) == {"choir"}
+    assert ids(filter_frame(frame, Selection(age_group=("children",)), vocabulary)) == set()
+    table = records_table(frame, vocabulary).set_index("id")
+    assert table.loc["choir", "conditions"] == "COPD and breathing conditions"
+    assert table.loc["choir", "age_groups"] == ""
 
 
 # ---------------------------------------------------------------------------------------------
