@@ -603,22 +603,25 @@ def test_online_fallback_cached_for_later_runs(tmp_path: Path, vocab: Vocabulary
 
     def fake(text: str) -> tuple[float, float] | None:
         calls.append(text)
-        return (53.4, -2.99) if text == "Somewhere Far" else None
+        return {"Somewhere Far": (53.4, -2.99), "Lypiatt Studios": (51.745, -2.215)}.get(text)
 
     cache = tmp_path / "online-geocode.json"
     records = [record(id="far", locations=[{"place": "Somewhere Far"}]),
                record(id="lost", locations=[{"place": "Nowhere Known"}]),
-               record(id="town", locations=[{"place": "Stroud"}])]
+               record(id="town", locations=[{"place": "Stroud"}]),
+               record(id="studio", locations=[{"place": "Lypiatt Studios"}])]
     first = CachedOnlineGeocoder(fake, cache, clock=lambda: 0.0, sleep=lambda s: None)
     rows, problems = geocode(records, vocab, postcodes, gazetteer, online=first)
-    assert [rows[(r, 0)]["location_precision"] for r in ("far", "lost", "town")] == [
-        "online", "none", "place"]
-    assert calls == ["Somewhere Far", "Nowhere Known"]  # never for a gazetteer place
-    assert {p.record_id for p in problems} == {"far", "lost"}
+    assert [rows[(r, 0)]["location_precision"] for r in ("far", "lost", "town", "studio")] == [
+        "online", "none", "place", "online"]
+    assert calls == ["Somewhere Far", "Nowhere Known", "Lypiatt Studios"]  # not for gazetteer
+    assert rows[("studio", 0)]["district_name"] == "Stroud"  # from the nearest GL postcode
+    assert rows[("far", 0)]["district_code"] is None
+    assert {p.record_id for p in problems} == {"far", "lost", "studio"}
     assert json.loads(cache.read_text(encoding="utf-8"))["somewhere far"] == [53.4, -2.99]
     again = CachedOnlineGeocoder(fake, cache, clock=lambda: 0.0, sleep=lambda s: None)
     rows, _ = geocode(records, vocab, postcodes, gazetteer, online=again)
-    assert len(calls) == 2 and again.calls == 0, "the second run answers from the cache file"
+    assert len(calls) == 3 and again.calls == 0, "the second run answers from the cache file"
     assert rows[("far", 0)]["lat"] == 53.4
 
 
