@@ -231,7 +231,7 @@ def stage_app(ctx: Any) -> dict[str, Any]:
             context.close()
             opens, changes, shown_counts = [], [], []
             open_parts, change_parts = [], []
-            for _ in range(ctx.repeat):
+            for _ in range(ctx.slow_repeat):
                 context, page, seconds, parts = open_map(chromium, url, timeout_ms)
                 opens.append(seconds)
                 open_parts.append(parts)

@@ -25,7 +25,7 @@ from aop_map.vocabulary import Vocabulary
 from bench import naive
 from bench.browser import localise_cdn_links
 from bench.synth import Dataset
-from bench.timing import figure, run_worker, time_runs
+from bench.timing import figure, profile_top, run_worker, time_runs
 
 # The filter every stage uses: the commonest condition AND a common art form within 15 km of
 # Gloucester Cross. Selective enough to be a real question, broad enough to return rows.
@@ -45,6 +45,7 @@ class Context:
     naive_cap: int | None  # the slow naive sides run on at most this many records
     work: Path
     slow_repeat: int = 3  # runs of stages that take seconds each (fresh processes, naive)
+    profile: bool = False  # also record where ours spends its time (cProfile, breakdowns)
     records: list[Record] = field(default_factory=list)
     frame: Any = None
     html: dict[str, Path] = field(default_factory=dict)
@@ -78,17 +79,21 @@ class Context:
 
 
 def stage_load(ctx: Context) -> dict[str, Any]:
-    """load_cold and load_warm: each repetition in a fresh process with an empty cache dir."""
+    """load_cold (fresh process, empty cache dir) and load_warm (fresh process, cache filled by
+    the cold run), and the naive loader in a fresh process, per repetition."""
     cold, warm, naive_runs = [], [], []
     ours: dict[str, Any] = {}
     naive_answer: dict[str, Any] = {}
+    same_warm = True
     for run in range(ctx.slow_repeat):
         cache = ctx.work / f"load-cache-{run}"
         shutil.rmtree(cache, ignore_errors=True)
         ours = run_worker("load_ours", data_dir=str(ctx.dataset.yaml_dir), cache_dir=str(cache))
+        again = run_worker("load_ours", data_dir=str(ctx.dataset.yaml_dir), cache_dir=str(cache))
         shutil.rmtree(cache, ignore_errors=True)
-        cold.append(ours["cold_s"])
-        warm.append(ours["warm_s"])
+        cold.append(ours["seconds"])
+        warm.append(again["seconds"])
+        same_warm = same_warm and again["digest"] == ours["digest"]
         naive_answer = run_worker("load_naive", data_dir=str(ctx.dataset.yaml_dir),
                                   limit=ctx.sample())
         naive_runs.append(naive_answer["seconds"])
@@ -97,14 +102,17 @@ def stage_load(ctx: Context) -> dict[str, Any]:
     sample = ctx.sample()
     same = (ours["records"] == ctx.dataset.n and naive_answer["records"] == sample
             and (sample < ctx.dataset.n or naive_answer["digest"] == ours["digest"]))
-    common = {"records": ours["records"], "same_records": same,
+    common = {"records": ours["records"], "same_records": same and same_warm,
               "naive_sample_n": sample if scale > 1 else None}
+    breakdown = (run_worker("load_breakdown", data_dir=str(ctx.dataset.yaml_dir))
+                 if ctx.profile else None)
     return {
         "load_cold": figure(cold, naive_runs, naive_scale=scale, **common,
-                            csv_one_file_s=round(csv_runs[0], 6),
+                            csv_one_file_s=round(csv_runs[0], 6), breakdown=breakdown,
                             note="fresh process, empty parse cache; OS page cache not dropped"),
         "load_warm": figure(warm, naive_runs, naive_scale=scale, **common,
-                            note="same process after the cold load, parse+result cache warm"),
+                            note="fresh process, parse and result caches filled by the cold "
+                                 "run (an app restart)"),
     }
 
 
@@ -118,8 +126,10 @@ def stage_geocode(ctx: Context) -> dict[str, Any]:
     lookup.lookup(postcodes)  # tables in memory
     warm_runs, _ = time_runs(lambda: lookup.lookup(postcodes), ctx.repeat)
     records_runs, (frame, _problems) = time_runs(
-        lambda: geocode_records(ctx.get_records(), ctx.vocabulary, postcodes=lookup), ctx.repeat)
+        lambda: geocode_records(ctx.get_records(), ctx.vocabulary, postcodes=lookup),
+        ctx.slow_repeat)
     ctx.frame = frame
+    profile = profile_top(lambda: PostcodeLookup().lookup(postcodes)) if ctx.profile else None
     same = bool(np.allclose(found["lat"], slow["lat"], equal_nan=True, atol=1e-9)
                 and np.allclose(found["lon"], slow["lon"], equal_nan=True, atol=1e-9)
                 and list(found["district_code"]) == list(slow["district_code"]))
@@ -127,7 +137,7 @@ def stage_geocode(ctx: Context) -> dict[str, Any]:
         ours_runs, naive_runs, postcodes=len(postcodes),
         found=int(found["lat"].notna().sum()), same_points=same,
         lookup_tables_loaded_s=round(float(np.median(warm_runs)), 6),
-        geocode_records_s=round(float(np.median(records_runs)), 6),
+        geocode_records_s=round(float(np.median(records_runs)), 6), profile=profile,
         note="ours_s includes reading the postcode tables; lookup_tables_loaded_s does not; "
              "geocode_records_s is records -> GeoDataFrame with the tables loaded")}
 
@@ -177,6 +187,8 @@ def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
     ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"),
                                  encoding="utf-8")
     scale = located / located_sample if located_sample and located_sample < located else 1.0
+    profile = (profile_top(lambda: _render(build_map(frame, ctx.vocabulary)))
+               if ctx.profile else None)
     return {"map_build": figure(
         ours_runs, naive_runs, naive_scale=scale, points=ours_points,
         naive_points=naive_points, naive_sample_n=ctx.sample() if scale > 1 else None,
@@ -184,6 +196,7 @@ def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
         html_bytes=len(page.encode()), naive_html_bytes=len(slow_page.encode()),
         html_bytes_per_record=round(len(page.encode()) / max(ours_points, 1), 1),
         naive_html_bytes_per_record=round(len(slow_page.encode()) / max(naive_points, 1), 1),
+        profile=profile,
         note="Python time of build_map + rendering the HTML; bytes per record = whole page "
              "/ points (so includes the fixed part)")}
 

@@ -39,6 +39,8 @@ class Options:
     stages: tuple[str, ...]
     out: Path | None
     mode: str
+    profile: bool = False
+    browser_ns: tuple[int, ...] | None = None  # Ns with browser and app stages (None: all)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -55,6 +57,8 @@ def parse_args(argv: list[str]) -> Options:
                         help="largest sample the slow naive sides run on (0 = no cap)")
     parser.add_argument("--stages", default=",".join(STAGE_GROUPS),
                         help=f"comma-separated subset of {', '.join(STAGE_GROUPS)}")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
+                        help="record where ours spends its time (default: on, off with --quick)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="results JSON (the Markdown goes beside it as .md)")
     args = parser.parse_args(argv)
@@ -69,7 +73,10 @@ def parse_args(argv: list[str]) -> Options:
         repeat=args.repeat or (3 if args.quick else 5),
         slow_repeat=args.slow_repeat or (1 if args.quick else 3),
         naive_cap=cap or None, stages=chosen, out=args.out,
-        mode="quick" if args.quick else "full")
+        mode="quick" if args.quick else "full",
+        profile=args.profile if args.profile is not None else not args.quick,
+        # The browser stages cost ~10-40 s per N; a routine check runs them at the target N.
+        browser_ns=(max(QUICK_NS),) if args.quick and not args.n else None)
 
 
 def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, dict]:
@@ -84,8 +91,8 @@ def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, di
                  "area": "Gloucestershire" if n <= synth.GLOUCESTERSHIRE_MAX_N else "England"}
         log(f"N={n:,}: generated in {facts['generate_s']:.1f} s")
         ctx = stages.Context(dataset, vocabulary, options.repeat, options.naive_cap, work,
-                             slow_repeat=options.slow_repeat)
-        for group, run in _plan(ctx, options):
+                             slow_repeat=options.slow_repeat, profile=options.profile)
+        for group, run in _plan(ctx, options, n):
             start = time.perf_counter()
             try:
                 produced = run()
@@ -101,9 +108,15 @@ def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, di
     return results, facts
 
 
-def _plan(ctx: stages.Context, options: Options) -> list[tuple[str, Any]]:
+def _plan(ctx: stages.Context, options: Options, n: int) -> list[tuple[str, Any]]:
     chosen = set(options.stages)
     plan: list[tuple[str, Any]] = []
+    if options.browser_ns is not None and n not in options.browser_ns and (
+            chosen & {"browser", "app"}):
+        chosen -= {"browser", "app"}
+        reason = f"quick mode: browser stages run at N = {options.browser_ns[0]:,} only"
+        plan.append(("browser", lambda: {name: skipped(reason) for name in
+                                         ("browser", "app_first_map", "app_filter_roundtrip")}))
     if "load" in chosen:
         plan.append(("load", lambda: stages.stage_load(ctx)))
     if "geocode" in chosen:
@@ -158,6 +171,8 @@ def run(options: Options, log: Any = None) -> dict[str, Any]:
         "run": {"started": started.isoformat(), "mode": options.mode, "ns": list(options.ns),
                 "repeat": options.repeat, "slow_repeat": options.slow_repeat,
                 "naive_cap": options.naive_cap, "stages": list(options.stages),
+                "profile": options.profile,
+                "browser_ns": list(options.browser_ns or options.ns),
                 "seconds": round(time.perf_counter() - start, 1),
                 "load_average_at_end": report.load_average()},
         "datasets": datasets,

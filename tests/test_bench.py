@@ -20,7 +20,7 @@ BROWSER_STAGES = ("browser", "app_first_map", "app_filter_roundtrip")
 
 def _run(tmp_path: Path, stages: str) -> dict:
     options = suite.parse_args(["--n", str(TINY_N), "--repeat", "1", "--slow-repeat", "1",
-                                "--naive-cap", "0", "--stages", stages,
+                                "--naive-cap", "0", "--no-profile", "--stages", stages,
                                 "--out", str(tmp_path / "results" / "latest.json")])
     return suite.run(options, log=lambda _text: None)
 
