@@ -25,7 +25,7 @@ STAGE_GROUPS = ("load", "geocode", "filter", "map_build", "browser", "app")
 # markers) cost seconds per thousand records; above this many records they run on the first
 # `cap` records and are scaled up linearly (their cost is per record), flagged in the results.
 FULL_NAIVE_CAP = 10_000
-QUICK_NAIVE_CAP = 1_000
+QUICK_NAIVE_CAP = 500
 
 
 @dataclass(frozen=True)

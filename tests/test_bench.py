@@ -59,7 +59,6 @@ def test_extra_figures(python_results: tuple[dict, Path]) -> None:
     assert stages["map_build"]["naive_html_bytes_per_record"] > 0
     assert stages["filter"]["build_index_s"] > 0
     assert stages["geocode"]["lookup_tables_loaded_s"] > 0
-    assert stages["load_cold"]["csv_one_file_s"] > 0
 
 
 def test_writes_json_and_markdown(python_results: tuple[dict, Path]) -> None:
