@@ -4,7 +4,7 @@ import streamlit as st
 
 from aop_map import ui
 
-st.set_page_config(page_title=ui.APP_NAME, page_icon=":material/palette:", layout="wide",
+st.set_page_config(page_title=ui.APP_NAME, page_icon="🎨", layout="wide",
                    initial_sidebar_state="expanded")
 
 PAGES = {

@@ -375,7 +375,7 @@ def show_serving(filtered: Filtered, vocabulary: Vocabulary, limit: int = 20) ->
     show_nearest(filtered.serving, vocabulary, limit=limit)
 
 
-TABLE_COLUMNS = ("page", "name", "distance_km", "kind", "status", "art_forms", "conditions",
+TABLE_COLUMNS = ("name", "page", "distance_km", "kind", "status", "art_forms", "conditions",
                  "age_groups", "place", "district", "areas_served", "delivery",
                  "referral_routes", "commissioning_models", "website", "email", "phone",
                  "last_verified")
@@ -390,7 +390,7 @@ def show_records_table(table: Any, key: str | None = None) -> None:
         column_config={
             "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                                 help="The provider's page"),
-            "name": st.column_config.TextColumn("Name", width="medium", pinned=True),
+            "name": st.column_config.TextColumn("Name", width="medium"),
             "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
             "kind": "Kind", "status": "Status", "art_forms": "Art forms",
             "conditions": "Health conditions", "age_groups": "Age groups", "place": "Where",
@@ -501,6 +501,26 @@ def get_district_outlines(dataset: Dataset) -> gpd.GeoDataFrame | None:
         return _cached_outlines(str(path), path.stat().st_mtime_ns)
     except Exception:  # outlines are decoration: the map works without them
         return None
+
+
+GLOUCESTERSHIRE_VIEW = ((51.845, -2.15), 9)  # centre (lat, lon) and zoom showing the county
+
+
+def map_view(frame: gpd.GeoDataFrame,
+             vocabulary: Vocabulary) -> tuple[tuple[float, float] | None, int | None, int]:
+    """Centre and zoom for the energy map, and how many places lie outside the county.
+
+    The map fits its points, except when case studies elsewhere in the UK would shrink
+    Gloucestershire to a dot: then it shows the county and they are a zoom-out away.
+    """
+    located = frame[frame.geometry.notna()] if len(frame) else frame
+    codes = {t.code for t in vocabulary.terms("areas_served") if t.code}
+    inside = located["district_code"].isin(codes) if len(located) else located["lat"]
+    outside = int((~inside).sum()) if len(located) else 0
+    if len(located) and inside.any() and outside:
+        center, zoom = GLOUCESTERSHIRE_VIEW
+        return center, zoom, outside
+    return None, None, outside
 
 
 def provider_link_template() -> str:

@@ -26,8 +26,8 @@ district_terms = [t for t in vocab.terms("areas_served") if t.code]
 st.title("Coverage and gaps")
 st.caption("How many providers and activities there are for each health condition and art "
            "form, where there are none, and how provision spreads across districts. A "
-           "provider counts for a district when it is located there, serves it, or works "
-           "countywide.")
+           "provider counts for a district when it is located there, names it among the "
+           "areas it serves, or works countywide.")
 ui.show_messages(filtered)
 
 # --- Gaps first: the question commissioners ask most --------------------------------------
@@ -39,7 +39,12 @@ district = st.selectbox(
     "District", district_ids, format_func=ui.term_labels(vocab, "areas_served").get,
     index=district_ids.index(chosen_districts[0]) if chosen_districts else 0,
     key="coverage_gap_district", help="Gaps always use all the data, not the filters.")
-missing = gaps(dataset.frame, vocab, "conditions", district)
+countywide = st.toggle(
+    "Count countywide providers as serving every district", value=True,
+    key="coverage_countywide",
+    help="Off: only providers located in the district or naming it count, which shows "
+         "where local provision is thin even though county services reach it.")
+missing = gaps(dataset.frame, vocab, "conditions", district, countywide=countywide)
 district_label = vocab.label("areas_served", district)
 if missing:
     st.warning(f"**No provider in {ui.md_escape(district_label)} for:** "
@@ -48,10 +53,13 @@ if missing:
 else:
     st.success(f"Every health condition has at least one provider in "
                f"{ui.md_escape(district_label)}.")
+if not countywide:
+    st.caption("Counting only providers located in a district or naming it among the areas "
+               "they serve.")
 
 rows = []
 for term in district_terms:
-    lacking = gaps(dataset.frame, vocab, "conditions", term.id)
+    lacking = gaps(dataset.frame, vocab, "conditions", term.id, countywide=countywide)
     rows.append({"District": term.label, "Conditions with no provider":
                  ", ".join(cond_labels[c] for c in lacking) or "none: every condition covered",
                  "Missing": len(lacking)})
@@ -78,9 +86,10 @@ long["Art form"] = long["art_form"].map(art_labels)
 
 cell = alt.selection_point(name="cell", fields=["condition", "art_form"])
 base = alt.Chart(long).encode(
-    x=alt.X("Art form:N", sort=list(art_labels.values()), axis=alt.Axis(labelAngle=-40),
-            title=None),
-    y=alt.Y("Condition:N", sort=list(cond_labels.values()), title=None),
+    x=alt.X("Art form:N", sort=list(art_labels.values()), title=None,
+            axis=alt.Axis(labelAngle=-40, labelOverlap=False, labelLimit=180)),
+    y=alt.Y("Condition:N", sort=list(cond_labels.values()), title=None,
+            axis=alt.Axis(labelOverlap=False, labelLimit=260)),
 )
 chart = (base.mark_rect(stroke="#ffffff").encode(
     color=alt.Color("records:Q", scale=alt.Scale(scheme="blues"), title="Records"),

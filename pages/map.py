@@ -36,15 +36,20 @@ elif records == 0:
     ui.show_empty("clear_filters_empty_map")
 
 search_area = None
+center, zoom, elsewhere = ui.map_view(frame, vocabulary)
 if filtered.origin and filtered.search_selection.radius_km:
     search_area = (*filtered.origin, filtered.search_selection.radius_km)
+    center = zoom = None  # the map fits the search circle
 m = build_map(frame, vocabulary, districts=ui.get_district_outlines(dataset),
               tiles=ui.tiles_enabled(), link_template=ui.provider_link_template(),
-              search_area=search_area)
+              search_area=search_area, center=center, zoom=zoom)
 # Only a click on a marker reruns the script: panning and zooming stay in the browser.
 clicked = st_folium(m, key="energy_map", height=560, use_container_width=True,
                     returned_objects=["last_object_clicked"])
 ui.show_tiles_note()
+if center is not None and elsewhere:
+    st.caption(f"{elsewhere} matching place(s) outside Gloucestershire (case studies "
+               "elsewhere in the UK) are off the edge of the map: zoom out to see them.")
 
 chosen = ui.record_at((clicked or {}).get("last_object_clicked"), frame)
 if chosen is not None:

@@ -18,6 +18,8 @@ PRECISION_NOTES = {
     "none": "not on the map: no location could be found",
 }
 ANSWERS = {True: "yes", False: "no", None: "not stated"}
+# The county's arts umbrella body: who to ask when a provider publishes no contact details.
+UMBRELLA_ID = "create-gloucestershire"
 
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
@@ -102,6 +104,9 @@ with side:
         st.markdown("This provider has not published contact details here. Commissioners "
                     "can reach Gloucestershire providers through Create Gloucestershire, the "
                     "county's arts umbrella body, or through the partners and sources listed.")
+        if dataset.record(UMBRELLA_ID) is not None and record.id != UMBRELLA_ID:
+            st.page_link("pages/provider.py", label="Create Gloucestershire",
+                         icon=":material/arrow_forward:", query_params={"id": UMBRELLA_ID})
     rows = dataset.frame[dataset.frame["record_id"] == record.id]
     st.subheader("Where")
     for row in rows.itertuples():

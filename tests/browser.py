@@ -26,6 +26,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # A cold start loads pandas, geopandas and the postcode tables: allow for a slow CI machine.
 STARTUP_TIMEOUT_S = 60
 FOLIUM_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+MAX_SHOT_HEIGHT = 6000  # px: enough for any page here, small enough to look at
 
 
 def chromium_path() -> str | None:
@@ -123,21 +124,40 @@ def launch_chromium(playwright, executable: str):
 
 
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
-    """Wait until Streamlit has finished running the script for the current page."""
+    """Wait until Streamlit has run the script for the current page and drawn its result.
+
+    'notRunning' alone can be seen before a run starts, or while elements still show as
+    skeletons, so the quiet state must hold across two looks a moment apart.
+    """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            return app && app.getAttribute('data-test-script-state') === 'notRunning';
-        }""",
-        timeout=timeout_ms,
-    )
-    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout_ms)
+    quiet = """() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        return app && app.getAttribute('data-test-script-state') === 'notRunning'
+            && !document.querySelector('[data-testid^="stSkeleton"], [data-testid="stAppSkeleton"]')
+            && !!document.querySelector('[data-testid="stMainBlockContainer"] h1');
+    }"""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        page.wait_for_function(quiet, timeout=timeout_ms)
+        page.wait_for_timeout(250)
+        if page.evaluate(quiet):
+            return
+    raise TimeoutError("the app did not settle")
 
 
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot under test-artifacts/ (git-ignored) for a human to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so a "full page" shot would stop at the
+    # window: grow the window to the content's height for the picture, then put it back.
+    size = page.viewport_size
+    height = page.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
+        .filter(e => e.scrollHeight > e.clientHeight + 1)
+        .map(e => e.scrollHeight), document.body.scrollHeight)""")
+    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]),
+                                                                  MAX_SHOT_HEIGHT)})
+    page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
     return path

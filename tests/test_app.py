@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from aop_map.ui import md_escape, md_link
+from aop_map.ui import GLOUCESTERSHIRE_VIEW, map_view, md_escape, md_link
+from tests.frames import make_frame, real_vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -418,6 +419,15 @@ def test_cotswold_gaps_are_answerable() -> None:
     assert "COPD" in cotswold and "Mental health" not in cotswold
 
 
+def test_coverage_can_leave_countywide_providers_out() -> None:
+    at = open_app("pages/coverage.py")
+    at.selectbox(key="coverage_gap_district").set_value("cotswold").run()
+    assert "Carers" not in next(w.value for w in at.warning if "Cotswold" in w.value)
+    at.toggle(key="coverage_countywide").set_value(False).run()
+    assert "Carers" in next(w.value for w in at.warning if "Cotswold" in w.value)
+    assert "Counting only providers located in" in texts(at.caption)
+
+
 def test_coverage_gap_district_follows_the_sidebar() -> None:
     at = open_app("pages/coverage.py", district="forest-of-dean")
     assert at.selectbox(key="coverage_gap_district").value == "forest-of-dean"
@@ -476,3 +486,20 @@ def test_a_new_record_file_appears_without_a_restart(tmp_path: Path,
         """), encoding="utf-8")
     at.run()
     assert "Newly Approved Group" in set(at.dataframe[0].value["name"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Map view
+
+
+@pytest.mark.parametrize(("codes", "expected"), [
+    (["E07000082", "E07000078"], (None, None, 0)),  # all in the county: fit the points
+    (["E07000082", None], (*GLOUCESTERSHIRE_VIEW, 1)),  # plus a London case study
+    ([None], (None, None, 1)),  # only case studies: fit them
+    ([], (None, None, 0)),
+])
+def test_map_view_keeps_gloucestershire_in_view(codes: list, expected: tuple) -> None:
+    frame = make_frame([{"record_id": f"r{i}", "lat": 51.7 if code else 51.5,
+                         "lon": -2.2 if code else -0.1, "district_code": code}
+                        for i, code in enumerate(codes)])
+    assert map_view(frame, real_vocabulary()) == expected
