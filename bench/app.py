@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import browser
-from bench.timing import REPO_ROOT, figure, skipped
+from bench.timing import REPO_ROOT, figure, run_worker, skipped
 
 START_TIMEOUT_S = 120.0
 # A condition the generated data has plenty of, so the filtered map still shows clusters.
@@ -242,10 +242,15 @@ def stage_app(ctx: Any) -> dict[str, Any]:
                 context.close()
     same = all(_as_int(c) == expected for c in shown_counts)
     common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n}
+    script = None
+    if ctx.profile:  # the Streamlit script's share, profiled in-process with AppTest
+        script = run_worker("app_script_profile", data_dir=str(ctx.dataset.yaml_dir),
+                            cache_dir=str(ctx.work / "apptest-cache"))
     return {
         "app_first_map": figure(opens, None, first_visit_s=round(first_visit, 3),
                                 first_visit_breakdown=first_parts, **common,
                                 breakdown=_medians(open_parts),
+                                script_profile=_pick(script, "session"),
                                 note="fresh browser session on a running server (data cached "
                                      "by the first visit, first_visit_s); page open -> first "
                                      "frame with clusters in the map iframe"),
@@ -253,9 +258,17 @@ def stage_app(ctx: Any) -> dict[str, Any]:
             changes, None, **common, filter=f"condition={FILTER_OPTION}",
             matching_records=shown_counts[-1] if shown_counts else None,
             breakdown=_medians(change_parts),
+            script_profile=_pick(script, "filter_change"),
             expected_records=expected, same_records=same,
             note="Enter on the sidebar option -> first frame with the new clusters"),
     }
+
+
+def _pick(script: dict[str, Any] | None, prefix: str) -> dict[str, Any] | None:
+    if script is None:
+        return None
+    return {"script_s": script[f"{prefix}_script_s"], "top": script[f"{prefix}_profile"],
+            "errors": script["errors"]}
 
 
 def _medians(parts: list[dict[str, Any]]) -> dict[str, float | None]:

@@ -192,6 +192,11 @@ def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
                                                   asset_base=file_base))[1], encoding="utf-8")
     ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"),
                                  encoding="utf-8")
+    if ctx.sample() < ctx.dataset.n:  # the page's fixed cost, to extrapolate the sample's time
+        ctx.html["naive_empty"] = ctx.work / "naive-empty.html"
+        empty = _render(naive.build_map(frame.iloc[:0], ctx.vocabulary))[1]
+        ctx.html["naive_empty"].write_text(localise_cdn_links(empty, ctx.work / "cdn"),
+                                           encoding="utf-8")
     scale = located / located_sample if located_sample and located_sample < located else 1.0
     profile = (profile_top(lambda: _render(build_map(frame, ctx.vocabulary)))
                if ctx.profile else None)

@@ -80,7 +80,35 @@ def load_breakdown(data_dir: str, **_: Any) -> dict[str, Any]:
     return out
 
 
-TASKS = {"load_ours": load_ours, "load_naive": load_naive, "load_breakdown": load_breakdown}
+def app_script_profile(data_dir: str, cache_dir: str, **_: Any) -> dict[str, Any]:
+    """Where the map page's Streamlit script spends its time, run in-process with AppTest:
+    a fresh session once the data is cached, then a filter change."""
+    import os
+
+    os.environ.update(AOP_MAP_DATA_DIR=data_dir, AOP_MAP_CACHE_DIR=cache_dir,
+                      AOP_MAP_OFFLINE="1")
+    from streamlit.testing.v1 import AppTest
+
+    from bench.timing import REPO_ROOT, profile_top
+
+    script = str(REPO_ROOT / "app.py")
+    AppTest.from_file(script, default_timeout=600).run()  # loads the data into the cache
+    session = AppTest.from_file(script, default_timeout=600)
+    start = time.perf_counter()
+    profile = profile_top(session.run, limit=12, threads=True)
+    first = time.perf_counter() - start
+    box = next(m for m in session.sidebar.multiselect if m.label.startswith("Health"))
+    box.set_value([*box.value, "dementia"])
+    start = time.perf_counter()
+    change_profile = profile_top(session.run, limit=12, threads=True)
+    change = time.perf_counter() - start
+    return {"session_script_s": round(first, 3), "session_profile": profile,
+            "filter_change_script_s": round(change, 3), "filter_change_profile": change_profile,
+            "errors": [str(e.value)[:200] for e in session.exception]}
+
+
+TASKS = {"load_ours": load_ours, "load_naive": load_naive, "load_breakdown": load_breakdown,
+         "app_script_profile": app_script_profile}
 
 
 def main(argv: list[str]) -> int:
