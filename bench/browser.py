@@ -132,7 +132,7 @@ def time_to_markers(browser: Any, url: str, selector: str = MARKERS_SELECTOR) ->
 
 def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
                   slow_repeat: int = 3, naive_scale: float = 1.0,
-                  naive_sample_n: int | None = None) -> dict[str, Any]:
+                  naive_sample_n: int | None = None, profile: bool = False) -> dict[str, Any]:
     """The saved pages of the map-build stage, opened in fresh browser contexts.
 
     When the naive page holds only a sample, its time is extrapolated as fixed + per-marker:
@@ -153,6 +153,8 @@ def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
             extra = {"naive_sample_s": round(statistics.median(slow), 4),
                      "naive_fixed_s": round(fixed, 4)}
             slow = [fixed + max(t - fixed, 0.0) * naive_scale for t in slow]
+        if profile:
+            extra["js_profile"] = js_profile_top(browser, html["ours"].as_uri())
     return {"browser": figure(
         ours, slow, points=points.get("ours"), naive_points=points.get("naive"),
         naive_sample_n=naive_sample_n, **extra,
@@ -171,3 +173,33 @@ def time_to_page_load(browser: Any, url: str) -> float:
             "() => performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"))
     finally:
         context.close()
+
+
+def js_profile_top(browser: Any, url: str, limit: int = 10,
+                   selector: str = MARKERS_SELECTOR) -> list[dict[str, Any]]:
+    """Where the page's JavaScript spends its time until markers show (Chromium's sampling
+    profiler over CDP): self time per function, largest first."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        watch_markers(context, selector)
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Profiler.enable")
+        cdp.send("Profiler.setSamplingInterval", {"interval": 200})
+        cdp.send("Profiler.start")
+        page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function("() => window.__aopMarkers && window.__aopMarkers.shown",
+                               timeout=PAGE_TIMEOUT_MS)
+        profile = cdp.send("Profiler.stop")["profile"]
+    finally:
+        context.close()
+    deltas = profile.get("timeDeltas") or []
+    per_sample = (profile["endTime"] - profile["startTime"]) / max(len(deltas), 1) / 1e6
+    self_s: dict[str, float] = {}
+    for node in profile["nodes"]:
+        frame = node["callFrame"]
+        where = frame["url"].rsplit("/", 1)[-1] or "(page)"
+        name = f"{frame['functionName'] or '(anonymous)'} {where}:{frame['lineNumber'] + 1}"
+        self_s[name] = self_s.get(name, 0.0) + node.get("hitCount", 0) * per_sample
+    top = sorted(self_s.items(), key=lambda item: -item[1])[:limit]
+    return [{"function": name, "self_s": round(seconds, 4)} for name, seconds in top]

@@ -180,3 +180,44 @@ def markdown(document: dict[str, Any]) -> str:
               f"{m.get('load_average_at_start')}, at the end: "
               f"{document['run'].get('load_average_at_end')}.", ""]
     return "\n".join(lines)
+
+
+def summary(document: dict[str, Any]) -> str:
+    """A short Markdown summary of a run for bench/README.md."""
+    run = document["run"]
+    m = document["machine"]
+    lines = [f"{run['mode'].capitalize()} run of {run['started']}: {run['seconds']:.0f} s on "
+             f"{m['cores']} cores, Python {m['python']}, load average at the start "
+             f"{m.get('load_average_at_start')}.", "",
+             "| N | stage | ours | naive | naive/ours |", "|---:|---|---:|---:|---:|"]
+    for n, stages in document["results"].items():
+        for stage in STAGES:
+            entry = stages.get(stage)
+            if entry is None or entry.get("skipped"):
+                continue
+            ratio = f"{entry['ratio']:.1f}x" if entry.get("ratio") is not None else "–"
+            lines.append(f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
+                         f"{_fmt_s(entry.get('naive_s'))} | {ratio} |")
+    met = [t for t in document["targets"] if t["met"] is not None]
+    missed = [f"{t['stage']} {t['figure']} at N={t['n']:,} ({t['value']}, target "
+              f"{t['target']})" for t in met if not t["met"]]
+    lines += ["", f"Targets met: {sum(bool(t['met']) for t in met)} of {len(met)} measured."
+              + (" Missed: " + "; ".join(missed) + "." if missed else "")]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, document: dict[str, Any]) -> None:
+    """Replace the README's section for this run's mode (full or quick) with its summary."""
+    mode = document["run"]["mode"]
+    start, end = f"<!-- results:{mode} -->", f"<!-- /results:{mode} -->"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return
+    block = f"{start}\n{summary(document)}\n{end}"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")

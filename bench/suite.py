@@ -19,7 +19,11 @@ from bench.timing import REPO_ROOT, skipped
 
 FULL_NS = (1_000, 10_000, 100_000)
 QUICK_NS = (1_000, 10_000)
-DEFAULT_OUT = REPO_ROOT / "bench" / "results" / "latest.json"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+DEFAULT_OUT = RESULTS_DIR / "latest.json"
+# A routine quick check must not overwrite the last full run's figures.
+QUICK_OUT = RESULTS_DIR / "latest-quick.json"
+README = REPO_ROOT / "bench" / "README.md"
 STAGE_GROUPS = ("load", "geocode", "filter", "map_build", "browser", "app")
 # The slow naive sides (per-file pure-Python YAML, one folium.Marker each, the page of those
 # markers) cost seconds per thousand records; above this many records they run on the first
@@ -59,8 +63,9 @@ def parse_args(argv: list[str]) -> Options:
                         help=f"comma-separated subset of {', '.join(STAGE_GROUPS)}")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                         help="record where ours spends its time (default: on, off with --quick)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="results JSON (the Markdown goes beside it as .md)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results JSON (the Markdown goes beside it as .md); default "
+                             "bench/results/latest.json, or latest-quick.json with --quick")
     args = parser.parse_args(argv)
     chosen = tuple(s.strip() for s in args.stages.split(",") if s.strip())
     unknown = set(chosen) - set(STAGE_GROUPS)
@@ -72,7 +77,8 @@ def parse_args(argv: list[str]) -> Options:
         ns=tuple(args.n) if args.n else (QUICK_NS if args.quick else FULL_NS),
         repeat=args.repeat or (3 if args.quick else 5),
         slow_repeat=args.slow_repeat or (1 if args.quick else 3),
-        naive_cap=cap or None, stages=chosen, out=args.out,
+        naive_cap=cap or None, stages=chosen,
+        out=args.out or (QUICK_OUT if args.quick else DEFAULT_OUT),
         mode="quick" if args.quick else "full",
         profile=args.profile if args.profile is not None else not args.quick,
         # The browser stages cost ~10-40 s per N; a routine check runs them at the target N.
@@ -130,7 +136,8 @@ def _plan(ctx: stages.Context, options: Options, n: int) -> list[tuple[str, Any]
     if "browser" in chosen:
         plan.append(("browser", lambda: browser.stage_browser(
             ctx.html, ctx.points, ctx.repeat, slow_repeat=ctx.slow_repeat,
-            naive_scale=ctx.points_scale(), naive_sample_n=ctx.naive_sample_n())))
+            naive_scale=ctx.points_scale(), naive_sample_n=ctx.naive_sample_n(),
+            profile=ctx.profile)))
     if "app" in chosen:
         plan.append(("app", lambda: app.stage_app(ctx)))
     return plan
@@ -183,6 +190,8 @@ def run(options: Options, log: Any = None) -> dict[str, Any]:
         report.write_json(options.out, document)
         options.out.with_suffix(".md").write_text(report.markdown(document), encoding="utf-8")
         log(f"wrote {options.out} and {options.out.with_suffix('.md')}")
+        if options.out in (DEFAULT_OUT, QUICK_OUT):
+            report.update_readme(README, document)
     return document
 
 

@@ -99,3 +99,20 @@ def test_browser_and_app_stages(tmp_path: Path) -> None:
         assert stages[name]["ours_s"] > 0, name
     assert stages["browser"]["naive_s"] > 0
     assert stages["app_filter_roundtrip"]["same_records"]
+
+
+def test_readme_summary_is_replaced_not_appended(python_results: tuple[dict, Path],
+                                                 tmp_path: Path) -> None:
+    document, _ = python_results
+    readme = tmp_path / "README.md"
+    readme.write_text("# Benchmarks\n\n<!-- results:full -->\nold\n<!-- /results:full -->\ntail\n")
+    report.update_readme(readme, document)
+    report.update_readme(readme, document)
+    text = readme.read_text()
+    assert text.count("<!-- results:full -->") == 1 and "old" not in text
+    assert f"| {TINY_N} | load_cold |" in text and text.endswith("tail\n")
+
+
+def test_quick_run_keeps_the_full_results() -> None:
+    assert suite.parse_args(["--quick"]).out == suite.QUICK_OUT
+    assert suite.parse_args([]).out == suite.DEFAULT_OUT != suite.QUICK_OUT
