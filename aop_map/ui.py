@@ -471,10 +471,12 @@ def tiles_enabled() -> bool:
     return tiles_available() is not False
 
 
-def show_tiles_note() -> None:
+def show_tiles_note(small: bool = False) -> None:
     """Under a map: where the background comes from, or why there is none."""
     available = tiles_available()
-    if available is False:
+    if available is False and small:
+        st.caption("Map tiles are unavailable offline, so this map has no background.")
+    elif available is False:
         st.caption("Map tiles are unavailable offline, so the map has no background; the "
                    "markers, clusters, energy layer, district outlines and legend all still "
                    "work.", help="Set AOP_MAP_OFFLINE=0 to always request tiles.")

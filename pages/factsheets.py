@@ -1,5 +1,6 @@
 """Fact sheets: short explanations of arts on prescription, commissioning and taking part."""
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -24,4 +25,4 @@ for path in sheets:
 for tab, title, body in zip(st.tabs(titles), titles, bodies, strict=True):
     with tab:
         st.header(title)  # the sheet's own heading, one level below the page's
-        st.markdown(body)
+        st.markdown(re.sub(r"^(#{2,5}) ", r"#\1 ", body, flags=re.MULTILINE))  # and its parts

@@ -112,7 +112,8 @@ with side:
     for row in rows.itertuples():
         parts = (row.location_label, row.address, row.place, row.postcode)
         where = ", ".join(dict.fromkeys(p for p in parts if isinstance(p, str) and p))
-        district = f" ({row.district_name})" if isinstance(row.district_name, str) else ""
+        district = (f" ({row.district_name})" if isinstance(row.district_name, str)
+                    and row.district_name not in where else "")
         if row.location_index < 0:
             st.markdown("No place given: listed by the areas it serves.")
             continue
@@ -123,7 +124,7 @@ with side:
         st_folium(build_location_map(rows, vocab, tiles=ui.tiles_enabled()),
                   key=f"location_map_{record.id}", height=300, use_container_width=True,
                   returned_objects=[])
-        ui.show_tiles_note()
+        ui.show_tiles_note(small=True)
 
 st.subheader("Sources")
 if not record.sources:

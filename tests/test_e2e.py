@@ -207,6 +207,51 @@ def test_map_draws_markers_offline(bundled: str, browser_page: Watched) -> None:
     assert not [e for e in browser_page.errors if "404" not in e], browser_page.errors
 
 
+# Counts the app's script runs from now on (a rerun flips the state to "running").
+WATCH_RUNS_JS = """() => {
+  window.__aopRuns = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => {
+    if (app.getAttribute('data-test-script-state') === 'running') window.__aopRuns += 1;
+  }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+# The pixel position (in the iframe) of a marker drawn on its own, not inside a cluster.
+LONE_MARKER_JS = """() => {
+  let group = null;
+  window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+  const size = window.map.getSize();
+  const lone = group.getLayers().map(m => [m, window.map.latLngToContainerPoint(m.getLatLng())])
+    .find(([m, p]) => m._map && p.x > 60 && p.y > 60
+          && p.x < size.x - 60 && p.y < size.y - 60);
+  return lone ? {x: lone[1].x, y: lone[1].y} : null;
+}"""
+
+
+def test_panning_does_not_rerun_but_a_marker_click_selects(bundled: str,
+                                                            browser_page: Watched) -> None:
+    page = browser_page.open(bundled + "/")
+    wait_for_map(page)
+    page.evaluate(WATCH_RUNS_JS)
+    box = page.locator(FOLIUM_IFRAME).bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*centre)
+    page.mouse.down()
+    page.mouse.move(centre[0] + 120, centre[1] + 60, steps=8)
+    page.mouse.up()
+    page.mouse.wheel(0, -300)  # zoom in
+    page.wait_for_timeout(1500)
+    assert page.evaluate("window.__aopRuns") == 0  # the map moved in the browser only
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.evaluate("() => window.map.setView([51.845, -2.15], 9, {animate: false})")
+    page.wait_for_timeout(500)
+    point = frame.evaluate(LONE_MARKER_JS)
+    assert point is not None
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    page.get_by_role("link", name=re.compile("Open the page of")).wait_for()
+    assert page.evaluate("window.__aopRuns") >= 1
+    screenshot(page, "map-marker-clicked")
+
+
 def test_choosing_a_filter_changes_count_and_url(bundled: str, browser_page: Watched,
                                                  bundled_data) -> None:
     page = browser_page.open(bundled + "/directory")
