@@ -33,7 +33,7 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-ui.set_page_title(page.title)
+ui.set_page_title(getattr(page, "title", None))  # None in bare Python
 dataset, index = ui.get_dataset()
 ui.restore_filters(dataset)
 if page.url_path in ui.FILTERED_PAGES:

@@ -424,9 +424,9 @@ def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
     return md_escape(" · ".join(parts)) if parts else "everything"
 
 
-def set_page_title(title: str) -> None:
+def set_page_title(title: str | None) -> None:
     """The browser tab's title: the page (or provider) first, then the app."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}")
+    st.set_page_config(page_title=f"{title} · {APP_NAME}" if title else APP_NAME)
 
 
 # ---------------------------------------------------------------------------------------------
