@@ -265,6 +265,35 @@ def test_choosing_a_filter_changes_count_and_url(bundled: str, browser_page: Wat
         f"{dementia} of {total} records match").wait_for()
     page.wait_for_url(re.compile(r"condition=dementia"))
     screenshot(page, "directory-dementia")
+    # The sidebar navigation drops the query string; the filters stay and return to the URL.
+    page.get_by_test_id("stSidebarNav").get_by_text("Coverage and gaps").click()
+    page.wait_for_url(re.compile(r"/coverage\?condition=dementia"))
+    page.get_by_test_id("stSidebar").get_by_text(
+        f"{dementia} of {total} records match").wait_for()
+
+
+def test_coverage_cell_opens_the_map_filtered(bundled: str, browser_page: Watched,
+                                              bundled_data) -> None:
+    page = browser_page.open(bundled + "/coverage")
+    main = page.get_by_test_id("stMain")
+    for label, option in (("Condition", "COPD and breathing conditions"),
+                          ("Art form", "Singing")):
+        box = main.get_by_test_id("stSelectbox").filter(has_text=label).last
+        box.locator("input").click()
+        box.locator("input").fill(option)
+        page.keyboard.press("Enter")
+        wait_for_app(page)
+    selection = Selection(condition=("copd",), art_form=("singing",))
+    expected = count_records(filter_frame(bundled_data.frame, selection,
+                                          bundled_data.vocabulary))
+    link = main.get_by_role("link", name=re.compile(r"Open the map \(\d+\)"))
+    assert f"({expected})" in link.inner_text()
+    link.click()
+    # The map is the home page, so its address is the app's root.
+    page.wait_for_url(re.compile(r"/(map)?\?condition=copd&art_form=singing$"))
+    total = count_records(bundled_data.frame)
+    page.get_by_test_id("stSidebar").get_by_text(
+        f"{expected} of {total} records match").wait_for()
 
 
 def test_done_when_singing_for_copd_near_gl14(bundled: str, browser_page: Watched,
