@@ -390,7 +390,7 @@ def show_records_table(table: Any, key: str | None = None) -> None:
         column_config={
             "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                                 help="The provider's page"),
-            "name": st.column_config.TextColumn("Name", width="medium"),
+            "name": st.column_config.TextColumn("Name", width="large"),
             "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
             "kind": "Kind", "status": "Status", "art_forms": "Art forms",
             "conditions": "Health conditions", "age_groups": "Age groups", "place": "Where",
