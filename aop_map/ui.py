@@ -90,12 +90,12 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     Keyed on the data directory and its files' signature: an approved submission (a new
     YAML file) is picked up on the next run without restarting the server.
     """
-    _ensure_entrypoint()
+    ensure_entrypoint()
     data_dir = data_dir_from_env()
     return _cached_dataset(str(data_dir), data_signature(data_dir))
 
 
-def _ensure_entrypoint() -> None:
+def ensure_entrypoint() -> None:
     """Rerun through app.py when Streamlit ran a file of pages/ on its own.
 
     Streamlit decides per process whether an app uses the old pages/ directory before any
