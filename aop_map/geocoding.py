@@ -1078,14 +1078,8 @@ def _problems(records: list[Record], frame: pd.DataFrame, messages: dict[int, tu
 
     out = [problem(frame["record_id"].iat[row], field, message)
            for row, (field, message) in sorted(messages.items())]
-    for record in records:
-        # A record that names the areas it serves, or works only online, is placed well enough
-        # without a point; one that says nothing about where it works is a gap in the data.
-        if not record.locations and not record.areas_served and (
-                tuple(record.delivery) != ("online",)):
-            out.append(problem(record.id, "locations", (
-                "no location (postcode, place or lat/lon) and no area served, so it is listed "
-                "but not on the map")))
+    # A record that gives no location at all is not a geocoding failure: the sources often
+    # name none. It stays in lists and the About page lists it among the records not on the map.
     return out
 
 

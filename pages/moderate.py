@@ -7,6 +7,7 @@ from aop_map import ui
 from aop_map.registration import find_duplicates
 from aop_map.store import StoreError, SubmissionStore
 
+ui.ensure_entrypoint()  # sign-in comes before data, so run through app.py first
 st.title("Moderation")
 moderator = ui.moderator_login()
 if moderator is None:
