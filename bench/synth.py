@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from aop_map.geocoding import Gazetteer, PostcodeLookup, default_gazetteer
+from aop_map.geocoding import Gazetteer, PostcodeLookup, default_gazetteer, normalise_postcode
 from aop_map.vocabulary import Vocabulary
 
 # Up to this many records are placed in Gloucestershire; more are spread over England, as the
@@ -126,6 +126,11 @@ def sample_postcodes(n: int, lookup: PostcodeLookup, vocabulary: Vocabulary,
         pools.append(lad[keep].to_numpy())
     keys = np.concatenate(pools[0::2])
     codes = np.concatenate(pools[1::2])
+    # ONSPD keeps terminated postcodes such as London's pre-2000 'W1N 6JN', which are no
+    # longer valid UK postcodes: sample only what a provider could write today.
+    valid = np.fromiter((normalise_postcode(f"{k[:4].strip()} {k[4:]}") is not None
+                         for k in keys), dtype=bool, count=len(keys))
+    keys, codes = keys[valid], codes[valid]
     chosen = rng.choice(len(keys), size=n, replace=n > len(keys))
     # pcd7 'GL1 1AA' / 'GL501AA' -> the usual spelling 'GL50 1AA'.
     return [(f"{k[:4].strip()} {k[4:]}", str(c)) for k, c in zip(keys[chosen], codes[chosen],
