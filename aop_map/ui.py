@@ -654,10 +654,33 @@ def moderator_login() -> str | None:
     with st.form("moderator_login"):
         name = st.text_input("Your name (for the audit log)", max_chars=80)
         password = st.text_input("Moderator password", type="password")
-        if st.form_submit_button("Sign in", type="primary"):
+        if was_clicked("moderator_sign_in", st.form_submit_button(
+                "Sign in", type="primary", on_click=remember_click("moderator_sign_in"))):
             if name.strip() and password_matches(password, expected):
                 st.session_state["moderator"] = name.strip()
                 st.rerun()
             st.session_state["moderator_failures"] = failures + 1
             st.error("Wrong name or password.")
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Buttons that survive a rerun
+
+
+def remember_click(name: str):
+    """An on_click callback that records the press in session state.
+
+    A button's True lasts one run; when ensure_entrypoint reruns a page through app.py, that
+    run is lost. Callbacks run before the script, so the press survives the rerun.
+    """
+
+    def callback() -> None:
+        st.session_state[f"_clicked_{name}"] = True
+
+    return callback
+
+
+def was_clicked(name: str, pressed: bool = False) -> bool:
+    """True once after the button `name` (given remember_click) was pressed."""
+    return bool(st.session_state.pop(f"_clicked_{name}", False)) or pressed

@@ -24,8 +24,15 @@ flash = st.session_state.pop("moderation_flash", None)
 if flash:
     st.success(flash)
 
-status = st.segmented_control("Show", ["pending", "approved", "rejected", "withdrawn"],
-                              default="pending", key="moderation_status") or "pending"
+status = (
+    st.segmented_control(
+        "Show",
+        ["pending", "approved", "rejected", "withdrawn"],
+        default="pending",
+        key="moderation_status",
+    )
+    or "pending"
+)
 submissions = store.list(status)
 st.markdown(f"**{len(submissions)}** {status} submission(s).")
 pending_pairs = [(s.id, s.data) for s in store.list("pending")]
@@ -34,9 +41,14 @@ for submission in submissions:
     data = submission.data or {}
     title = f"{submission.id} · {data.get('name', '(no name)')}"
     with st.expander(title, expanded=status == "pending"):
-        st.markdown(f"Received {submission.created}"
-                    + (f" · update of **{ui.md_escape(submission.update_of)}**"
-                       if submission.update_of else ""))
+        st.markdown(
+            f"Received {submission.created}"
+            + (
+                f" · update of **{ui.md_escape(submission.update_of)}**"
+                if submission.update_of
+                else ""
+            )
+        )
         if submission.problems:
             st.warning("Problems to fix before approving:")
             for problem in submission.problems:
@@ -44,39 +56,73 @@ for submission in submissions:
         others = [(sid, d) for sid, d in pending_pairs if sid != submission.id]
         duplicates = find_duplicates(data, dataset.records, others)
         if duplicates:
-            st.info("Possible duplicates: " + ", ".join(
-                f"{ui.md_escape(d.name)} ({d.kind} {ui.md_escape(d.id)})" for d in duplicates))
+            st.info(
+                "Possible duplicates: "
+                + ", ".join(
+                    f"{ui.md_escape(d.name)} ({d.kind} {ui.md_escape(d.id)})" for d in duplicates
+                )
+            )
         if submission.update_of:
             changes = store.diff(submission.id)
             if changes:
                 st.markdown("**Changes to the published record:**")
-                st.dataframe([{"Field": f, "Now": str(old), "Proposed": str(new)}
-                              for f, old, new in changes], hide_index=True, width="stretch")
+                st.dataframe(
+                    [
+                        {"Field": f, "Now": str(old), "Proposed": str(new)}
+                        for f, old, new in changes
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                )
         st.code(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), language="yaml")
         if status != "pending":
             if submission.reason:
                 st.markdown(f"Reason: {ui.md_escape(submission.reason)}")
             continue
-        edited = st.text_area("Edit before approving (YAML)", key=f"edit_{submission.id}",
-                              value=yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                              height=200)
+        edited = st.text_area(
+            "Edit before approving (YAML)",
+            key=f"edit_{submission.id}",
+            value=yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+            height=200,
+        )
         left, right = st.columns(2)
-        if left.button("Approve and publish", key=f"approve_{submission.id}", type="primary"):
+        approve_key = f"approve_{submission.id}"
+        if ui.was_clicked(
+            approve_key,
+            left.button(
+                "Approve and publish",
+                key=approve_key,
+                type="primary",
+                on_click=ui.remember_click(approve_key),
+            ),
+        ):
             try:
                 changed = yaml.safe_load(edited)
-                record = store.approve(submission.id, moderator,
-                                       data=changed if changed != data else None)
+                record = store.approve(
+                    submission.id, moderator, data=changed if changed != data else None
+                )
             except (StoreError, yaml.YAMLError) as error:
                 messages = getattr(error, "problems", None) or [error]
                 st.error("Not approved: " + "; ".join(ui.md_escape(m) for m in messages))
             else:
                 ui.clear_data_cache()
                 st.session_state["moderation_flash"] = (
-                    f"Published {record.name} as record {record.id}.")
+                    f"Published {record.name} as record {record.id}."
+                )
                 st.rerun()
-        reason = right.text_input("Reason for rejecting", key=f"reason_{submission.id}",
-                                  max_chars=500)
-        if right.button("Reject", key=f"reject_{submission.id}", disabled=not reason.strip()):
+        reason = right.text_input(
+            "Reason for rejecting", key=f"reason_{submission.id}", max_chars=500
+        )
+        reject_key = f"reject_{submission.id}"
+        if ui.was_clicked(
+            reject_key,
+            right.button(
+                "Reject",
+                key=reject_key,
+                disabled=not reason.strip(),
+                on_click=ui.remember_click(reject_key),
+            ),
+        ):
             try:
                 store.reject(submission.id, moderator, reason.strip())
             except StoreError as error:

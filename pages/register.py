@@ -1,7 +1,6 @@
 """Register your activity (public): a listing that a moderator reviews before it appears."""
 
 import streamlit as st
-from aop_map.store import StoreError, SubmissionStore
 from streamlit_folium import st_folium
 
 from aop_map import ui
@@ -15,6 +14,7 @@ from aop_map.registration import (
     consent_record,
     find_duplicates,
 )
+from aop_map.store import StoreError, SubmissionStore
 
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
@@ -153,10 +153,12 @@ with st.form("register_form"):
         max_chars=120,
         help="Shown on its provider page, e.g. art-shape",
     )
-    submitted = st.form_submit_button("Check my listing", type="primary")
+    submitted = st.form_submit_button(
+        "Check my listing", type="primary", on_click=ui.remember_click("register_check")
+    )
 st.html("<style>.st-key-register_hp{position:absolute;left:-9999px}</style>")
 
-if submitted:
+if ui.was_clicked("register_check", submitted):
     check = check_form(values, vocab)
     st.session_state["register_pending"] = {
         "values": values,
@@ -209,7 +211,14 @@ if pending:
             key="register_update_choice",
         )
         update_of = None if choice == "No, it is new" else choice
-    if st.button("Send my listing for review", type="primary"):
+    if ui.was_clicked(
+        "register_send",
+        st.button(
+            "Send my listing for review",
+            type="primary",
+            on_click=ui.remember_click("register_send"),
+        ),
+    ):
         if pending["honeypot"]:
             st.error("Your listing could not be sent.")  # a bot: tell it nothing useful
             st.stop()
@@ -236,7 +245,12 @@ st.subheader("Withdraw a listing")
 with st.form("withdraw_form"):
     reference = st.text_input("Reference number", max_chars=40)
     code = st.text_input("Edit code", type="password", max_chars=40)
-    if st.form_submit_button("Withdraw my listing"):
+    if ui.was_clicked(
+        "register_withdraw",
+        st.form_submit_button(
+            "Withdraw my listing", on_click=ui.remember_click("register_withdraw")
+        ),
+    ):
         try:
             store.withdraw(reference.strip(), code.strip())
         except StoreError as error:
