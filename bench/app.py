@@ -8,8 +8,10 @@ new selection. The server is always stopped, whatever happens.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
@@ -223,8 +225,10 @@ def stage_app(ctx: Any) -> dict[str, Any]:
     timeout_ms = int(max(120, ctx.dataset.n / 500) * 1000)
     expected = _expected_after_filter(ctx)
     log = ctx.work / "streamlit.log"
+    app_cache = ctx.work / "app-cache"
+    warm = _seed_cache(ctx, app_cache)
     start = time.perf_counter()
-    with streamlit_server(ctx.dataset.yaml_dir, ctx.work / "app-cache", log) as url:
+    with streamlit_server(ctx.dataset.yaml_dir, app_cache, log) as url:
         server_start = time.perf_counter() - start
         with browser.chromium() as chromium:
             context, _page, first_visit, first_parts = open_map(chromium, url, timeout_ms)
@@ -241,7 +245,8 @@ def stage_app(ctx: Any) -> dict[str, Any]:
                 shown_counts.append(metric(page, "Matching records"))
                 context.close()
     same = all(_as_int(c) == expected for c in shown_counts)
-    common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n}
+    common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n,
+              "first_visit_disk_cache": "warm" if warm else "cold"}
     script = None
     if ctx.profile:  # the Streamlit script's share, profiled in-process with AppTest
         script = run_worker("app_script_profile", data_dir=str(ctx.dataset.yaml_dir),
@@ -262,6 +267,17 @@ def stage_app(ctx: Any) -> dict[str, Any]:
             expected_records=expected, same_records=same,
             note="Enter on the sidebar option -> first frame with the new clusters"),
     }
+
+
+def _seed_cache(ctx: Any, app_cache: Path) -> bool:
+    """Give the server the parse/result caches the load stage left (a restarted server keeps
+    its disk cache), so first_visit_s is not one more cold load. False when there are none."""
+    source = ctx.work / "stage-cache"
+    if not source.is_dir():
+        return False
+    key = hashlib.sha1(str(Path(ctx.dataset.yaml_dir).resolve()).encode()).hexdigest()[:12]
+    shutil.copytree(source, app_cache / key)  # where AOP_MAP_CACHE_DIR puts a data dir's cache
+    return True
 
 
 def _pick(script: dict[str, Any] | None, prefix: str) -> dict[str, Any] | None:
