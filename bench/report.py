@@ -196,8 +196,11 @@ def summary(document: dict[str, Any]) -> str:
             if entry is None or entry.get("skipped"):
                 continue
             ratio = f"{entry['ratio']:.1f}x" if entry.get("ratio") is not None else "–"
+            star = "*" if entry.get("naive_sample_n") else ""
             lines.append(f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
-                         f"{_fmt_s(entry.get('naive_s'))} | {ratio} |")
+                         f"{_fmt_s(entry.get('naive_s'))}{star} | {ratio} |")
+    lines += ["", "\\* naive side run on the first `naive_sample_n` records and scaled up "
+              "(see Samples above)."]
     met = [t for t in document["targets"] if t["met"] is not None]
     missed = [f"{t['stage']} {t['figure']} at N={t['n']:,} ({t['value']}, target "
               f"{t['target']})" for t in met if not t["met"]]
