@@ -105,7 +105,8 @@ def test_readme_summary_is_replaced_not_appended(python_results: tuple[dict, Pat
                                                  tmp_path: Path) -> None:
     document, _ = python_results
     readme = tmp_path / "README.md"
-    readme.write_text("# Benchmarks\n\n<!-- results:full -->\nOLD-SUMMARY\n<!-- /results:full -->\ntail\n")
+    readme.write_text("# Benchmarks\n\n<!-- results:full -->\nOLD-SUMMARY\n"
+                      "<!-- /results:full -->\ntail\n")
     report.update_readme(readme, document)
     report.update_readme(readme, document)
     text = readme.read_text()
