@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -90,16 +90,68 @@ class RawRecord:
 # Discovering and parsing files
 
 
+class FileStat(NamedTuple):
+    """A record file with the modification time and size that key every cache."""
+
+    path: Path
+    mtime_ns: int
+    size: int
+
+
+def scan_record_files(data_dir: Path) -> list[FileStat]:
+    """Every record file under a directory with its stat, in a stable order.
+
+    One ``os.scandir`` pass: files of a folder (sorted) before its sub-folders (sorted), hidden
+    and ``_``-prefixed folders and other state (submissions) skipped. A file that vanishes
+    mid-scan is left out; the next scan sees the directory as it then is.
+    """
+    found: list[FileStat] = []
+    _scan_into(os.fspath(data_dir), found)
+    return found
+
+
+def _scan_into(folder: str, found: list[FileStat]) -> None:
+    try:
+        with os.scandir(folder) as entries:
+            listed = sorted(entries, key=lambda entry: entry.name)
+    except OSError:
+        return
+    folders: list[str] = []
+    for entry in listed:
+        name = entry.name
+        try:
+            if entry.is_dir():
+                if not name.startswith((".", "_")) and name not in SKIPPED_DIRS:
+                    folders.append(entry.path)
+                continue
+            if (name.lower().endswith(RECORD_SUFFIXES) and name not in RESERVED_FILES
+                    and not name.startswith(".")):
+                stat = entry.stat()
+                found.append(FileStat(Path(entry.path), stat.st_mtime_ns, stat.st_size))
+        except OSError:
+            continue
+    for sub in folders:
+        _scan_into(sub, found)
+
+
 def find_record_files(data_dir: Path) -> list[Path]:
     """Every record file under a directory, in a stable order."""
-    found: list[Path] = []
-    for root, dirs, files in os.walk(data_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")) and d not in SKIPPED_DIRS)
-        for name in sorted(files):
-            if name.lower().endswith(RECORD_SUFFIXES) and name not in RESERVED_FILES:
-                if not name.startswith("."):
-                    found.append(Path(root) / name)
-    return found
+    return [file.path for file in scan_record_files(data_dir)]
+
+
+def data_signature(data_dir: Path, files: list[FileStat] | None = None) -> str:
+    """Changes whenever a record file or the vocabulary is added, removed or edited."""
+    data_dir = Path(data_dir)
+    digest = hashlib.sha1(f"{CACHE_VERSION}\0{data_dir.resolve()}\n".encode())
+    vocabulary = vocabulary_path(data_dir)
+    try:
+        stat = vocabulary.stat()
+        digest.update(f"{vocabulary}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    except OSError:
+        digest.update(b"no vocabulary\n")
+    for file in scan_record_files(data_dir) if files is None else files:
+        digest.update(f"{file.path}\0{file.mtime_ns}\0{file.size}\n".encode())
+    return digest.hexdigest()
 
 
 def parse_yaml_text(text: str) -> list[RawRecord]:
