@@ -8,13 +8,20 @@ load of thousands of files costs a stat per file and one unpickle.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
+import logging
+import multiprocessing
+import multiprocessing.context
 import os
 import pickle
 import re
 import tempfile
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,8 +40,17 @@ RESERVED_FILES = frozenset({VOCABULARY_FILE, GAZETTEER_FILE})
 SKIPPED_DIRS = frozenset({"submissions"})
 RECORD_SUFFIXES = (".yaml", ".yml", ".csv")
 # Bump when the parsed or validated shape changes, so old caches are never trusted.
-CACHE_VERSION = "3"
+CACHE_VERSION = "4"
 CACHE_DIR_NAME = ".aop-cache"
+# Fan parsing out to other processes from this many uncached files (below it, starting them
+# costs more than it saves), to at most this many processes.
+PARALLEL_MIN_FILES = 1500
+MAX_LOAD_WORKERS = 4
+# Files per cache shard (and per message to a worker), and shards before the cache re-shards.
+SHARD_FILES = 250
+MAX_SHARDS = 400
+
+logger = logging.getLogger(__name__)
 
 _YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -55,8 +71,7 @@ def load_vocabulary(data_dir: Path | None = None) -> Vocabulary:
     return Vocabulary.load(vocabulary_path(data_dir or data_dir_from_env()))
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
     """Where a record was read from."""
 
     source: str
@@ -93,7 +108,7 @@ class RawRecord:
 class FileStat(NamedTuple):
     """A record file with the modification time and size that key every cache."""
 
-    path: Path
+    path: str
     mtime_ns: int
     size: int
 
@@ -127,7 +142,7 @@ def _scan_into(folder: str, found: list[FileStat]) -> None:
             if (name.lower().endswith(RECORD_SUFFIXES) and name not in RESERVED_FILES
                     and not name.startswith(".")):
                 stat = entry.stat()
-                found.append(FileStat(Path(entry.path), stat.st_mtime_ns, stat.st_size))
+                found.append(FileStat(entry.path, stat.st_mtime_ns, stat.st_size))
         except OSError:
             continue
     for sub in folders:
@@ -136,7 +151,7 @@ def _scan_into(folder: str, found: list[FileStat]) -> None:
 
 def find_record_files(data_dir: Path) -> list[Path]:
     """Every record file under a directory, in a stable order."""
-    return [file.path for file in scan_record_files(data_dir)]
+    return [Path(file.path) for file in scan_record_files(data_dir)]
 
 
 def data_signature(data_dir: Path, files: list[FileStat] | None = None) -> str:
@@ -166,7 +181,7 @@ def parse_yaml_text(text: str) -> list[RawRecord]:
             node = loader.get_node()
             if node is None:
                 continue
-            data = loader.construct_document(node)
+            data = _node_data(node, loader)
             if isinstance(node, yaml.SequenceNode) and isinstance(data, list):
                 out.extend(_raw(item, n) for item, n in zip(data, node.value, strict=True))
             else:
@@ -174,6 +189,55 @@ def parse_yaml_text(text: str) -> list[RawRecord]:
     finally:
         loader.dispose()
     return out
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+
+
+class _Unusual(Exception):
+    """A document the fast conversion leaves to PyYAML (merge keys, deep or odd structures)."""
+
+
+def _node_data(node: yaml.Node, loader: Any) -> Any:
+    """The Python value of a composed document, as PyYAML's safe constructor would build it.
+
+    PyYAML's constructor is pure Python and spends most of a load on plain strings, maps and
+    lists; this walks those directly and hands every other scalar (dates, numbers, booleans)
+    and any unusual document (merge keys, custom tags, aliases nested very deep) to PyYAML,
+    which also raises its usual errors for them.
+    """
+    try:
+        data = _convert(node, loader, 0)
+    except _Unusual:
+        return loader.construct_document(node)
+    loader.constructed_objects = {}
+    return data
+
+
+def _convert(node: yaml.Node, loader: Any, depth: int) -> Any:
+    if depth > 40:  # recursive aliases, or nesting no record has
+        raise _Unusual
+    tag = node.tag
+    if isinstance(node, yaml.ScalarNode):
+        if tag == _STR_TAG:
+            return node.value
+        return loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.MappingNode) and tag == _MAP_TAG:
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise _Unusual
+            key = _convert(key_node, loader, depth + 1)
+            try:
+                out[key] = _convert(value_node, loader, depth + 1)
+            except TypeError:  # an unhashable key: let PyYAML word the error
+                raise _Unusual from None
+        return out
+    if isinstance(node, yaml.SequenceNode) and tag == _SEQ_TAG:
+        return [_convert(item, loader, depth + 1) for item in node.value]
+    raise _Unusual
 
 
 def _raw(data: Any, node: yaml.Node) -> RawRecord:
@@ -504,50 +568,80 @@ _CSV_VOCABULARY = _VocabularyHolder()
 
 
 # ---------------------------------------------------------------------------------------------
-# Cache of parsed files
+# Cache of validated files
+
+# One file's outcome: (its name in messages, (record or None, its problems, its line) per
+# record, problems of the file itself). Plain tuples: they unpickle several times faster.
+FileResult = tuple[str, tuple[tuple[Record | None, tuple[Problem, ...], int | None], ...],
+                   tuple[Problem, ...]]
+# A run of files processed together, with its results pickled: (their stats, the blob).
+Shard = tuple[tuple[tuple[str, int, int], ...], bytes]
 
 
-class ParseCache:
-    """Parsed files on disk, keyed on path + mtime + size; unusable caches are ignored."""
+class FileCache:
+    """Validated files on disk, in shards of a few hundred files keyed on path + mtime + size.
 
-    def __init__(self, directory: Path | None) -> None:
-        self.path = directory / "parsed.pickle" if directory else None
-        self.entries: dict[str, tuple[int, int, Any]] = {}
+    A shard is reused when none of its files changed; a changed, added or removed file costs a
+    re-parse of its shard only. Shards are stored as the pickled bytes the worker processes
+    send back, so saving a freshly loaded directory costs a write, not a second pickling.
+    The whole cache belongs to one vocabulary and one base folder (problems name files
+    relative to it): when either changes it is ignored. Unreadable, corrupt or foreign caches
+    are ignored too, so a cache can only make a load faster, never different.
+    """
+
+    FILE_NAME = "records.pickle"
+
+    def __init__(self, directory: Path | None, key: str) -> None:
+        self.path = directory / self.FILE_NAME if directory else None
+        self.key = key
+        self.shards: list[Shard] = []
         self.dirty = False
         if self.path is not None and self.path.is_file():
             try:
                 with open(self.path, "rb") as handle:
-                    version, entries = pickle.load(handle)
-                if version == CACHE_VERSION:
-                    self.entries = entries
+                    version, key, shards = pickle.load(handle)
+                if version == CACHE_VERSION and key == self.key:
+                    self.shards = list(shards)
             except Exception:  # a corrupt or foreign cache is only a slower load
-                self.entries = {}
+                self.shards = []
 
-    def get(self, path: Path, stat: os.stat_result) -> Any:
-        entry = self.entries.get(str(path))
-        if entry and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size:
-            return entry[2]
-        return None
+    def lookup(self, files: list[FileStat]) -> dict[str, FileResult]:
+        """Results of every file whose shard is unchanged; stale shards are dropped."""
+        current = {file.path: file for file in files}
+        found: dict[str, FileResult] = {}
+        kept: list[Shard] = []
+        for stats, blob in self.shards:
+            if not all(current.get(stat[0]) == stat for stat in stats):
+                continue
+            try:
+                results = pickle.loads(blob)
+            except Exception:
+                continue
+            found.update(zip((stat[0] for stat in stats), results, strict=True))
+            kept.append((stats, blob))
+        self.dirty = len(kept) != len(self.shards)
+        self.shards = kept
+        return found
 
-    def put(self, path: Path, stat: os.stat_result, value: Any) -> None:
-        self.entries[str(path)] = (stat.st_mtime_ns, stat.st_size, value)
+    def add(self, files: list[FileStat], blob: bytes) -> None:
+        self.shards.append((tuple(tuple(file) for file in files), blob))
         self.dirty = True
 
-    def save(self, keep: set[str]) -> None:
-        """Write the cache atomically, keeping only files that still exist."""
-        if self.path is None:
+    def save(self) -> None:
+        """Write the cache atomically when it changed."""
+        if self.path is None or not self.dirty:
             return
-        stale = set(self.entries) - keep
-        if not self.dirty and not stale:
-            return
-        for key in stale:
-            del self.entries[key]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".parsed-")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump((CACHE_VERSION, self.entries), handle, pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.path)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".records-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump((CACHE_VERSION, self.key, self.shards), handle,
+                                pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, self.path)
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
         except OSError:
             pass  # a read-only data directory just loads without a cache
 
@@ -562,30 +656,134 @@ def default_cache_dir(data_dir: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loading a directory
+# Parsing and validating files, on several cores when there are many
 
 
-def iter_raw_records(
-    files: list[Path], cache: ParseCache, base: Path
-) -> Iterator[tuple[str, RawRecord | None, list[Problem]]]:
-    """(source name, raw record or None, file problems) for every file, parsed or cached."""
-    for path in files:
-        source = _display_name(path, base)
+def process_file(path: Path, source: str, vocabulary: Vocabulary) -> FileResult:
+    """Parse and validate one file: every record (or None) with its problems and line."""
+    raws, file_problems = parse_file(path)
+    items = []
+    for raw in raws:
+        record, problems = validate_record(
+            _with_default_id(raw.data), vocabulary,
+            source=source, line=raw.line, field_lines=raw.field_lines,
+        )
+        items.append((record, tuple(problems), raw.line))
+    return source, tuple(items), tuple(_with_source(p, source) for p in file_problems)
+
+
+# A job: (file path, its name in messages).
+Job = tuple[str, str]
+
+_worker_vocabulary: Vocabulary | None = None
+
+
+def _start_worker(vocabulary: Vocabulary) -> None:
+    global _worker_vocabulary
+    _worker_vocabulary = vocabulary
+    gc.disable()  # a worker lives for one load; the collector only slows it down
+
+
+def _process_chunk(chunk: list[Job]) -> bytes:
+    assert _worker_vocabulary is not None
+    results = [process_file(Path(path), source, _worker_vocabulary) for path, source in chunk]
+    return pickle.dumps(results, pickle.HIGHEST_PROTOCOL)
+
+
+def load_workers(pending: int) -> int:
+    """How many other processes help parse ``pending`` files: 0 unless it pays to fan out.
+
+    $AOP_MAP_LOAD_WORKERS overrides (0 turns fanning out off). This process works too, so
+    a 2-core machine uses one helper; starting it costs tens of milliseconds, so small loads
+    stay here.
+    """
+    setting = os.environ.get("AOP_MAP_LOAD_WORKERS", "").strip()
+    if setting.isdigit():
+        return int(setting)
+    if pending < PARALLEL_MIN_FILES:
+        return 0
+    return max(0, min((os.cpu_count() or 1) - 1, MAX_LOAD_WORKERS))
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    # fork is cheapest but unsafe in a threaded process (a Streamlit server): there, fork from a
+    # clean single-threaded server process that has the loader imported once.
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def process_files(jobs: list[Job], vocabulary: Vocabulary, workers: int = 0,
+                  keep_blobs: bool = True) -> list[tuple[list[FileResult], bytes]]:
+    """``process_file`` over many files in shards, in order: (results, pickled results).
+
+    With ``workers`` > 0, helper processes take shards from the front while this process
+    takes them from the back, so neither waits for the other. Any failure of the worker pool
+    (no semaphores in a sandbox, a killed worker) falls back to doing the work here: fanning
+    out can make a load faster but never break it. ``keep_blobs=False`` skips pickling when
+    nothing will be cached.
+    """
+    chunks = [jobs[i:i + SHARD_FILES] for i in range(0, len(jobs), SHARD_FILES)]
+    if workers > 0 and len(chunks) > 1:
         try:
-            stat = path.stat()
-        except OSError as error:
-            yield source, None, [Problem(source, f"cannot read file: {error}")]
-            continue
-        parsed = cache.get(path, stat)
-        if parsed is None:
-            parsed = parse_file(path)
-            cache.put(path, stat, parsed)
-        raws, problems = parsed
-        problems = [_with_source(p, source) for p in problems]
-        if not raws:
-            yield source, None, problems
-        for index, raw in enumerate(raws):
-            yield source, raw, problems if index == 0 else []
+            return _process_in_pool(chunks, vocabulary, workers)
+        except Exception as error:  # noqa: BLE001 - any pool failure: do it here instead
+            logger.warning("parallel loading failed (%s); loading in one process", error)
+    return [_process_here(chunk, vocabulary, keep_blobs) for chunk in chunks]
+
+
+def _process_here(chunk: list[Job], vocabulary: Vocabulary,
+                  keep_blob: bool = True) -> tuple[list[FileResult], bytes]:
+    results = [process_file(Path(path), source, vocabulary) for path, source in chunk]
+    return results, pickle.dumps(results, pickle.HIGHEST_PROTOCOL) if keep_blob else b""
+
+
+def _process_in_pool(chunks: list[list[Job]], vocabulary: Vocabulary,
+                     workers: int) -> list[tuple[list[FileResult], bytes]]:
+    done: list[tuple[list[FileResult], bytes] | None] = [None] * len(chunks)
+    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_start_worker,
+                             initargs=(vocabulary,)) as pool:
+        futures = [pool.submit(_process_chunk, chunk) for chunk in chunks]
+        # Take shards from the back for as long as no worker has started them.
+        for index in range(len(chunks) - 1, -1, -1):
+            if not futures[index].cancel():
+                break
+            done[index] = _process_here(chunks[index], vocabulary)
+        for index, future in enumerate(futures):
+            if done[index] is None:
+                blob = future.result()
+                done[index] = (pickle.loads(blob), blob)
+    return [item for item in done if item is not None]
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects that all stay alive.
+
+    Loading allocates hundreds of thousands of objects and frees almost none, which makes the
+    collector run again and again over the growing heap for nothing: it tripled load times.
+    Afterwards the objects are frozen out of the collector's view (``gc.freeze``): records are
+    long-lived and free of reference cycles (plain refcounting still frees them when dropped),
+    and every later full collection would otherwise re-scan all of them, ~0.2 s a time at
+    10,000 records.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading a directory
 
 
 def load_records(
@@ -594,93 +792,68 @@ def load_records(
     *,
     use_cache: bool = True,
     cache_dir: Path | None = None,
+    workers: int | None = None,
 ) -> LoadResult:
     """Load and validate every record file under a directory.
 
-    Duplicate ids keep the first copy (in path order) and report the second naming both places.
+    Files unchanged since the last load (same path, mtime and size, same vocabulary) come
+    from the cache; the rest are parsed and validated, with help from ``workers`` other
+    processes when there are many (default from :func:`load_workers`). Duplicate ids keep the
+    first copy (in path order) and report the second naming both places.
     """
     data_dir = Path(data_dir) if data_dir is not None else data_dir_from_env()
     if not data_dir.is_dir():
         return LoadResult([], [Problem(str(data_dir), "data directory not found")])
-    given_vocabulary = vocabulary is not None
-    vocabulary = vocabulary or load_vocabulary(data_dir)
-    files = find_record_files(data_dir)
-    directory = (cache_dir or default_cache_dir(data_dir)) if use_cache else None
-    # The whole validated result is reusable when no file (nor the vocabulary) changed.
-    signature = None if given_vocabulary else _signature(files, vocabulary_path(data_dir))
-    cached = _read_result(directory, signature)
-    if cached is not None:
-        return cached
-    cache = ParseCache(directory)
-    base = data_dir.parent
-    records: list[Record] = []
-    problems: list[Problem] = []
-    origins: dict[str, Origin] = {}
-    for source, raw, file_problems in iter_raw_records(files, cache, base):
-        problems.extend(file_problems)
-        if raw is None:
-            continue
-        data = _with_default_id(raw.data)
-        record, record_problems = validate_record(
-            data, vocabulary, source=source, line=raw.line, field_lines=raw.field_lines
-        )
-        problems.extend(record_problems)
-        if record is None:
-            continue
-        if record.id in origins:
-            first = origins[record.id]
-            where = first.source + (f" line {first.line}" if first.line else "")
-            problems.append(
-                Problem(
-                    source,
-                    f"duplicate id {record.id!r}: already used in {where}; this copy is ignored",
-                    raw.line,
-                    "id",
-                    record.id,
-                )
-            )
-            continue
-        origins[record.id] = Origin(source, raw.line)
-        records.append(record)
-    cache.save({str(p) for p in files})
-    result = LoadResult(records, problems, origins)
-    _write_result(directory, signature, result)
+    with _collector_paused():
+        vocabulary = vocabulary or load_vocabulary(data_dir)
+        files = scan_record_files(data_dir)
+        base = data_dir.parent
+        directory = (cache_dir or default_cache_dir(data_dir)) if use_cache else None
+        cache = FileCache(directory, f"{base.resolve()}\0{vocabulary.fingerprint()}")
+        found = cache.lookup(files)
+        missing = [file for file in files if file.path not in found]
+        if missing:
+            jobs = [(file.path, _display_name(Path(file.path), base)) for file in missing]
+            count = workers if workers is not None else load_workers(len(jobs))
+            shards = process_files(jobs, vocabulary, count, keep_blobs=directory is not None)
+            start = 0
+            for results, blob in shards:
+                done = missing[start:start + len(results)]
+                start += len(results)
+                found.update(zip((file.path for file in done), results, strict=True))
+                cache.add(done, blob)
+            if len(cache.shards) > MAX_SHARDS:  # many small edits: re-shard the lot once
+                cache.shards = []
+                for i in range(0, len(files), SHARD_FILES):
+                    part = files[i:i + SHARD_FILES]
+                    cache.add(part, pickle.dumps([found[f.path] for f in part],
+                                                 pickle.HIGHEST_PROTOCOL))
+        result = _combine([found[file.path] for file in files])
+        cache.save()
     return result
 
 
-def _signature(files: list[Path], vocabulary_file: Path) -> str | None:
-    digest = hashlib.sha1(CACHE_VERSION.encode())
-    try:
-        for path in (vocabulary_file, *files):
-            stat = path.stat()
-            digest.update(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
-    except OSError:
-        return None
-    return digest.hexdigest()
-
-
-def _read_result(directory: Path | None, signature: str | None) -> LoadResult | None:
-    if directory is None or signature is None:
-        return None
-    try:
-        with open(directory / "result.pickle", "rb") as handle:
-            stored_signature, result = pickle.load(handle)
-    except Exception:  # missing, corrupt or from another version: load from the files
-        return None
-    return result if stored_signature == signature else None
-
-
-def _write_result(directory: Path | None, signature: str | None, result: LoadResult) -> None:
-    if directory is None or signature is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".result-")
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump((signature, result), handle, pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, directory / "result.pickle")
-    except OSError:
-        pass
+def _combine(results: list[FileResult]) -> LoadResult:
+    """Every file's records and problems in path order; a repeated id keeps the first copy."""
+    records: list[Record] = []
+    problems: list[Problem] = []
+    origins: dict[str, Origin] = {}
+    for source, items, file_problems in results:
+        problems.extend(file_problems)
+        for record, record_problems, line in items:
+            problems.extend(record_problems)
+            if record is None:
+                continue
+            first = origins.get(record.id)
+            if first is not None:
+                where = first.source + (f" line {first.line}" if first.line else "")
+                problems.append(Problem(
+                    source, f"duplicate id {record.id!r}: already used in {where}; "
+                    "this copy is ignored", line, "id", record.id))
+                continue
+            origins[record.id] = Origin(source, line)
+            records.append(record)
+    return LoadResult(records, problems, origins)
 
 
 def _with_default_id(data: Any) -> Any:

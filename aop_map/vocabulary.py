@@ -8,6 +8,7 @@ ignores case, spacing, hyphens/underscores/slashes and "&" vs "and", so "Creativ
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ LIST_FIELDS = tuple(f for f in FIELD_SECTIONS if f not in ("kind", "status"))
 SUGGESTION_CUTOFF = 70
 # Suggestions much weaker than the best one only distract.
 SUGGESTION_SPREAD = 8
+# Distinct spellings remembered per vocabulary section by Vocabulary.find.
+FIND_MEMO_SIZE = 4096
 
 
 def normalise_key(text: str) -> str:
@@ -73,6 +76,8 @@ class Vocabulary:
 
     sections: dict[str, dict[str, Term]]
     _lookup: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    _found: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False,
+                                                     compare=False)
 
     def __post_init__(self) -> None:
         for section, terms in self.sections.items():
@@ -134,7 +139,26 @@ class Vocabulary:
 
     def find(self, field_name: str, value: str) -> str | None:
         """The term id a spelling means, or None."""
-        return self._lookup[self.section(field_name)].get(normalise_key(value))
+        section = self.section(field_name)
+        memo = self._found.get(section)
+        if memo is None:
+            memo = self._found[section] = {}
+        try:
+            return memo[value]
+        except KeyError:
+            pass
+        found = self._lookup[section].get(normalise_key(value))
+        if len(memo) < FIND_MEMO_SIZE:  # records repeat a few spellings thousands of times
+            memo[value] = found
+        return found
+
+    def fingerprint(self) -> str:
+        """A digest of every term and spelling: caches of validated records are keyed on it."""
+        digest = hashlib.sha1()
+        for section, terms in sorted(self.sections.items()):
+            for term in terms.values():
+                digest.update(repr((section, term)).encode())
+        return digest.hexdigest()
 
     def normalise(self, field_name: str, value: str) -> str:
         """The term id a spelling means; raises UnknownTermError with suggestions."""

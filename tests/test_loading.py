@@ -10,12 +10,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aop_map import loading
 from aop_map.loading import (
+    FileCache,
+    Origin,
+    data_signature,
     find_record_files,
     load_records,
     normalise_header,
     parse_csv_text,
     parse_yaml_text,
+    scan_record_files,
     split_list,
 )
 from aop_map.vocabulary import Vocabulary
@@ -236,7 +241,7 @@ def test_cache_is_used_and_invalidated(data_dir: Path, tmp_path: Path) -> None:
     path = write(data_dir, "p.yaml", GOOD)
     cache = tmp_path / "c"
     first = load_records(data_dir, cache_dir=cache)
-    assert (cache / "parsed.pickle").is_file() and (cache / "result.pickle").is_file()
+    assert (cache / FileCache.FILE_NAME).is_file()
     again = load_records(data_dir, cache_dir=cache)
     assert [r.model_dump() for r in again.records] == [r.model_dump() for r in first.records]
     path.write_text(GOOD.replace("Good One", "Better One"), encoding="utf-8")
@@ -245,13 +250,157 @@ def test_cache_is_used_and_invalidated(data_dir: Path, tmp_path: Path) -> None:
     assert [r.name for r in changed.records] == ["Better One"]
 
 
+def test_cache_serves_only_unchanged_files(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loading, "SHARD_FILES", 1)  # a changed file costs its shard only
+    write(data_dir, "a.yaml", GOOD)
+    changed = write(data_dir, "b.yaml", GOOD.replace("good-one", "other").replace("Good", "B"))
+    cache = tmp_path / "c"
+    load_records(data_dir, cache_dir=cache)
+    changed.write_text(GOOD.replace("good-one", "other").replace("Good One", "Bee"), "utf-8")
+    parsed: list[str] = []
+    real = loading.parse_file
+    monkeypatch.setattr(loading, "parse_file", lambda p: parsed.append(p.name) or real(p))
+    result = load_records(data_dir, cache_dir=cache)
+    assert parsed == ["b.yaml"]
+    assert [r.name for r in result.records] == ["Good One", "Bee"]
+
+
+def test_cache_keeps_problems_and_duplicates(data_dir: Path, tmp_path: Path) -> None:
+    write(data_dir, "a.yaml", GOOD)
+    write(data_dir, "b.yaml", GOOD.replace("[COPD]", "[COPD, knitting-for-dragons]"))
+    cache = tmp_path / "c"
+    cold = load_records(data_dir, cache_dir=cache)
+    warm = load_records(data_dir, cache_dir=cache)
+    assert warm.problems == cold.problems and len(warm.problems) == 2
+    assert any("duplicate id 'good-one'" in p.message and "a.yaml" in p.message
+               for p in warm.problems)
+    assert warm.origins == cold.origins == {"good-one": Origin("mapdata/a.yaml", 1)}
+
+
+def test_vocabulary_change_revalidates_cached_files(data_dir: Path, tmp_path: Path) -> None:
+    write(data_dir, "p.yaml", GOOD.replace("[COPD]", "[knitting-for-dragons]"))
+    cache = tmp_path / "c"
+    assert load_records(data_dir, cache_dir=cache).problems
+    vocab = data_dir / "vocabulary.yaml"
+    vocab.write_text(vocab.read_text("utf-8").replace(
+        "conditions:\n", "conditions:\n  - id: knitting-for-dragons\n    label: Dragons\n", 1),
+        "utf-8")
+    result = load_records(data_dir, cache_dir=cache)
+    assert result.problems == [] and result.records[0].conditions == ["knitting-for-dragons"]
+
+
 def test_corrupt_cache_is_ignored(data_dir: Path, tmp_path: Path) -> None:
     write(data_dir, "p.yaml", GOOD)
     cache = tmp_path / "c"
     cache.mkdir()
-    (cache / "parsed.pickle").write_bytes(b"not a pickle")
-    (cache / "result.pickle").write_bytes(b"\x80\x04garbage")
+    (cache / FileCache.FILE_NAME).write_bytes(b"\x80\x04garbage")
     assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == ["good-one"]
+    (cache / FileCache.FILE_NAME).write_bytes(b"not a pickle")
+    assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == ["good-one"]
+
+
+def _many(data_dir: Path, n: int) -> None:
+    for i in range(n):
+        write(data_dir, f"r/{i:03}.yaml", GOOD.replace("good-one", f"r{i}").replace(
+            "Good One", f"Record {i}"))
+    write(data_dir, "r/bad.yaml", "id: [unclosed\n")
+    write(data_dir, "r/dup.yaml", GOOD.replace("good-one", "r7"))
+
+
+def test_loading_in_worker_processes_gives_the_same_result(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loading, "SHARD_FILES", 3)
+    _many(data_dir, 40)
+    serial = load_records(data_dir, use_cache=False, workers=0)
+    parallel = load_records(data_dir, cache_dir=tmp_path / "c", workers=2)
+    assert [r.model_dump() for r in parallel.records] == [r.model_dump() for r in serial.records]
+    assert parallel.problems == serial.problems and len(serial.problems) == 2
+    assert parallel.origins == serial.origins
+    warm = load_records(data_dir, cache_dir=tmp_path / "c", workers=2)  # from workers' shards
+    assert [r.model_dump() for r in warm.records] == [r.model_dump() for r in serial.records]
+    assert warm.problems == serial.problems
+
+
+def test_a_failing_worker_pool_falls_back_to_this_process(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(loading, "SHARD_FILES", 2)
+    _many(data_dir, 5)
+
+    def broken(*_args: object) -> None:
+        raise OSError("no semaphores here")
+
+    monkeypatch.setattr(loading, "_process_in_pool", broken)
+    result = load_records(data_dir, use_cache=False, workers=2)
+    assert len(result.records) == 6 and "no semaphores here" in caplog.text
+
+
+def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AOP_MAP_LOAD_WORKERS", raising=False)
+    assert loading.load_workers(10) == 0  # this process alone
+    assert loading.load_workers(100_000) == min((os.cpu_count() or 1) - 1,
+                                                loading.MAX_LOAD_WORKERS)
+    monkeypatch.setenv("AOP_MAP_LOAD_WORKERS", "0")
+    assert loading.load_workers(100_000) == 0
+    monkeypatch.setenv("AOP_MAP_LOAD_WORKERS", "3")
+    assert loading.load_workers(2) == 3
+
+
+def test_cache_reshards_after_many_small_changes(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(loading, "MAX_SHARDS", 3)
+    cache = tmp_path / "c"
+    key = f"{data_dir.parent.resolve()}\0{loading.load_vocabulary(data_dir).fingerprint()}"
+    for i in range(5):  # one new file per load, as approvals arrive
+        write(data_dir, f"n{i}.yaml", GOOD.replace("good-one", f"n{i}"))
+        result = load_records(data_dir, cache_dir=cache)
+        assert len(result.records) == i + 1
+        assert 1 <= len(FileCache(cache, key).shards) <= 3
+        assert FileCache(cache, "another vocabulary").shards == []
+    assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == [
+        f"n{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize("text", [
+    GOOD,
+    "a: &x [1, 2]\nb: *x\n",
+    "base: &b {k: 1}\nm:\n  <<: *b\n  j: 2\n",
+    "a: !!binary aGk=\nb: 2020-01-01\nc: 1.5\nd: yes\ne: null\nf: '3'\ng: 0x1F\n",
+    "a: &a [*a]",
+    "- {id: a, 1: x, ? [k]: no}\n",
+])
+def test_fast_conversion_matches_pyyaml(text: str) -> None:
+    import yaml
+
+    try:
+        expected = list(yaml.load_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as error:
+        with pytest.raises(type(error)):
+            parse_yaml_text(text)
+        return
+    got = [raw.data for raw in parse_yaml_text(text)]
+    if len(expected) == 1 and isinstance(expected[0], list):
+        expected = expected[0]
+    assert repr(got) == repr(expected)
+
+
+def test_scan_matches_a_walk_and_signature_tracks_changes(data_dir: Path) -> None:
+    write(data_dir, "b.yaml", GOOD)
+    write(data_dir, "a/z.csv", "name\nX\n")
+    write(data_dir, "a/y/x.yml", GOOD)
+    write(data_dir, ".aop-cache/junk.yaml", GOOD)
+    write(data_dir, "_drafts/d.yaml", GOOD)
+    write(data_dir, "submissions/s.yaml", GOOD)
+    names = [Path(f.path).relative_to(data_dir).as_posix() for f in scan_record_files(data_dir)]
+    assert names == ["b.yaml", "a/z.csv", "a/y/x.yml"]
+    before = data_signature(data_dir)
+    assert data_signature(data_dir) == before
+    write(data_dir, "a/new.yaml", GOOD)
+    assert data_signature(data_dir) != before
 
 
 # --- Property tests: random input never raises and always reports ----------------------------
@@ -332,3 +481,24 @@ def test_random_csv_never_raises(text: str) -> None:
     assert isinstance(raws, list) and isinstance(problems, list)
     for raw in raws:
         assert isinstance(raw.data, dict) and raw.line >= 1
+
+
+def test_loading_from_a_threaded_process_uses_a_safe_start_method(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A Streamlit server has many threads: forking it could copy a held lock into the worker.
+    import threading
+
+    monkeypatch.setattr(loading, "SHARD_FILES", 4)
+    _many(data_dir, 12)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        assert loading._pool_context().get_start_method() != "fork"
+        result = load_records(data_dir, use_cache=False, workers=1)
+    finally:
+        stop.set()
+        thread.join()
+    assert len(result.records) == 12 and len(result.problems) == 2
+    assert "parallel loading failed" not in caplog.text  # the workers did run
