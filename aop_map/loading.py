@@ -40,7 +40,7 @@ RESERVED_FILES = frozenset({VOCABULARY_FILE, GAZETTEER_FILE})
 SKIPPED_DIRS = frozenset({"submissions"})
 RECORD_SUFFIXES = (".yaml", ".yml", ".csv")
 # Bump when the parsed or validated shape changes, so old caches are never trusted.
-CACHE_VERSION = "4"
+CACHE_VERSION = "5"
 CACHE_DIR_NAME = ".aop-cache"
 # Fan parsing out to other processes from this many uncached files (below it, starting them
 # costs more than it saves), to at most this many processes.

@@ -72,8 +72,30 @@ def slugify(text: str) -> str:
     return slug[:120].strip("-") or "record"
 
 
+_set_slot = object.__setattr__
+# One shared copy of each distinct set of fields given, so a pickle stores it once.
+_FIELD_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+    # Records are cached as pickles of tens of thousands of these. A compact state (values,
+    # shared field set) unpickles faster than pydantic's four-key dict per object; a state
+    # in pydantic's own shape (older pickles) is still accepted.
+    def __getstate__(self) -> Any:
+        fields = frozenset(self.__pydantic_fields_set__)
+        return self.__dict__, _FIELD_SETS.setdefault(fields, fields)
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple):
+            super().__setstate__(state)
+            return
+        values, fields = state
+        _set_slot(self, "__dict__", values)
+        _set_slot(self, "__pydantic_fields_set__", set(fields))
+        _set_slot(self, "__pydantic_extra__", None)
+        _set_slot(self, "__pydantic_private__", None)
 
 
 class Location(_Strict):

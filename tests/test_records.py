@@ -130,3 +130,30 @@ def test_html_is_kept_as_text(vocabulary: Vocabulary) -> None:
 )
 def test_slugify(name: str, slug: str) -> None:
     assert slugify(name) == slug
+
+
+def test_records_survive_pickling_compactly(vocabulary: Vocabulary) -> None:
+    import copy
+    import pickle
+
+    record, _ = validate_record(
+        minimal(conditions=["COPD"], locations=[{"postcode": "GL50 3PR"}],
+                contact={"email": "a@example.org"}, sources=["https://example.org/a"]),
+        vocabulary, source="x.yaml")
+    assert record is not None
+    back = pickle.loads(pickle.dumps([record, record.model_copy()], pickle.HIGHEST_PROTOCOL))
+    assert back[0] == record and back[0].model_dump() == record.model_dump()
+    assert back[0].model_fields_set == record.model_fields_set
+    assert back[0].locations[0].model_fields_set == {"postcode"}
+    assert back[0].model_dump(exclude_unset=True) == record.model_dump(exclude_unset=True)
+    changed = back[0].model_copy(update={"name": "Renamed"})  # field sets are not shared
+    assert changed.name == "Renamed" and back[1].model_fields_set == record.model_fields_set
+    with pytest.raises(ValueError):
+        back[0].name = "frozen"  # type: ignore[misc]
+    # A state in pydantic's own shape (an older cache or another library) still loads.
+    from pydantic import BaseModel
+
+    legacy = Record.__new__(Record)
+    legacy.__setstate__(BaseModel.__getstate__(record))
+    assert legacy == record
+    assert copy.deepcopy(record) == record
