@@ -19,9 +19,7 @@ import pickle
 import re
 import tempfile
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -49,6 +47,8 @@ MAX_LOAD_WORKERS = 4
 # Files per cache shard (and per message to a worker), and shards before the cache re-shards.
 SHARD_FILES = 250
 MAX_SHARDS = 400
+# Loads of this many files freeze their objects out of the garbage collector's scans.
+FREEZE_MIN_FILES = 1000
 
 logger = logging.getLogger(__name__)
 
@@ -761,24 +761,29 @@ def _process_in_pool(chunks: list[list[Job]], vocabulary: Vocabulary,
     return [item for item in done if item is not None]
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
+class _CollectorPaused:
     """Pause the cyclic garbage collector while building many objects that all stay alive.
 
     Loading allocates hundreds of thousands of objects and frees almost none, which makes the
     collector run again and again over the growing heap for nothing: it tripled load times.
-    Afterwards the objects are frozen out of the collector's view (``gc.freeze``): records are
-    long-lived and free of reference cycles (plain refcounting still frees them when dropped),
-    and every later full collection would otherwise re-scan all of them, ~0.2 s a time at
-    10,000 records.
+    After a large load (``freeze`` set) the objects are also frozen out of the collector's
+    view (``gc.freeze``): records are long-lived and free of reference cycles (refcounting
+    still frees them when dropped), and every later full collection would otherwise re-scan
+    them all, ~0.2 s a time at 10,000 records. Small loads are left to the collector.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if was_enabled:
+
+    def __init__(self) -> None:
+        self.freeze = False
+
+    def __enter__(self) -> _CollectorPaused:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.freeze:
+            gc.freeze()
+        if self.was_enabled:
             gc.enable()
 
 
@@ -804,9 +809,10 @@ def load_records(
     data_dir = Path(data_dir) if data_dir is not None else data_dir_from_env()
     if not data_dir.is_dir():
         return LoadResult([], [Problem(str(data_dir), "data directory not found")])
-    with _collector_paused():
+    with _CollectorPaused() as collector:
         vocabulary = vocabulary or load_vocabulary(data_dir)
         files = scan_record_files(data_dir)
+        collector.freeze = len(files) >= FREEZE_MIN_FILES
         base = data_dir.parent
         directory = (cache_dir or default_cache_dir(data_dir)) if use_cache else None
         cache = FileCache(directory, f"{base.resolve()}\0{vocabulary.fingerprint()}")
