@@ -10,7 +10,6 @@ can always be copied and shared.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import socket
@@ -36,7 +35,7 @@ from aop_map.filtering import (
     selection_to_params,
 )
 from aop_map.geocoding import GeocodeResult, geocode_query, online_geocoder_from_env
-from aop_map.loading import data_dir_from_env, find_record_files, vocabulary_path
+from aop_map.loading import data_dir_from_env, data_signature, vocabulary_path
 from aop_map.vocabulary import Vocabulary
 
 APP_NAME = "Gloucestershire arts and health map"
@@ -64,16 +63,27 @@ WIDGET_KEYS = tuple(KEY_PREFIX + name for name in URL_FILTER_PARAMS)
 # Data, cached across reruns and sessions until a file changes
 
 
-def data_signature(data_dir: Path) -> str:
-    """Changes whenever a record file (or the vocabulary) is added, removed or edited."""
-    digest = hashlib.sha1(str(data_dir.resolve()).encode())
-    for path in (vocabulary_path(data_dir), *find_record_files(data_dir)):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        digest.update(f"{path}:{stat.st_mtime_ns}:{stat.st_size};".encode())
-    return digest.hexdigest()
+# How long a look at the data files stays current. Scanning them costs ~0.1 s per 10,000
+# files, so a run reuses a recent scan rather than paying it on every click; a hand-edited
+# file shows within this many seconds, and a published submission at once (clear_data_cache).
+SIGNATURE_TTL_S = 10.0
+_signatures: dict[str, tuple[float, str]] = {}
+_signatures_lock = threading.Lock()
+_clock = time.monotonic
+
+
+def current_signature(data_dir: Path) -> str:
+    """The data files' signature (loading.data_signature), rescanned at most every TTL."""
+    key = str(data_dir)
+    now = _clock()
+    with _signatures_lock:
+        known = _signatures.get(key)
+    if known is not None and now - known[0] < SIGNATURE_TTL_S:
+        return known[1]
+    signature = data_signature(data_dir)
+    with _signatures_lock:
+        _signatures[key] = (now, signature)
+    return signature
 
 
 @st.cache_resource(show_spinner="Loading the map data…", max_entries=4)
@@ -92,7 +102,7 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     """
     ensure_entrypoint()
     data_dir = data_dir_from_env()
-    return _cached_dataset(str(data_dir), data_signature(data_dir))
+    return _cached_dataset(str(data_dir), current_signature(data_dir))
 
 
 def ensure_entrypoint() -> None:
@@ -115,6 +125,8 @@ def ensure_entrypoint() -> None:
 
 def clear_data_cache() -> None:
     """Forget loaded data, so the next run reloads (e.g. after publishing a submission)."""
+    with _signatures_lock:
+        _signatures.clear()
     _cached_dataset.clear()
     _cached_outlines.clear()
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from aop_map import ui
 from aop_map.ui import GLOUCESTERSHIRE_VIEW, map_view, md_escape, md_link
 from tests.frames import make_frame, real_vocabulary
 
@@ -475,6 +476,7 @@ def test_a_new_record_file_appears_without_a_restart(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     data = write_data(tmp_path / "mapdata")
     monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
+    monkeypatch.setattr(ui, "SIGNATURE_TTL_S", 0.0)  # rescan on every run (10 s by default)
     at = open_app("pages/directory.py")
     assert len(at.dataframe[0].value) == TOTAL
     (data / "approved.yaml").write_text(textwrap.dedent("""\
@@ -486,6 +488,22 @@ def test_a_new_record_file_appears_without_a_restart(tmp_path: Path,
         """), encoding="utf-8")
     at.run()
     assert "Newly Approved Group" in set(at.dataframe[0].value["name"])
+
+
+def test_data_files_are_rescanned_at_most_once_per_ttl(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scans: list[Path] = []
+    now = [1000.0]
+    monkeypatch.setattr(ui, "data_signature", lambda d: scans.append(d) or f"sig{len(scans)}")
+    monkeypatch.setattr(ui, "_clock", lambda: now[0])
+    ui.clear_data_cache()
+    assert ui.current_signature(tmp_path) == "sig1"
+    now[0] += ui.SIGNATURE_TTL_S - 1
+    assert ui.current_signature(tmp_path) == "sig1" and len(scans) == 1  # clicks reuse it
+    now[0] += 2
+    assert ui.current_signature(tmp_path) == "sig2"  # stale: looked at again
+    ui.clear_data_cache()  # publishing a submission forgets it at once
+    assert ui.current_signature(tmp_path) == "sig3"
 
 
 # ---------------------------------------------------------------------------------------------
