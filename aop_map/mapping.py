@@ -228,11 +228,13 @@ var {{ this.get_name() }} = (function () {
     m.on("click", function (e) { e.latlng = m.getLatLng(); });
     return m;
   });
-  group.addLayers(markers);
   group.aopData = data;
+  // On the map first: markercluster checks every marker added to a group that is not yet on
+  // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points).
   {%- if this.show %}
   group.addTo({{ this._parent.get_name() }});
   {%- endif %}
+  group.addLayers(markers);
   return group;
 })();
 {% endmacro %}
