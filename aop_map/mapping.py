@@ -65,8 +65,10 @@ ENERGY_GRADIENT = {
     "0.9": "#fe9f6d",
     "1.0": "#fcfdbf",
 }
-# The map's own zoom limit: without tiles nothing else sets one, and markercluster needs it.
+# The map's own zoom limits: without tiles nothing else sets them, and markercluster builds
+# its clusters for every level between them (zoom 5 shows all of Great Britain).
 MAX_ZOOM = 19
+MIN_ZOOM = 5
 # The energy layer is at full strength up to this zoom (a district or so) and fades beyond,
 # where single markers say more than a glow.
 ENERGY_FULL_ZOOM = 12
@@ -217,22 +219,36 @@ var {{ this.get_name() }} = (function () {
         styles[0].fillColor + ' ' + share + '% 100%)"><span>' + n + '</span></div>',
       className: "aop-cluster", iconSize: L.point(size, size)});
   }
+  var map = {{ this._parent.get_name() }};
   var group = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
     maxClusterRadius: 45, spiderfyOnMaxZoom: true, iconCreateFunction: clusterIcon});
   var markers = data.p.map(function (p) {
-    var r = data.r[p[3]];
-    var m = L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
-                                                      {aopStatus: p[2], aopId: r[0]}));
-    m.bindTooltip(function () { return esc(r[1]); });
-    m.bindPopup(function () { return popup(r, p[2]); }, {maxWidth: 320});
-    m.on("click", function (e) { e.latlng = m.getLatLng(); });
-    return m;
+    return L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
+      {aopStatus: p[2], aopId: data.r[p[3]][0], aopRecord: p[3]}));
   });
+  // One tooltip and one popup serve every marker, filled when needed: binding a popup, a
+  // tooltip and a click handler to each of 10,000 markers cost more than clustering them.
   group.aopData = data;
+  group.aopPopupHtml = function (m) {
+    return popup(data.r[m.options.aopRecord], m.options.aopStatus);
+  };
+  var tip = L.tooltip({direction: "top", offset: [0, -4]});
+  group.on("mouseover", function (e) {
+    tip.setLatLng(e.layer.getLatLng()).setContent(esc(data.r[e.layer.options.aopRecord][1]));
+    map.openTooltip(tip);
+  });
+  group.on("mouseout", function () { map.closeTooltip(tip); });
+  group.on("click", function (e) {
+    // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
+    // (listening on this group after this handler) then names the point exactly.
+    e.latlng = e.layer.getLatLng();
+    L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer))
+      .openOn(map);
+  });
   // On the map first: markercluster checks every marker added to a group that is not yet on
   // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points).
   {%- if this.show %}
-  group.addTo({{ this._parent.get_name() }});
+  group.addTo(map);
   {%- endif %}
   group.addLayers(markers);
   return group;
@@ -483,6 +499,7 @@ def build_map(
         prefer_canvas=True,
     )
     m.options["maxZoom"] = MAX_ZOOM  # folium's max_zoom= only reaches its own default tiles
+    m.options["minZoom"] = MIN_ZOOM
     _add_base(m, tiles)
     if districts is not None and len(districts):
         _add_districts(m, districts)

@@ -59,15 +59,13 @@ COUNT_MARKERS_JS = """() => {
   });
   return {markers, clusters};
 }"""
-# Opens one record's popup (its own content function, as a click would) and returns its HTML.
+# Opens one record's popup (the layer's own content function, as a click would); returns its HTML.
 OPEN_POPUP_JS = """(recordId) => {
   let group = null;
   window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
   const marker = group.getLayers().find(
     m => (m.options.aopId || m.options.recordId) === recordId);
-  const content = marker.getPopup().getContent();
-  L.popup().setLatLng(marker.getLatLng())
-    .setContent(typeof content === "function" ? content(marker) : content)
+  L.popup().setLatLng(marker.getLatLng()).setContent(group.aopPopupHtml(marker))
     .openOn(window.map);
   return document.querySelector(".leaflet-popup-content").innerHTML;
 }"""

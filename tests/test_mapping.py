@@ -207,32 +207,43 @@ def test_html_text(value, expected: str) -> None:
 
 
 NODE_STUB = """
-var made = [];
+var made = [], handlers = {}, opened = [];
+function overlay() {
+  var o = {html: null};
+  o.setLatLng = function () { return o; };
+  o.setContent = function (h) { o.html = h; return o; };
+  o.openOn = function () { opened.push(o.html); return o; };
+  return o;
+}
 var L = {
   markerClusterGroup: function (o) {
-    return {options: o, addLayers: function (ms) { made = ms; }, addTo: function () {}};
+    return {options: o, addLayers: function (ms) { made = ms; }, addTo: function () {},
+            on: function (t, f) { handlers[t] = f; }};
   },
   circleMarker: function (ll, o) {
-    var m = {ll: ll, options: o, handlers: {}};
-    m.bindTooltip = function (f) { m.tooltip = f; };
-    m.bindPopup = function (f) { m.popup = f; };
-    m.on = function (t, f) { m.handlers[t] = f; };
+    var m = {ll: ll, options: o};
     m.getLatLng = function () { return {lat: ll[0], lng: ll[1]}; };
     return m;
   },
+  tooltip: overlay,
+  popup: overlay,
   divIcon: function (o) { return o; },
   point: function (x, y) { return [x, y]; }
 };
-var %(map)s = {};
+var %(map)s = {openTooltip: function (t) { opened.push(t.html); }, closeTooltip: function () {}};
 %(script)s
 var cluster = made[0] && %(layer)s.options.iconCreateFunction(
   {getAllChildMarkers: function () { return made; }});
-var click = {latlng: {lat: 0, lng: 0}};
-made[0].handlers.click(click);
+var click = {layer: made[0], latlng: {lat: 0, lng: 0}};
+handlers.click(click);
+var clickPopup = opened[0];
+var tooltips = made.map(function (m) {
+  handlers.mouseover({layer: m});
+  return opened[opened.length - 1];
+});
 console.log(JSON.stringify({
-  popups: made.map(function (m) { return m.popup(); }),
-  tooltips: made.map(function (m) { return m.tooltip(); }),
-  cluster: cluster.html, clicked: click.latlng
+  popups: made.map(function (m) { return %(layer)s.aopPopupHtml(m); }),
+  tooltips: tooltips, cluster: cluster.html, clicked: click.latlng, clickPopup: clickPopup
 }));
 """
 
@@ -275,6 +286,7 @@ def test_popups_and_tooltips_escape_in_javascript(vocabulary: Vocabulary) -> Non
     assert "Countywide (Gloucestershire)" in popup and "Established" in popup
     assert 'href="/provider?id=r0"' in popup and "Emerging" in out["popups"][1]
     assert out["clicked"] == {"lat": 51.8, "lng": -2.2}  # the marker, not the mouse
+    assert out["clickPopup"] == popup  # a click opens the marker's popup
     assert "5 places: 3 established, 2 emerging" in out["cluster"]
 
 
