@@ -115,9 +115,9 @@ def stage_load(ctx: Context) -> dict[str, Any]:
     return {
         "load_cold": figure(cold, naive_runs, naive_scale=scale, **common,
                             csv_one_file_s=csv_s, breakdown=breakdown,
-                            note="fresh process, empty parse cache; OS page cache not dropped"),
+                            note="fresh process, empty cache; OS page cache not dropped"),
         "load_warm": figure(warm, naive_runs, naive_scale=scale, **common,
-                            note="fresh process, parse and result caches filled by the cold "
+                            note="fresh process, validated-file cache filled by the cold "
                                  "run (an app restart)"),
     }
 
