@@ -244,7 +244,12 @@ def test_panning_does_not_rerun_but_a_marker_click_selects(bundled: str,
     page.wait_for_timeout(500)
     point = frame.evaluate(LONE_MARKER_JS)
     assert point is not None
+    page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
+    tooltip = frame.locator(".leaflet-tooltip:not(.foliumtooltip)")  # not a district's
+    tooltip.wait_for()  # the markers' one shared tooltip, filled on hover
+    assert tooltip.inner_text().strip()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    frame.locator(".leaflet-popup-content").get_by_text("Open the provider page").wait_for()
     page.get_by_role("link", name=re.compile("Open the page of")).wait_for()
     assert page.evaluate("window.__aopRuns") >= 1
     screenshot(page, "map-marker-clicked")
