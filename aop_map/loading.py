@@ -21,6 +21,7 @@ import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -646,6 +647,24 @@ class FileCache:
             pass  # a read-only data directory just loads without a cache
 
 
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    # Validated records depend on the code that validated them: a cache made by another
+    # version of these modules is never trusted, even when CACHE_VERSION was not bumped.
+    digest = hashlib.sha1(CACHE_VERSION.encode())
+    for module in ("loading.py", "records.py", "vocabulary.py"):
+        try:
+            digest.update((Path(__file__).parent / module).read_bytes())
+        except OSError:
+            digest.update(module.encode())
+    return digest.hexdigest()
+
+
+def cache_key(base: Path, vocabulary: Vocabulary) -> str:
+    """What a cache of validated files belongs to: folder, vocabulary and validating code."""
+    return f"{base.resolve()}\0{vocabulary.fingerprint()}\0{_code_fingerprint()}"
+
+
 def default_cache_dir(data_dir: Path) -> Path:
     """$AOP_MAP_CACHE_DIR, else a hidden folder inside the data directory (git-ignored)."""
     env = os.environ.get("AOP_MAP_CACHE_DIR")
@@ -815,7 +834,7 @@ def load_records(
         collector.freeze = len(files) >= FREEZE_MIN_FILES
         base = data_dir.parent
         directory = (cache_dir or default_cache_dir(data_dir)) if use_cache else None
-        cache = FileCache(directory, f"{base.resolve()}\0{vocabulary.fingerprint()}")
+        cache = FileCache(directory, cache_key(base, vocabulary))
         found = cache.lookup(files)
         missing = [file for file in files if file.path not in found]
         if missing:

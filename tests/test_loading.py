@@ -291,6 +291,20 @@ def test_vocabulary_change_revalidates_cached_files(data_dir: Path, tmp_path: Pa
     assert result.problems == [] and result.records[0].conditions == ["knitting-for-dragons"]
 
 
+def test_a_cache_from_other_code_is_not_trusted(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(data_dir, "p.yaml", GOOD)
+    cache = tmp_path / "c"
+    load_records(data_dir, cache_dir=cache)
+    monkeypatch.setattr(loading, "_code_fingerprint", lambda: "another version")
+    parsed: list[str] = []
+    real = loading.parse_file
+    monkeypatch.setattr(loading, "parse_file", lambda p: parsed.append(p.name) or real(p))
+    assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == ["good-one"]
+    assert parsed == ["p.yaml"]  # validated again, not served from the old cache
+
+
 def test_corrupt_cache_is_ignored(data_dir: Path, tmp_path: Path) -> None:
     write(data_dir, "p.yaml", GOOD)
     cache = tmp_path / "c"
@@ -354,7 +368,7 @@ def test_cache_reshards_after_many_small_changes(
 ) -> None:
     monkeypatch.setattr(loading, "MAX_SHARDS", 3)
     cache = tmp_path / "c"
-    key = f"{data_dir.parent.resolve()}\0{loading.load_vocabulary(data_dir).fingerprint()}"
+    key = loading.cache_key(data_dir.parent, loading.load_vocabulary(data_dir))
     for i in range(5):  # one new file per load, as approvals arrive
         write(data_dir, f"n{i}.yaml", GOOD.replace("good-one", f"n{i}"))
         result = load_records(data_dir, cache_dir=cache)
