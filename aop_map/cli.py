@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="validate and geocode records; exit 1 on any problem")
     p.add_argument("dir", nargs="?", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-cache", action="store_true", help="ignore the parse cache")
+    p.add_argument("--no-cache", action="store_true", help="ignore the cache of validated files")
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("import", help="turn a spreadsheet (CSV) into YAML records")
