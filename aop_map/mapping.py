@@ -135,12 +135,24 @@ def _term_indices(values: pd.Series, vocabulary: Vocabulary, field: str) -> list
     return out
 
 
+def spatial_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Positions that sort points south to north (west to east within a latitude).
+
+    Leaflet.markercluster clusters points one at a time, looking each up in a grid of cells
+    per zoom level. In spatial order, consecutive points read the same cells, still in the
+    CPU's caches: at 100,000 points its grid lookups (`getNearObject`) took 0.45 s instead of
+    2.0 s, and the map showed its clusters in 4.9 s instead of 7.6 s (bench, browser stage).
+    """
+    return np.lexsort((lon, lat))
+
+
 def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> dict[str, Any]:
     """What the browser needs for the first view, and nothing more.
 
-    ``p``: one ``[lat, lon, status (0 established, 1 emerging), record]`` per located row;
-    ``r``: one ``[id, name, art forms, conditions, areas]`` per record, terms as indices into
-    ``l``, the label tables (``a``, ``c``, ``d``); ``s``: the status labels.
+    ``p``: one ``[lat, lon, status (0 established, 1 emerging), record]`` per located row,
+    ordered south to north (see ``spatial_order``); ``r``: one ``[id, name, art forms,
+    conditions, areas]`` per record, terms as indices into ``l``, the label tables (``a``,
+    ``c``, ``d``); ``s``: the status labels.
     """
     located = _located(frame)
     labels = {key: [t.label for t in vocabulary.terms(f)] for key, f in LABELS.items()}
@@ -158,9 +170,16 @@ def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> dict[str
     lat = np.round(located.geometry.y.to_numpy(dtype=float), COORD_DECIMALS)
     lon = np.round(located.geometry.x.to_numpy(dtype=float), COORD_DECIMALS)
     status = (located["status"].to_numpy(dtype=object) == "emerging").astype(int)
+    order = spatial_order(lat, lon)
     points = [
         list(row)
-        for row in zip(lat.tolist(), lon.tolist(), status.tolist(), codes.tolist(), strict=True)
+        for row in zip(
+            lat[order].tolist(),
+            lon[order].tolist(),
+            status[order].tolist(),
+            codes[order].tolist(),
+            strict=True,
+        )
     ]
     return {"p": points, "r": records, "l": labels, "s": status_labels}
 
@@ -220,8 +239,11 @@ var {{ this.get_name() }} = (function () {
       className: "aop-cluster", iconSize: L.point(size, size)});
   }
   var map = {{ this._parent.get_name() }};
-  var group = L.markerClusterGroup({chunkedLoading: true, showCoverageOnHover: false,
-    maxClusterRadius: 45, spiderfyOnMaxZoom: true, iconCreateFunction: clusterIcon});
+  // Chunked: the page stays responsive while 100,000 points are clustered (~200 ms at a
+  // time); 1 ms between chunks rather than the default 50, which idled ~0.4 s at 100,000.
+  var group = L.markerClusterGroup({chunkedLoading: true, chunkDelay: 1,
+    showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true,
+    iconCreateFunction: clusterIcon});
   var markers = data.p.map(function (p) {
     return L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
       {aopStatus: p[2], aopId: data.r[p[3]][0], aopRecord: p[3]}));
@@ -246,11 +268,12 @@ var {{ this.get_name() }} = (function () {
       .openOn(map);
   });
   // On the map first: markercluster checks every marker added to a group that is not yet on
-  // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points).
+  // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points). No
+  // "layeradd" event per marker (true): nothing listens to them.
   {%- if this.show %}
   group.addTo(map);
   {%- endif %}
-  group.addLayers(markers);
+  group.addLayers(markers, true);
   return group;
 })();
 {% endmacro %}
