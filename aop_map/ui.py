@@ -15,12 +15,17 @@ import re
 import socket
 import threading
 import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import folium
 import geopandas as gpd
 import streamlit as st
+import streamlit_folium
 
 from aop_map.dataset import Dataset, load_dataset
 from aop_map.filtering import (
@@ -129,6 +134,7 @@ def clear_data_cache() -> None:
         _signatures.clear()
     _cached_dataset.clear()
     _cached_outlines.clear()
+    clear_map_cache()
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -495,6 +501,103 @@ def show_tiles_note(small: bool = False) -> None:
     else:
         st.caption("Background map © OpenStreetMap contributors (ODbL). Without a network "
                    "the background stays blank but the markers, clusters and legend work.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing folium maps: rendered once per selection, for every session
+
+# Rendered maps kept (all sessions together): each is mostly its script, ~80 bytes a point,
+# so 0.8 MB at 10,000 records and 8 MB at 100,000.
+MAP_CACHE_ENTRIES = 8
+_maps: OrderedDict[Hashable, tuple[weakref.ref, dict[str, Any]]] = OrderedDict()
+_maps_lock = threading.Lock()
+
+
+class _FoliumComponent:
+    """streamlit-folium's component function, able to hand its arguments back instead.
+
+    st_folium does its slow work (rendering every element of the map through Jinja, then
+    hashing the script) to compute the arguments of one call of this function; capturing them
+    lets a map be rendered once and drawn again by any run with the same arguments. Capturing
+    is per thread: other sessions' maps, drawn meanwhile, are drawn as usual.
+    """
+
+    def __init__(self, component: Callable[..., Any]) -> None:
+        self.component = component
+        self.local = threading.local()
+
+    def __call__(self, **arguments: Any) -> Any:
+        sink = getattr(self.local, "sink", None)
+        if sink is None:
+            return self.component(**arguments)
+        sink.update(arguments)
+        return None
+
+
+_install_lock = threading.Lock()
+
+
+def _folium_component() -> _FoliumComponent:
+    """The capturing wrapper, installed in streamlit_folium once (st_folium calls it by name)."""
+    with _install_lock:
+        current = streamlit_folium._component_func
+        if not isinstance(current, _FoliumComponent):
+            current = _FoliumComponent(current)
+            streamlit_folium._component_func = current
+        return current
+
+
+def folium_arguments(m: folium.Map, **options: Any) -> dict[str, Any]:
+    """The arguments st_folium(m, **options) gives streamlit-folium's component, not drawn.
+
+    Rendered with render=False: st_folium's default also renders the whole HTML page, which
+    it never uses -- the Jinja work twice over, and branca's page render evaluates the
+    already-rendered scripts as templates once more, so text in a record that looks like
+    Jinja would be evaluated on the server.
+    """
+    component = _folium_component()
+    captured: dict[str, Any] = {}
+    component.local.sink = captured
+    try:
+        streamlit_folium.st_folium(m, render=False, **options)
+    finally:
+        component.local.sink = None
+    return captured
+
+
+def show_map(build: Callable[[], folium.Map], *, memo: tuple[object, Hashable] | None = None,
+             **options: Any) -> Any:
+    """Draw the folium map `build()` makes with st_folium (options as st_folium's); its value.
+
+    With `memo` = (owner, key) the map is built and rendered once: any later run, in any
+    session, with the same owner (by identity: the loaded dataset) and key draws that
+    rendering again. The key must stand for everything the map shows (selection, view, tiles,
+    links); a new dataset object (the data changed) never matches an old one's maps.
+    """
+    if memo is None:
+        return _folium_component().component(**folium_arguments(build(), **options))
+    owner, key = memo
+    cache_key = (id(owner), key, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    with _maps_lock:
+        known = _maps.get(cache_key)
+        if known is not None and known[0]() is owner:
+            _maps.move_to_end(cache_key)
+            arguments = known[1]
+        else:
+            arguments = None
+    if arguments is None:
+        arguments = folium_arguments(build(), **options)
+        with _maps_lock:
+            _maps[cache_key] = (weakref.ref(owner), arguments)
+            while len(_maps) > MAP_CACHE_ENTRIES:
+                _maps.popitem(last=False)
+    return _folium_component().component(**arguments)
+
+
+def clear_map_cache() -> None:
+    """Forget every rendered map."""
+    with _maps_lock:
+        _maps.clear()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -230,20 +230,20 @@ def stage_app(ctx: Any) -> dict[str, Any]:
     start = time.perf_counter()
     with streamlit_server(ctx.dataset.yaml_dir, app_cache, log) as url:
         server_start = time.perf_counter() - start
-        with browser.chromium() as chromium:
-            context, _page, first_visit, first_parts = open_map(chromium, url, timeout_ms)
+        chromium = ctx.get_browser()  # shared with the browser stage
+        context, _page, first_visit, first_parts = open_map(chromium, url, timeout_ms)
+        context.close()
+        opens, changes, shown_counts = [], [], []
+        open_parts, change_parts = [], []
+        for _ in range(ctx.slow_repeat):
+            context, page, seconds, parts = open_map(chromium, url, timeout_ms)
+            opens.append(seconds)
+            open_parts.append(parts)
+            seconds, parts = change_filter(page, timeout_ms)
+            changes.append(seconds)
+            change_parts.append(parts)
+            shown_counts.append(metric(page, "Matching records"))
             context.close()
-            opens, changes, shown_counts = [], [], []
-            open_parts, change_parts = [], []
-            for _ in range(ctx.slow_repeat):
-                context, page, seconds, parts = open_map(chromium, url, timeout_ms)
-                opens.append(seconds)
-                open_parts.append(parts)
-                seconds, parts = change_filter(page, timeout_ms)
-                changes.append(seconds)
-                change_parts.append(parts)
-                shown_counts.append(metric(page, "Matching records"))
-                context.close()
     same = all(_as_int(c) == expected for c in shown_counts)
     common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n,
               "first_visit_disk_cache": "warm" if warm else "cold"}

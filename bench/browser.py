@@ -12,8 +12,8 @@ import json
 import os
 import shutil
 import statistics
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -131,9 +131,11 @@ def time_to_markers(browser: Any, url: str, selector: str = MARKERS_SELECTOR) ->
 
 
 def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
-                  slow_repeat: int = 3, naive_scale: float = 1.0,
-                  naive_sample_n: int | None = None, profile: bool = False) -> dict[str, Any]:
-    """The saved pages of the map-build stage, opened in fresh browser contexts.
+                  naive_repeat: int = 3, naive_scale: float = 1.0,
+                  naive_sample_n: int | None = None, profile: bool = False,
+                  get_browser: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """The pages stages.write_pages saved, each run in a fresh browser context, in the
+    Chromium `get_browser` gives (shared with other stages) or one launched here.
 
     When the naive page holds only a sample, its time is extrapolated as fixed + per-marker:
     the fixed part is an empty naive map's time (its scripts and styles), the rest scales.
@@ -142,9 +144,9 @@ def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
     if reason:
         return {"browser": skipped(reason)}
     extra: dict[str, Any] = {}
-    with chromium() as browser:
+    with ExitStack() as launched:
+        browser = get_browser() if get_browser else launched.enter_context(chromium())
         ours = [time_to_markers(browser, html["ours"].as_uri()) for _ in range(repeat)]
-        naive_repeat = repeat if points.get("naive", 0) <= 2_000 else slow_repeat
         slow = [time_to_markers(browser, html["naive"].as_uri()) for _ in range(naive_repeat)]
         if naive_scale > 1 and "naive_empty" in html:
             fixed = statistics.median(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from aop_map.mapping import ProviderLayer, build_map
 from aop_map.records import Record
 from aop_map.vocabulary import Vocabulary
 from bench import naive
-from bench.browser import localise_cdn_links
+from bench.browser import chromium, localise_cdn_links
 from bench.synth import Dataset
 from bench.timing import figure, profile_top, run_worker, time_runs
 
@@ -33,6 +34,9 @@ FILTER_CONDITION = "mental-health"
 FILTER_ART_FORM = "music"
 FILTER_ORIGIN = (51.8642, -2.2382)
 FILTER_RADIUS_KM = 15.0
+# Naive samples up to this many records take about a second a run or less, so a full run
+# repeats them like our side; larger ones run `slow_repeat` times.
+SMALL_NAIVE = 2_000
 
 
 @dataclass
@@ -46,10 +50,29 @@ class Context:
     work: Path
     slow_repeat: int = 3  # runs of stages that take seconds each (fresh processes, naive)
     profile: bool = False  # also record where ours spends its time (cProfile, breakdowns)
+    small_naive: int = SMALL_NAIVE  # naive samples up to this size run `repeat` times
     records: list[Record] = field(default_factory=list)
     frame: Any = None
     html: dict[str, Path] = field(default_factory=dict)
     points: dict[str, int] = field(default_factory=dict)
+    browser: Any = None  # one headless Chromium for this N's browser stages (see get_browser)
+    exits: ExitStack = field(default_factory=ExitStack)  # closed by close()
+
+    def naive_repeat(self, size: int) -> int:
+        """Runs of a naive side over `size` records or points: a small one is quick."""
+        return self.repeat if size <= self.small_naive else self.slow_repeat
+
+    def get_browser(self) -> Any:
+        """Headless Chromium, launched once for the browser and app stages (each measurement
+        still opens a fresh browser context: no cache, no session)."""
+        if self.browser is None:
+            self.browser = self.exits.enter_context(chromium())
+        return self.browser
+
+    def close(self) -> None:
+        """Close what the stages opened (the browser)."""
+        self.browser = None
+        self.exits.close()
 
     def sample(self) -> int:
         """How many records the slow naive sides run on."""
@@ -101,7 +124,7 @@ def stage_load(ctx: Context) -> dict[str, Any]:
                                   limit=ctx.sample())
         naive_runs.append(naive_answer["seconds"])
     csv_s = None
-    if ctx.profile:  # one more cold load, of the same records as one CSV
+    if ctx.profile and ctx.dataset.csv_dir is not None:  # the same records as one CSV, cold
         csv_runs, _ = time_runs(lambda: load_records(ctx.dataset.csv_dir, use_cache=False), 1)
         csv_s = round(csv_runs[0], 6)
     scale = ctx.dataset.n / naive_answer["files"]
@@ -181,28 +204,42 @@ def _payload_points(m: Any) -> int:
     return 0
 
 
-def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
-    """Folium map -> HTML for every located row; the naive side on a sample when capped."""
+def write_pages(ctx: Context, file_base: str,
+                naive_rendered: tuple[Any, str] | None = None) -> None:
+    """The pages the browser stage opens: ours with its assets as local files, the naive map
+    of the sample with its CDN files as local copies and, when the sample is smaller than N,
+    an empty naive map (its fixed cost). `naive_rendered`: the naive (map, page) if already
+    built (the map-build stage times it); else it is built once here, untimed."""
     frame = ctx.get_frame()
-    ours_runs, (m, page) = time_runs(lambda: _render(build_map(frame, ctx.vocabulary)),
-                                     ctx.repeat)
-    sample = frame.iloc[: _rows_for_records(frame, ctx.sample())]
-    naive_repeat = ctx.repeat if ctx.sample() <= 2_000 else ctx.slow_repeat
-    naive_runs, (slow, slow_page) = time_runs(
-        lambda: _render(naive.build_map(sample, ctx.vocabulary)), naive_repeat)
-    ours_points, naive_points = _payload_points(m), naive.count_markers(slow)
-    located, located_sample = _located(frame), _located(sample)
-    ctx.points = {"ours": ours_points, "naive": naive_points}
+    if naive_rendered is None:
+        sample = frame.iloc[: _rows_for_records(frame, ctx.sample())]
+        naive_rendered = _render(naive.build_map(sample, ctx.vocabulary))
+    slow, slow_page = naive_rendered
+    m, page = _render(build_map(frame, ctx.vocabulary, asset_base=file_base))
+    ctx.points = {"ours": _payload_points(m), "naive": naive.count_markers(slow)}
     ctx.html = {"ours": ctx.work / "ours.html", "naive": ctx.work / "naive.html"}
-    ctx.html["ours"].write_text(_render(build_map(frame, ctx.vocabulary,
-                                                  asset_base=file_base))[1], encoding="utf-8")
+    ctx.html["ours"].write_text(page, encoding="utf-8")
     ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"),
                                  encoding="utf-8")
-    if ctx.sample() < ctx.dataset.n:  # the page's fixed cost, to extrapolate the sample's time
+    if ctx.sample() < ctx.dataset.n:
         ctx.html["naive_empty"] = ctx.work / "naive-empty.html"
         empty = _render(naive.build_map(frame.iloc[:0], ctx.vocabulary))[1]
         ctx.html["naive_empty"].write_text(localise_cdn_links(empty, ctx.work / "cdn"),
                                            encoding="utf-8")
+
+
+def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
+    """Folium map -> HTML for every located row; the naive side on a sample when capped.
+    Also writes the browser stage's pages (write_pages)."""
+    frame = ctx.get_frame()
+    ours_runs, (m, page) = time_runs(lambda: _render(build_map(frame, ctx.vocabulary)),
+                                     ctx.repeat)
+    sample = frame.iloc[: _rows_for_records(frame, ctx.sample())]
+    naive_runs, (slow, slow_page) = time_runs(
+        lambda: _render(naive.build_map(sample, ctx.vocabulary)), ctx.naive_repeat(ctx.sample()))
+    ours_points, naive_points = _payload_points(m), naive.count_markers(slow)
+    located, located_sample = _located(frame), _located(sample)
+    write_pages(ctx, file_base, (slow, slow_page))
     scale = located / located_sample if located_sample and located_sample < located else 1.0
     profile = (profile_top(lambda: _render(build_map(frame, ctx.vocabulary)))
                if ctx.profile else None)

@@ -45,6 +45,7 @@ class Options:
     mode: str
     profile: bool = False
     browser_ns: tuple[int, ...] | None = None  # Ns with browser and app stages (None: all)
+    small_naive: int = stages.SMALL_NAIVE  # naive samples up to this size run `repeat` times
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -56,7 +57,8 @@ def parse_args(argv: list[str]) -> Options:
                         help="record counts to run (repeatable); default 1,000 10,000 100,000")
     parser.add_argument("--repeat", type=int, help="runs per fast stage (median reported)")
     parser.add_argument("--slow-repeat", type=int,
-                        help="runs per slow stage (cold loads, naive sides over ~2 s)")
+                        help="runs per slow stage (cold loads, fresh processes, naive sides "
+                             "over 2,000 records; in --quick every naive side of a map)")
     parser.add_argument("--naive-cap", type=int,
                         help="largest sample the slow naive sides run on (0 = no cap)")
     parser.add_argument("--stages", default=",".join(STAGE_GROUPS),
@@ -82,22 +84,28 @@ def parse_args(argv: list[str]) -> Options:
         mode="quick" if args.quick else "full",
         profile=args.profile if args.profile is not None else not args.quick,
         # The browser stages cost ~10-40 s per N; a routine check runs them at the target N.
-        browser_ns=(max(QUICK_NS),) if args.quick and not args.n else None)
+        browser_ns=(max(QUICK_NS),) if args.quick and not args.n else None,
+        # A routine check runs the naive map and page (~1 s each) once, like other slow sides.
+        small_naive=0 if args.quick else stages.SMALL_NAIVE)
 
 
 def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, dict]:
     """Every chosen stage at one N: (results by stage, facts about the dataset)."""
     work = stages.make_work_dir()
     results: dict[str, Any] = {}
+    ctx: stages.Context | None = None
     try:
         start = time.perf_counter()
-        dataset = synth.generate(n, work / "data", vocabulary)
+        # The CSV copy is read only by the load stage's profile (csv_one_file_s).
+        csv = options.profile and "load" in options.stages
+        dataset = synth.generate(n, work / "data", vocabulary, csv=csv)
         facts = {"generate_s": round(time.perf_counter() - start, 3), "records": n,
                  "postcode_locations": len(dataset.postcodes),
                  "area": "Gloucestershire" if n <= synth.GLOUCESTERSHIRE_MAX_N else "England"}
         log(f"N={n:,}: generated in {facts['generate_s']:.1f} s")
         ctx = stages.Context(dataset, vocabulary, options.repeat, options.naive_cap, work,
-                             slow_repeat=options.slow_repeat, profile=options.profile)
+                             slow_repeat=options.slow_repeat, profile=options.profile,
+                             small_naive=options.small_naive)
         for group, run in _plan(ctx, options, n):
             start = time.perf_counter()
             try:
@@ -110,6 +118,8 @@ def run_n(n: int, options: Options, vocabulary: Any, log: Any) -> tuple[dict, di
             log(f"N={n:,}: {group} in {time.perf_counter() - start:.1f} s: "
                 + ", ".join(f"{k} {_brief(v)}" for k, v in produced.items()))
     finally:
+        if ctx is not None:
+            ctx.close()
         shutil.rmtree(work, ignore_errors=True)
     return results, facts
 
@@ -129,22 +139,23 @@ def _plan(ctx: stages.Context, options: Options, n: int) -> list[tuple[str, Any]
         plan.append(("geocode", lambda: stages.stage_geocode(ctx)))
     if "filter" in chosen:
         plan.append(("filter", lambda: stages.stage_filter(ctx)))
-    if "map_build" in chosen or "browser" in chosen:
-        keep = "map_build" in chosen
-        plan.append(("map_build", lambda: _only(keep, stages.stage_map_build(
-            ctx, file_base_url()))))
+    if "map_build" in chosen:  # times the builds, and writes the browser stage's pages
+        plan.append(("map_build", lambda: stages.stage_map_build(ctx, file_base_url())))
+    elif "browser" in chosen:  # the pages only, each map built once, untimed
+        plan.append(("pages", lambda: _only(False, stages.write_pages(ctx, file_base_url()))))
     if "browser" in chosen:
         plan.append(("browser", lambda: browser.stage_browser(
-            ctx.html, ctx.points, ctx.repeat, slow_repeat=ctx.slow_repeat,
+            ctx.html, ctx.points, ctx.repeat,
+            naive_repeat=ctx.naive_repeat(ctx.points.get("naive", 0)),
             naive_scale=ctx.points_scale(), naive_sample_n=ctx.naive_sample_n(),
-            profile=ctx.profile)))
+            profile=ctx.profile, get_browser=ctx.get_browser)))
     if "app" in chosen:
         plan.append(("app", lambda: app.stage_app(ctx)))
     return plan
 
 
-def _only(keep: bool, produced: dict[str, Any]) -> dict[str, Any]:
-    return produced if keep else {}
+def _only(keep: bool, produced: dict[str, Any] | None) -> dict[str, Any]:
+    return produced if keep and produced else {}
 
 
 def _names(group: str) -> tuple[str, ...]:

@@ -84,7 +84,7 @@ class Dataset:
 
     n: int
     yaml_dir: Path
-    csv_dir: Path
+    csv_dir: Path | None  # None when not written
     postcodes: list[str]  # one per postcode location, in record order
     record_ids: list[str]
 
@@ -267,22 +267,25 @@ def to_csv_row(record: dict[str, Any]) -> list[str]:
     return [str(row.get(h, "")) for h in CSV_HEADER]
 
 
-def write_dataset(records: list[dict[str, Any]], root: Path) -> Dataset:
-    """The records as one YAML file each (root/yaml) and as one CSV (root/csv)."""
+def write_dataset(records: list[dict[str, Any]], root: Path, *, csv_copy: bool = True) -> Dataset:
+    """The records as one YAML file each (root/yaml) and, with `csv_copy`, as one CSV
+    (root/csv)."""
     yaml_dir, csv_dir = root / "yaml", root / "csv"
     yaml_dir.mkdir(parents=True)
-    csv_dir.mkdir(parents=True)
     for record in records:
         (yaml_dir / f"{record['id']}.yaml").write_text(to_yaml(record), encoding="utf-8")
-    with open(csv_dir / "providers.csv", "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(CSV_HEADER)
-        writer.writerows(to_csv_row(r) for r in records)
+    if csv_copy:
+        csv_dir.mkdir(parents=True)
+        with open(csv_dir / "providers.csv", "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(CSV_HEADER)
+            writer.writerows(to_csv_row(r) for r in records)
     postcodes = [r["locations"][0]["postcode"] for r in records if "postcode" in r["locations"][0]]
-    return Dataset(len(records), yaml_dir, csv_dir, postcodes, [r["id"] for r in records])
+    return Dataset(len(records), yaml_dir, csv_dir if csv_copy else None, postcodes,
+                   [r["id"] for r in records])
 
 
 def generate(n: int, root: Path, vocabulary: Vocabulary,
-             lookup: PostcodeLookup | None = None) -> Dataset:
-    """Make and write n records under root."""
-    return write_dataset(make_records(n, vocabulary, lookup=lookup), root)
+             lookup: PostcodeLookup | None = None, *, csv: bool = True) -> Dataset:
+    """Make and write n records under root (and a CSV copy of them unless `csv` is False)."""
+    return write_dataset(make_records(n, vocabulary, lookup=lookup), root, csv_copy=csv)

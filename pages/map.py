@@ -1,7 +1,6 @@
 """Energy map (home): where arts and health activity is, established and emerging."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from aop_map import ui
 from aop_map.filtering import count_records
@@ -40,12 +39,16 @@ center, zoom, elsewhere = ui.map_view(frame, vocabulary)
 if filtered.origin and filtered.search_selection.radius_km:
     search_area = (*filtered.origin, filtered.search_selection.radius_km)
     center = zoom = None  # the map fits the search circle
-m = build_map(frame, vocabulary, districts=ui.get_district_outlines(dataset),
-              tiles=ui.tiles_enabled(), link_template=ui.provider_link_template(),
-              search_area=search_area, center=center, zoom=zoom)
+tiles, link_template = ui.tiles_enabled(), ui.provider_link_template()
+# Rendered once per selection for every session (most visitors open the unfiltered map).
 # Only a click on a marker reruns the script: panning and zooming stay in the browser.
-clicked = st_folium(m, key="energy_map", height=560, use_container_width=True,
-                    returned_objects=["last_object_clicked"])
+clicked = ui.show_map(
+    lambda: build_map(frame, vocabulary, districts=ui.get_district_outlines(dataset),
+                      tiles=tiles, link_template=link_template, search_area=search_area,
+                      center=center, zoom=zoom),
+    memo=(dataset, (filtered.search_selection, filtered.origin, tiles, link_template)),
+    key="energy_map", height=560, use_container_width=True,
+    returned_objects=["last_object_clicked"])
 ui.show_tiles_note()
 if center is not None and elsewhere:
     st.caption(f"{elsewhere} matching place(s) outside Gloucestershire (case studies "

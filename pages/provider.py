@@ -3,7 +3,6 @@
 import re
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from aop_map import ui
 from aop_map.mapping import build_location_map
@@ -121,9 +120,9 @@ with side:
                                         ui.md_escape(row.location_precision))
         st.markdown(f"{ui.md_escape(where + district)}: {precision}.")
     if rows.geometry.notna().any():
-        st_folium(build_location_map(rows, vocab, tiles=ui.tiles_enabled()),
-                  key=f"location_map_{record.id}", height=300, use_container_width=True,
-                  returned_objects=[])
+        ui.show_map(lambda: build_location_map(rows, vocab, tiles=ui.tiles_enabled()),
+                    key=f"location_map_{record.id}", height=300, use_container_width=True,
+                    returned_objects=[])
         ui.show_tiles_note(small=True)
 
 st.subheader("Sources")

@@ -1,7 +1,6 @@
 """Register your activity (public): a listing that a moderator reviews before it appears."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from aop_map import ui
 from aop_map.geocoding import geocode_records
@@ -188,8 +187,8 @@ if pending:
         st.warning(ui.md_escape(note.message))
     if preview is not None and preview.geometry.notna().any():
         st.caption("Where your listing will appear:")
-        st_folium(
-            build_location_map(preview, vocab, tiles=ui.tiles_enabled()),
+        ui.show_map(
+            lambda: build_location_map(preview, vocab, tiles=ui.tiles_enabled()),
             key="register_preview",
             height=260,
             use_container_width=True,

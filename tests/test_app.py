@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -504,6 +505,94 @@ def test_data_files_are_rescanned_at_most_once_per_ttl(
     assert ui.current_signature(tmp_path) == "sig2"  # stale: looked at again
     ui.clear_data_cache()  # publishing a submission forgets it at once
     assert ui.current_signature(tmp_path) == "sig3"
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing maps
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Rows of every energy map built from now on (pages/map.py imports build_map per run)."""
+    from aop_map import mapping
+
+    builds: list[int] = []
+    real = mapping.build_map
+    monkeypatch.setattr(mapping, "build_map",
+                        lambda frame, *a, **k: builds.append(len(frame)) or real(frame, *a, **k))
+    ui.clear_map_cache()
+    return builds
+
+
+def test_the_energy_map_is_rendered_once_per_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = count_builds(monkeypatch)
+    at = open_app()
+    open_app()  # another visitor: the same unfiltered map, drawn from the first rendering
+    assert len(builds) == 1
+    at.sidebar.multiselect(key="filter_condition").select("copd").run()
+    assert len(builds) == 2 and builds[1] < builds[0]
+    at.sidebar.multiselect(key="filter_condition").unselect("copd").run()
+    assert len(builds) == 2 and not at.exception  # back to a selection already rendered
+    ui.clear_data_cache()  # e.g. a moderator published a record: render again
+    open_app()
+    assert len(builds) == 3
+
+
+def test_rendered_maps_are_limited_and_never_outlive_their_data(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    builds = count_builds(monkeypatch)
+    monkeypatch.setattr(ui, "MAP_CACHE_ENTRIES", 1)
+    at = open_app()
+    at.sidebar.multiselect(key="filter_condition").select("copd").run()
+    at.sidebar.multiselect(key="filter_condition").unselect("copd").run()
+    assert len(builds) == 3  # only the last map was kept
+
+    class Owner:
+        pass
+
+    owner, draws = Owner(), []
+    options = {"key": "m", "returned_objects": []}
+    monkeypatch.setattr(ui, "folium_arguments", lambda m, **_: draws.append(m) or {})
+    monkeypatch.setattr(ui, "_folium_component",
+                        lambda: SimpleNamespace(component=lambda **_: None))
+    ui.show_map(lambda: "map 1", memo=(owner, "all"), **options)
+    ui.show_map(lambda: "map 2", memo=(owner, "all"), **options)
+    ui.show_map(lambda: "map 3", memo=(Owner(), "all"), **options)  # other data, same key
+    assert draws == ["map 1", "map 3"]
+
+
+def test_map_arguments_are_those_st_folium_gives_its_component(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit_folium
+
+    from aop_map.mapping import build_map
+
+    frame = make_frame([{"record_id": "a", "lat": 51.86, "lon": -2.24},
+                        {"record_id": "b", "lat": 51.70, "lon": -2.20, "status": "emerging"}])
+    direct: dict = {}
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: direct.update(kw))
+    options = {"key": "energy_map", "height": 560, "returned_objects": ["last_object_clicked"]}
+    streamlit_folium.st_folium(build_map(frame, real_vocabulary(), tiles=False), **options)
+    captured = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False), **options)
+    assert callable(direct.pop("on_change")) and callable(captured.pop("on_change"))
+    assert captured == direct and "circleMarker" in captured["script"]
+
+
+def test_map_text_is_never_evaluated_as_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """st_folium's default page render would evaluate rendered scripts as Jinja once more."""
+    import jinja2
+
+    from aop_map.mapping import build_location_map, build_map
+
+    outputs: list[str] = []
+    real = jinja2.Template.render
+    monkeypatch.setattr(jinja2.Template, "render",
+                        lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1])
+    frame = make_frame([{"record_id": "t", "name": "Choir {{ 6 * 7 }}", "lat": 51.86,
+                         "lon": -2.24, "location_label": "Hall {{ 6 * 7 }}"}])
+    energy = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False))
+    location = ui.folium_arguments(build_location_map(frame, real_vocabulary(), tiles=False))
+    assert "Choir {{ 6 * 7 }}" in energy["script"] and "Hall {{ 6 * 7 }}" in location["script"]
+    assert not [o for o in outputs if "Choir 42" in o or "Hall 42" in o]
 
 
 # ---------------------------------------------------------------------------------------------
