@@ -35,6 +35,13 @@ MAX_SHORT = 300
 MAX_LIST = 50
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?$")
+# An id names a file (<id>.yaml), so never one the data directory uses for something else,
+# nor a Windows device name (no file can be called con.yaml there). The pattern already
+# refuses '/', '..' and a leading '.' or '_'.
+RESERVED_IDS = frozenset({
+    "vocabulary", "gazetteer", "readme", "providers", "community", "submissions", "imported",
+    "con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10)),
+})
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 URL_PATTERN = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 # UK numbers: digits, spaces, brackets, a leading +44; 10 or 11 digits once punctuation is gone.
@@ -69,7 +76,8 @@ def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     text = text.lower().replace("&", " and ").replace("'", "")
     slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return slug[:120].strip("-") or "record"
+    slug = slug[:120].strip("-") or "record"
+    return f"{slug}-record" if slug in RESERVED_IDS else slug  # "Community" is a fine name
 
 
 _set_slot = object.__setattr__
@@ -207,6 +215,11 @@ class Record(_Strict):
             raise ValueError(
                 f"id {value!r} must be lower-case letters, digits and hyphens "
                 f"(for example {slugify(value)!r})"
+            )
+        if value in RESERVED_IDS:
+            raise ValueError(
+                f"id {value!r} is reserved (it names a data file, folder or device); "
+                f"use another, for example {slugify(value)!r}"
             )
         return value
 
