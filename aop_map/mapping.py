@@ -9,6 +9,13 @@ of HTML and ~1 ms of Python each; this costs <100 bytes and microseconds.
 Escaping, twice over: the payload is JSON with ``<``, ``>``, ``&`` and U+2028/9 written as
 ``\\uXXXX`` so no text can close the ``<script>`` it sits in, and popups and tooltips pass
 every string through an HTML-escaping function in JavaScript before it becomes markup.
+
+Never a template: branca renders each element's macros, then wraps the *output* in a new
+``Element(output)`` -- a Jinja template -- which the page render evaluates again, so text such
+as ``{{ ... }}`` in a record would run on the server and ``{%`` or ``{#`` would break the page.
+Every element here that carries record text is a ``LiteralMacro``: its rendered output goes
+into the page as a ``Literal``, which is never compiled. folium's own elements (tiles, circles,
+fit-bounds, layer control) only ever get numbers and this module's fixed strings.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import HeatMap, MarkerCluster
@@ -77,12 +84,17 @@ LABELS = {"a": "art_forms", "c": "conditions", "d": "areas_served"}
 
 
 def safe_json(value: Any) -> str:
-    """JSON that is safe inside an HTML <script>: no '</script>', '<!--', '&' or line breaks."""
+    """JSON that is safe inside an HTML <script>: no '</script>', '<!--', '&' or line breaks.
+
+    ``'`` is written as ``\\u0027`` as well: streamlit-folium rewrites ``{{'name'}}`` in a
+    map's script into a bare name, which would change a record's text that looked like it.
+    """
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for raw, escaped in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
         ("&", "\\u0026"),
+        ("'", "\\u0027"),
         ("\u2028", "\\u2028"),
         ("\u2029", "\\u2029"),
     ):
@@ -109,6 +121,49 @@ def html_text(value: Any) -> str:
     ):
         text = text.replace(raw, escaped)
     return text
+
+
+class Literal(Element):
+    """Text already rendered, placed in the page as it is: never compiled as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Literal"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+class LiteralMacro(MacroElement):
+    """A MacroElement whose rendered header, html and script reach the page as ``Literal``s.
+
+    branca's ``MacroElement.render`` adds ``Element(rendered)``: the rendered text becomes the
+    source of a new template, evaluated when the page renders. Here the template is only ever
+    this class's own fixed ``_template``; the values it renders (record text among them) stay
+    values. Listed after folium's classes in a subclass's bases, so their ``render`` (adding
+    links, the add-to-map call) runs first and ends here instead of in ``MacroElement``.
+    """
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if not isinstance(figure, Figure):
+            raise TypeError(f"{type(self).__name__} can only render inside a Figure")
+        for part in ("header", "html", "script"):
+            macro = self._template.module.__dict__.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(Literal(macro(self, kwargs)), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+# HTML-escaping in the browser: every string from a payload passes through esc() before it
+# becomes markup (popups and tooltips are HTML).
+JS_ESCAPE = """
+  var ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
+  }"""
 
 
 def _located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -184,7 +239,7 @@ def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> dict[str
     return {"p": points, "r": records, "l": labels, "s": status_labels}
 
 
-class ProviderLayer(JSCSSMixin, Layer):
+class ProviderLayer(JSCSSMixin, Layer, LiteralMacro):
     """Clustered circle markers built in the browser from a compact payload.
 
     Clusters are small pies: the orange share is the emerging share, the number the places.
@@ -210,10 +265,7 @@ var {{ this.get_name() }} = (function () {
   var data = {{ this.payload }};
   var styles = {{ this.styles }};
   var link = {{ this.link_template }};
-  var ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"};
-  function esc(s) {
-    return String(s).replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
-  }
+  {{ this.js_escape }}
   function terms(key, ids) {
     return ids.map(function (i) { return esc(data.l[key][i]); }).join(", ") || "&ndash;";
   }
@@ -292,9 +344,10 @@ var {{ this.get_name() }} = (function () {
         self.payload = safe_json(payload)
         self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
         self.link_template = safe_json(check_link_template(link_template))
+        self.js_escape = JS_ESCAPE
 
 
-class EnergyLayer(JSCSSMixin, Layer):
+class EnergyLayer(JSCSSMixin, Layer, LiteralMacro):
     """A weighted heat layer read from the provider layer's payload (no second copy)."""
 
     _template = Template("""
@@ -338,7 +391,7 @@ var {{ this.get_name() }} = (function (map) {
         self.max = 2.0 ** -(MAX_ZOOM - ENERGY_FULL_ZOOM)
 
 
-class Legend(MacroElement):
+class Legend(LiteralMacro):
     """The legend, as a Leaflet control inside the map: words and shapes, not colour alone."""
 
     _template = Template("""
@@ -434,7 +487,7 @@ def _box(points: list[list[float]], search_area: tuple[float, float, float] | No
 def _add_base(m: folium.Map, tiles: bool) -> None:
     """The map's background colour, and OpenStreetMap tiles unless offline."""
     style = f"<style>#{m.get_name()}{{background:{BACKGROUND}}}</style>"
-    m.get_root().header.add_child(Element(style), name="aop_map_background")
+    m.get_root().header.add_child(Literal(style), name="aop_map_background")
     if tiles:
         folium.TileLayer(
             tiles=OSM_TILES,
@@ -452,29 +505,54 @@ def _district_names(districts: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series([""] * len(districts), index=districts.index)
 
 
+DISTRICT_STYLE = {"color": "#4d4d4d", "weight": 1.5, "fill": True, "fillOpacity": 0.03,
+                  "dashArray": "5 4"}
+DISTRICT_HIGHLIGHT = {"weight": 2.5, "fillOpacity": 0.08}
+
+
+class DistrictLayer(Layer, LiteralMacro):
+    """District outlines: dashed, almost no fill, the name in a tooltip on hover.
+
+    The outlines and names travel as a JSON value (``safe_json``); the browser escapes each
+    name before it becomes the tooltip's HTML.
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  {{ this.js_escape }}
+  var style = {{ this.style }}, highlight = {{ this.highlight }};
+  var layer = L.geoJSON({{ this.data }}, {
+    style: function () { return style; },
+    onEachFeature: function (feature, shape) {
+      shape.bindTooltip(esc(feature.properties.name), {sticky: true});
+      shape.on("mouseover", function () { shape.setStyle(highlight); });
+      shape.on("mouseout", function () { shape.setStyle(style); });
+    }
+  });
+  return layer;
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, districts: gpd.GeoDataFrame, name: str) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "DistrictLayer"
+        shapes = districts if districts.crs is None else districts.to_crs("EPSG:4326")
+        outlines = gpd.GeoDataFrame(
+            {"name": _district_names(shapes).to_numpy()},
+            geometry=shapes.geometry.to_numpy(),
+            crs="EPSG:4326",
+        )
+        self.data = safe_json(json.loads(outlines.to_json()))
+        self.style = safe_json(DISTRICT_STYLE)
+        self.highlight = safe_json(DISTRICT_HIGHLIGHT)
+        self.js_escape = JS_ESCAPE
+
+
 def _add_districts(m: folium.Map, districts: gpd.GeoDataFrame) -> None:
-    """District outlines: dashed, almost no fill, the name on hover (escaped: tooltips are
-    HTML)."""
-    shapes = districts if districts.crs is None else districts.to_crs("EPSG:4326")
-    outlines = gpd.GeoDataFrame(
-        {"name": _district_names(shapes).map(html_text).to_numpy()},
-        geometry=shapes.geometry.to_numpy(),
-        crs="EPSG:4326",
-    )
-    folium.GeoJson(
-        outlines.to_json(),
-        name="District outlines (approximate)",
-        style_function=lambda _feature: {
-            "color": "#4d4d4d",
-            "weight": 1.5,
-            "fill": True,
-            "fillOpacity": 0.03,
-            "dashArray": "5 4",
-        },
-        highlight_function=lambda _feature: {"weight": 2.5, "fillOpacity": 0.08},
-        tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["District"]),
-        control=True,
-    ).add_to(m)
+    """District outlines with their names on hover."""
+    DistrictLayer(districts, name="District outlines (approximate)").add_to(m)
 
 
 def _add_search_area(m: folium.Map, search_area: tuple[float, float, float]) -> None:
@@ -541,6 +619,45 @@ def build_map(
     return _localise(m, asset_base)
 
 
+def _location_point(row: Any, vocabulary: Vocabulary) -> list[Any]:
+    """``[lat, lon, status (0 established, 1 emerging), tooltip text]`` of one location."""
+    where = next(
+        (
+            v
+            for v in (row.location_label, row.place, row.postcode, row.name)
+            if isinstance(v, str) and v.strip()
+        ),
+        "",
+    )
+    status = vocabulary.label("status", row.status) if isinstance(row.status, str) else ""
+    text = f"{where} ({status}; placed by {row.location_precision})"
+    return [row.geometry.y, row.geometry.x, int(row.status == "emerging"), text]
+
+
+class LocationPoints(LiteralMacro):
+    """A record's few locations as circle markers, each with its (escaped) tooltip."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map) {
+  {{ this.js_escape }}
+  var styles = {{ this.styles }};
+  {{ this.points }}.forEach(function (p) {
+    L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]], {radius: 9}))
+      .bindTooltip(esc(p[3])).addTo(map);
+  });
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, points: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "LocationPoints"
+        self.points = safe_json(points)
+        self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
+        self.js_escape = JS_ESCAPE
+
+
 def build_location_map(
     frame_rows: gpd.GeoDataFrame,
     vocabulary: Vocabulary,
@@ -553,30 +670,9 @@ def build_location_map(
     m = folium.Map(location=[51.845, -2.15], zoom_start=9, tiles=None, control_scale=True)
     m.options["maxZoom"] = MAX_ZOOM
     _add_base(m, tiles)
-    points = []
-    for row in located.itertuples(index=False):
-        style = STATUS_STYLE.get(row.status, STATUS_STYLE["established"])
-        where = next(
-            (
-                v
-                for v in (row.location_label, row.place, row.postcode, row.name)
-                if isinstance(v, str) and v.strip()
-            ),
-            "",
-        )
-        status = vocabulary.label("status", row.status) if isinstance(row.status, str) else ""
-        text = f"{where} ({status}; placed by {row.location_precision})"
-        point = [row.geometry.y, row.geometry.x]
-        points.append(point)
-        folium.CircleMarker(
-            point,
-            radius=9,
-            color=style["color"],
-            fill_color=style["fillColor"],
-            fill_opacity=0.9,
-            weight=2,
-            dash_array=style.get("dashArray"),
-            tooltip=folium.Tooltip(html_text(text)),
-        ).add_to(m)
+    places = [_location_point(row, vocabulary) for row in located.itertuples(index=False)]
+    if places:
+        LocationPoints(places).add_to(m)
+    points = [place[:2] for place in places]
     m.fit_bounds(_box(points, None), max_zoom=14)
     return _localise(m, asset_base)

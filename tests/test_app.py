@@ -20,6 +20,7 @@ from streamlit.testing.v1 import AppTest
 from aop_map import ui
 from aop_map.ui import GLOUCESTERSHIRE_VIEW, map_view, md_escape, md_link
 from tests.frames import make_frame, real_vocabulary
+from tests.hostile import TEMPLATE_PAYLOADS, evaluated
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -577,8 +578,10 @@ def test_map_arguments_are_those_st_folium_gives_its_component(
     assert captured == direct and "circleMarker" in captured["script"]
 
 
-def test_map_text_is_never_evaluated_as_a_template(monkeypatch: pytest.MonkeyPatch) -> None:
-    """st_folium's default page render would evaluate rendered scripts as Jinja once more."""
+@pytest.mark.parametrize("payload", TEMPLATE_PAYLOADS)
+def test_map_text_is_never_evaluated_as_a_template(
+        monkeypatch: pytest.MonkeyPatch, payload: str) -> None:
+    """What st_folium sends the browser: record text in it literally, never evaluated."""
     import jinja2
 
     from aop_map.mapping import build_location_map, build_map
@@ -587,12 +590,15 @@ def test_map_text_is_never_evaluated_as_a_template(monkeypatch: pytest.MonkeyPat
     real = jinja2.Template.render
     monkeypatch.setattr(jinja2.Template, "render",
                         lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1])
-    frame = make_frame([{"record_id": "t", "name": "Choir {{ 6 * 7 }}", "lat": 51.86,
-                         "lon": -2.24, "location_label": "Hall {{ 6 * 7 }}"}])
+    name, label = f"Choir {payload}", f"Hall {payload}"
+    frame = make_frame([{"record_id": "t", "name": name, "lat": 51.86, "lon": -2.24,
+                         "location_label": label}])
     energy = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False))
     location = ui.folium_arguments(build_location_map(frame, real_vocabulary(), tiles=False))
-    assert "Choir {{ 6 * 7 }}" in energy["script"] and "Hall {{ 6 * 7 }}" in location["script"]
-    assert not [o for o in outputs if "Choir 42" in o or "Hall 42" in o]
+    literal = {"'": "\\u0027", "<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
+    for text, script in ((name, energy["script"]), (label, location["script"])):
+        assert "".join(literal.get(c, c) for c in text) in script
+    assert not [o for o in outputs if evaluated(o)]
 
 
 # ---------------------------------------------------------------------------------------------

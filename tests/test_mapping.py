@@ -16,7 +16,10 @@ from shapely.geometry import Polygon
 from aop_map.mapping import (
     EMERGING_WEIGHT,
     GLOS_BOUNDS,
+    DistrictLayer,
     EnergyLayer,
+    Literal,
+    LocationPoints,
     ProviderLayer,
     build_location_map,
     build_map,
@@ -27,6 +30,7 @@ from aop_map.mapping import (
 )
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, synthetic_frame
+from tests.hostile import TEMPLATE_PAYLOADS, evaluated
 
 XSS = "<img src=x onerror=alert(1)>"
 BREAKOUT = "</script><script>alert(2)</script>"
@@ -181,6 +185,44 @@ def test_user_strings_stay_data(vocabulary: Vocabulary, name: str) -> None:
     assert "function esc(s)" in html and "esc(r[1])" in html
 
 
+def template_sources(m) -> list[str]:
+    """The source of every template the page render will evaluate, after rendering: every
+    element's own template in the map's tree and in the figure's header, html and script."""
+    root = m.get_root()
+    sources, seen, todo = [], set(), [root, root.header, root.html, root.script, m]
+    while todo:
+        element = todo.pop()
+        if id(element) in seen or isinstance(element, Literal):
+            continue
+        seen.add(id(element))
+        template = getattr(element, "_template", None)
+        if template is not None:
+            sources.append(element._template_str or "")
+        todo.extend(element._children.values())
+    return sources
+
+
+@pytest.mark.parametrize("payload", TEMPLATE_PAYLOADS)
+def test_template_text_is_never_evaluated(vocabulary: Vocabulary, payload: str) -> None:
+    """branca evaluates rendered output as a template again: no record text may reach it."""
+    text = f"Choir {payload} marker"
+    frame = make_frame(
+        [{"record_id": "t", "name": text, "lat": 51.86, "lon": -2.24, "location_label": text,
+          "place": text, "postcode": text}]
+    )
+    maps = [
+        build_map(frame, vocabulary, districts=district_frame([text]), tiles=False),
+        build_map(frame, vocabulary, search_area=(51.86, -2.24, 5.0)),
+        build_location_map(frame, vocabulary),
+    ]
+    for m in maps:
+        html = render(m)  # no TemplateSyntaxError from {% or {#
+        assert not evaluated(html)
+        assert text.replace("'", "\\u0027") in html.replace("\\u003c", "<").replace(
+            "\\u003e", ">").replace("\\u0026", "&")  # literally, as data
+        assert not [source for source in template_sources(m) if "Choir" in source]
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -189,6 +231,7 @@ def test_user_strings_stay_data(vocabulary: Vocabulary, name: str) -> None:
         ("a & b", '"a \\u0026 b"'),
         ("\u2028\u2029", '"\\u2028\\u2029"'),
         ("café", '"café"'),
+        ("{{'name'}}", '"{{\\u0027name\\u0027}}"'),
         ({"k": [1, "<"]}, '{"k":[1,"\\u003c"]}'),
     ],
 )
@@ -407,18 +450,67 @@ def test_search_area(vocabulary: Vocabulary) -> None:
     assert (west, east) == pytest.approx((-2.2 - 0.145, -2.2 + 0.145), abs=0.002)
 
 
-def test_district_outlines(vocabulary: Vocabulary) -> None:
+SHAPES_STUB = """
+var tooltips = [], markers = [], layers = [];
+function shape(options) {
+  var s = {options: options, handlers: {}};
+  s.bindTooltip = function (html) { tooltips.push(html); return s; };
+  s.on = function (t, f) { s.handlers[t] = f; return s; };
+  s.setStyle = function (o) { s.style = o; return s; };
+  s.addTo = function () { return s; };
+  return s;
+}
+var L = {
+  geoJSON: function (data, o) {
+    data.features.forEach(function (f) { o.onEachFeature(f, shape(o.style(f))); });
+    layers.push(data);
+    return shape(o);
+  },
+  circleMarker: function (ll, o) { var s = shape(o); s.ll = ll; markers.push(s); return s; }
+};
+var %(map)s = {};
+%(script)s
+console.log(JSON.stringify({tooltips: tooltips,
+  markers: markers.map(function (m) { return {ll: m.ll, options: m.options}; })}));
+"""
+
+
+def run_shapes_js(m, kind: type) -> dict:
+    """Run an element's own JavaScript in Node against a stub Leaflet: its tooltips' HTML."""
+    element = child(m, kind)
+    script = element._template.module.script(element, {})
+    code = SHAPES_STUB % {"map": m.get_name(), "script": script}
+    done = subprocess.run(["node", "-e", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def district_frame(names: list[str]) -> gpd.GeoDataFrame:
     square = Polygon([(-2.3, 51.7), (-2.1, 51.7), (-2.1, 51.8), (-2.3, 51.8)])
-    districts = gpd.GeoDataFrame(
-        {"code": ["E07000082", "X"], "name": ["Stroud", XSS]},
-        geometry=[square, square.buffer(0.01)],
+    return gpd.GeoDataFrame(
+        {"code": [f"E0{i}" for i in range(len(names))], "name": names},
+        geometry=[square.buffer(i / 100) for i in range(len(names))],
         crs="EPSG:4326",
     )
-    html = render(build_map(synthetic_frame(20), vocabulary, districts=districts))
+
+
+def test_district_outlines(vocabulary: Vocabulary) -> None:
+    m = build_map(synthetic_frame(20), vocabulary, districts=district_frame(["Stroud", XSS]))
+    html = render(m)
     assert "District outlines (approximate)" in html and "Stroud" in html
-    assert "L.geoJson(" in html or "L.geoJSON(" in html
-    assert XSS not in html and "&lt;img src=x" in html.replace("\\u0026", "&")
-    assert '"fillOpacity": 0.03' in html and "bindTooltip" in html
+    assert "L.geoJSON(" in html and XSS not in html and "<img" not in html
+    assert '"fillOpacity":0.03' in html and "bindTooltip" in html
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_district_names_escape_in_javascript(vocabulary: Vocabulary) -> None:
+    names = ["Stroud", *NASTY]
+    m = build_map(synthetic_frame(5), vocabulary, districts=district_frame(names))
+    out = run_shapes_js(m, DistrictLayer)
+    assert out["tooltips"][0] == "Stroud"
+    assert out["tooltips"][1] == "&lt;img src=x onerror=alert(1)&gt;"
+    assert out["tooltips"][4] == "Tom &amp; Jerry&#39;s &quot;choir&quot;"
+    assert all("<" not in t for t in out["tooltips"])
 
 
 @pytest.mark.parametrize("n", [0, 1, 50])
@@ -432,9 +524,8 @@ def test_map_builds_for_any_size(vocabulary: Vocabulary, n: int) -> None:
 # The provider page's small map
 
 
-@pytest.mark.parametrize("name", NASTY)
-def test_location_map_escapes(vocabulary: Vocabulary, name: str) -> None:
-    frame = make_frame(
+def location_frame(name: str) -> gpd.GeoDataFrame:
+    return make_frame(
         [
             {"record_id": "a", "name": name, "lat": 51.8, "lon": -2.2, "location_label": name},
             {
@@ -448,12 +539,24 @@ def test_location_map_escapes(vocabulary: Vocabulary, name: str) -> None:
             {"record_id": "a", "name": name, "location_index": 2},  # not located
         ]
     )
-    html = render(build_location_map(frame, vocabulary))
-    assert XSS not in html and "<img" not in html and "${" not in html
-    assert "</script><script>alert" not in html
-    assert html.count("L.circleMarker(") == 2 and "fitBounds" in html
-    plain = render(build_location_map(frame.assign(name="x", location_label="x"), vocabulary))
+
+
+@pytest.mark.parametrize("name", NASTY)
+def test_location_map_escapes(vocabulary: Vocabulary, name: str) -> None:
+    html = render(build_location_map(location_frame(name), vocabulary))
+    assert XSS not in html and "<img" not in html  # ` and ${ are plain text in JSON
+    assert "</script><script>alert" not in html and "fitBounds" in html
+    plain = render(build_location_map(location_frame("x"), vocabulary))
     assert len(scripts_of(html)) == len(scripts_of(plain))
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_location_markers_and_tooltips(vocabulary: Vocabulary) -> None:
+    out = run_shapes_js(build_location_map(location_frame(XSS), vocabulary), LocationPoints)
+    assert [m["ll"] for m in out["markers"]] == [[51.8, -2.2], [51.7, -2.1]]  # 2 located
+    assert out["markers"][1]["options"]["dashArray"] == "3 2"  # the emerging one
+    assert out["tooltips"][0].startswith("&lt;img src=x onerror=alert(1)&gt; (Established;")
+    assert out["tooltips"][1].startswith("&lt;img src=x onerror=alert(1)&gt; (Emerging;")
 
 
 def test_location_map_without_points(vocabulary: Vocabulary) -> None:
