@@ -525,7 +525,8 @@ var {{ this.get_name() }} = (function () {
   var layer = L.geoJSON({{ this.data }}, {
     style: function () { return style; },
     onEachFeature: function (feature, shape) {
-      shape.bindTooltip(esc(feature.properties.name), {sticky: true});
+      shape.bindTooltip(esc(feature.properties.name),
+        {sticky: true, className: "aop-district-tooltip"});
       shape.on("mouseover", function () { shape.setStyle(highlight); });
       shape.on("mouseout", function () { shape.setStyle(style); });
     }

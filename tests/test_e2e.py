@@ -245,7 +245,7 @@ def test_panning_does_not_rerun_but_a_marker_click_selects(bundled: str,
     point = frame.evaluate(LONE_MARKER_JS)
     assert point is not None
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
-    tooltip = frame.locator(".leaflet-tooltip:not(.foliumtooltip)")  # not a district's
+    tooltip = frame.locator(".leaflet-tooltip:not(.aop-district-tooltip)")  # not a district's
     tooltip.wait_for()  # the markers' one shared tooltip, filled on hover
     assert tooltip.inner_text().strip()
     page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
