@@ -10,12 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from aop_map import __version__
+from aop_map.text import json_terminal_safe, terminal_safe
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+def say(line: object, *, err: bool = False) -> None:
+    """Print one line: every print of user text goes through here, so an escape sequence in
+    a name or a file shows as ``\\x1b`` instead of acting on the terminal."""
+    print(terminal_safe(line), file=sys.stderr if err else sys.stdout)
+
+
+def say_json(value: Any) -> None:
+    """Print a value as indented JSON: unchanged data, nothing a terminal would act on."""
+    print(json_terminal_safe(json.dumps(value, indent=2, ensure_ascii=False, default=str)))
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
@@ -32,7 +40,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     dataset = load_dataset(_data_dir(args), use_cache=not args.no_cache)
     problems = [p.as_dict() for p in dataset.problems]
     if args.json:
-        _print_json(
+        say_json(
             {
                 "records": len(dataset.records),
                 "locations": dataset.located_count,
@@ -41,8 +49,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     else:
         for problem in dataset.problems:
-            print(f"{problem.severity}: {problem}", file=sys.stderr)
-        print(
+            say(f"{problem.severity}: {problem}", err=True)
+        say(
             f"{len(dataset.records)} valid records, {dataset.located_count} located "
             f"locations, {len(problems)} problem(s) in {dataset.data_dir}"
         )
@@ -50,23 +58,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    """Normalise a spreadsheet into one YAML file per record."""
+    """Normalise a spreadsheet into one YAML file per record in DATA_DIR/imported/."""
     from aop_map.importing import import_csv
 
-    into = Path(args.into) if args.into else _data_dir(args)
-    report = import_csv(Path(args.file), into, dry_run=args.dry_run)
+    report = import_csv(Path(args.file), _data_dir(args), dry_run=args.dry_run)
     if args.json:
-        _print_json(report.as_dict())
+        say_json(report.as_dict())
     else:
         for problem in report.problems:
-            print(f"{problem.severity}: {problem}", file=sys.stderr)
+            say(f"{problem.severity}: {problem}", err=True)
         verb = "would write" if args.dry_run else "wrote"
-        print(
+        say(
             f"{len(report.records)} record(s) read; {verb} {len(report.written)} file(s), "
             f"{len(report.unchanged)} unchanged, {len(report.problems)} problem(s)"
         )
         for path in report.written:
-            print(f"  {path}")
+            say(f"  {path}")
     return 1 if report.problems else 0
 
 
@@ -77,14 +84,14 @@ def cmd_geocode(args: argparse.Namespace) -> int:
     online = online_geocoder_from_env()
     results = [geocode_query(query, online=online) for query in args.query]
     if args.json:
-        _print_json([_result_dict(r) for r in results])
+        say_json([_result_dict(r) for r in results])
     else:
         for r in results:
             if r.lat is None:
-                print(f"{r.query}: not found. {r.message or ''}".rstrip())
+                say(f"{r.query}: not found. {r.message or ''}".rstrip())
             else:
                 district = f" {r.district_name} ({r.district_code})" if r.district_code else ""
-                print(f"{r.query}: {r.lat:.6f}, {r.lon:.6f} [{r.precision}]{district}")
+                say(f"{r.query}: {r.lat:.6f}, {r.lon:.6f} [{r.precision}]{district}")
     return 0 if all(r.lat is not None for r in results) else 1
 
 
@@ -94,18 +101,23 @@ def _result_dict(result: Any) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export the valid, geocoded records as CSV or GeoJSON."""
+    """Export the valid, geocoded records as CSV (formula-like cells neutralised) or GeoJSON."""
     from aop_map.dataset import load_dataset
     from aop_map.filtering import records_table, to_geojson
+    from aop_map.text import table_to_csv
 
     dataset = load_dataset(_data_dir(args))
     if args.format == "geojson":
         text = to_geojson(dataset.frame, dataset.vocabulary)
     else:
-        text = records_table(dataset.frame, dataset.vocabulary).to_csv(index=False)
+        text = table_to_csv(records_table(dataset.frame, dataset.vocabulary))
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+        say(f"wrote {args.out}", err=True)
+    elif args.format == "geojson":
+        sys.stdout.write(json_terminal_safe(text))  # the same JSON, escaped
+    elif sys.stdout.isatty():  # shown, not piped: no escape sequence reaches the terminal
+        sys.stdout.write("\n".join(terminal_safe(line) for line in text.split("\n")))
     else:
         sys.stdout.write(text)
     return 0
@@ -116,7 +128,7 @@ def cmd_geodata_import(args: argparse.Namespace) -> int:
     from aop_map.geocoding import import_onspd
 
     path = import_onspd(Path(args.file), Path(args.dest) if args.dest else None)
-    print(f"postcode lookup written to {path}")
+    say(f"postcode lookup written to {path}")
     return 0
 
 
@@ -136,7 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="turn a spreadsheet (CSV) into YAML records")
     p.add_argument("file", help="CSV file (UTF-8, UTF-8 with BOM or Windows-1252)")
-    p.add_argument("--into", help="folder for the YAML files (default: the data directory)")
+    p.add_argument(
+        "--data-dir",
+        "--into",
+        dest="data_dir",
+        help="data directory whose imported/ folder gets the YAML files "
+        "(default $AOP_MAP_DATA_DIR or mapdata)",
+    )
     p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_import)
@@ -173,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except (OSError, ValueError) as error:
-        print(f"aop-map {args.command}: {error}", file=sys.stderr)
+        say(f"aop-map {args.command}: {error}", err=True)
         return 2
 
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import sys
+from pathlib import Path
 from typing import Any
+
+from aop_map.cli import say, say_json
 
 
 def _store(args: argparse.Namespace) -> Any:
+    """The store of the data directory given (else $AOP_MAP_DATA_DIR, else mapdata/)."""
     from aop_map.store import SubmissionStore
 
-    return SubmissionStore()
+    root = Path(args.submissions_dir) if args.submissions_dir else None
+    return SubmissionStore(root, data_dir=Path(args.data_dir) if args.data_dir else None)
 
 
 def _summary(submission: Any) -> dict[str, Any]:
@@ -28,10 +31,10 @@ def _summary(submission: Any) -> dict[str, Any]:
     }
 
 
-def _as_json(value: Any) -> str:
+def _say_json(value: Any) -> None:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         value = dataclasses.asdict(value)
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    say_json(value)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -39,12 +42,12 @@ def cmd_list(args: argparse.Namespace) -> int:
     status = None if args.status == "all" else args.status
     rows = [_summary(s) for s in _store(args).list(status)]
     if args.json:
-        print(_as_json(rows))
+        _say_json(rows)
     elif not rows:
-        print(f"no {args.status} submissions")
+        say(f"no {args.status} submissions")
     else:
         for row in rows:
-            print(f"{row['id']}  {row['status']:<9}  {row['name']}  ({row['problems']} problem(s))")
+            say(f"{row['id']}  {row['status']:<9}  {row['name']}  ({row['problems']} problem(s))")
     return 0
 
 
@@ -52,17 +55,15 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Show one submission with its problems."""
     submission = _store(args).get(args.id)
     if args.json:
-        print(_as_json(submission))
+        _say_json(submission)
     else:
-        print(
-            _as_json(
-                {
-                    "id": submission.id,
-                    "status": submission.status,
-                    "data": submission.data,
-                    "problems": submission.problems,
-                }
-            )
+        _say_json(
+            {
+                "id": submission.id,
+                "status": submission.status,
+                "data": submission.data,
+                "problems": submission.problems,
+            }
         )
     return 0
 
@@ -71,7 +72,10 @@ def cmd_approve(args: argparse.Namespace) -> int:
     """Approve a submission: it becomes a record in the data directory."""
     record = _store(args).approve(args.id, args.moderator)
     result = {"id": args.id, "status": "approved", "record_id": record.id}
-    print(_as_json(result) if args.json else f"approved {args.id} as record {record.id}")
+    if args.json:
+        _say_json(result)
+    else:
+        say(f"approved {args.id} as record {record.id}")
     return 0
 
 
@@ -79,7 +83,10 @@ def cmd_reject(args: argparse.Namespace) -> int:
     """Reject a submission with a reason."""
     submission = _store(args).reject(args.id, args.moderator, args.reason)
     result = {"id": submission.id, "status": submission.status, "reason": args.reason}
-    print(_as_json(result) if args.json else f"rejected {args.id}: {args.reason}")
+    if args.json:
+        _say_json(result)
+    else:
+        say(f"rejected {args.id}: {args.reason}")
     return 0
 
 
@@ -90,7 +97,7 @@ def _run(handler: Any) -> Any:
         try:
             return handler(args)
         except StoreError as error:
-            print(f"aop-map submissions: {error}", file=sys.stderr)
+            say(f"aop-map submissions: {error}", err=True)
             return 1
 
     run.__doc__ = handler.__doc__
@@ -101,8 +108,15 @@ def add_submission_commands(sub: Any) -> None:
     """Add the `submissions` command group to the main parser."""
     parser = sub.add_parser("submissions", help="review listings submitted through the app")
     actions = parser.add_subparsers(dest="submissions_command", required=True, metavar="ACTION")
+    # Every action takes the data directory options, as validate, import and export do.
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    where.add_argument(
+        "--submissions-dir",
+        help="submissions folder (default $AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)",
+    )
 
-    p = actions.add_parser("list", help="list submissions")
+    p = actions.add_parser("list", help="list submissions", parents=[where])
     p.add_argument(
         "--status",
         default="pending",
@@ -112,18 +126,18 @@ def add_submission_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_run(cmd_list))
 
-    p = actions.add_parser("show", help="show one submission")
+    p = actions.add_parser("show", help="show one submission", parents=[where])
     p.add_argument("id", help="submission reference, e.g. AOP-2026-7F3K9Q")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_run(cmd_show))
 
-    p = actions.add_parser("approve", help="publish a submission as a record")
+    p = actions.add_parser("approve", help="publish a submission as a record", parents=[where])
     p.add_argument("id", help="submission reference")
     p.add_argument("--moderator", required=True, help="your name, for the audit log")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_run(cmd_approve))
 
-    p = actions.add_parser("reject", help="reject a submission with a reason")
+    p = actions.add_parser("reject", help="reject a submission with a reason", parents=[where])
     p.add_argument("id", help="submission reference")
     p.add_argument("--moderator", required=True, help="your name, for the audit log")
     p.add_argument("--reason", required=True, help="why, shown to the submitter")

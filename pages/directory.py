@@ -5,6 +5,7 @@ import streamlit as st
 
 from aop_map import ui
 from aop_map.filtering import count_records, records_table, to_geojson
+from aop_map.text import table_to_csv
 
 dataset, index = ui.get_dataset()
 filtered = ui.apply_filters(dataset, index)
@@ -39,7 +40,7 @@ if len(serving):
 exported = pd.concat([filtered.frame, serving]) if len(serving) else filtered.frame
 
 left, right = st.columns(2)
-left.download_button("Download this selection as CSV", table.to_csv(index=False),
+left.download_button("Download this selection as CSV", table_to_csv(table),
                      file_name="aop-map-selection.csv", mime="text/csv", width="stretch",
                      icon=":material/download:")
 right.download_button("Download this selection as GeoJSON",

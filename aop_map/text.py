@@ -1,0 +1,70 @@
+"""User text made safe for where it goes: a terminal, a JSON document, a spreadsheet. No I/O.
+
+User text is data, never code: an escape sequence in a provider's name must not clear a
+moderator's terminal, and a name beginning ``=`` must not run as a formula in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+# Characters a terminal may act on rather than show: C0 and C1 controls and DEL (escape
+# sequences, bell, carriage return...), line and paragraph separators, the bidirectional
+# overrides and isolates that reorder what is shown ("Trojan Source"), and lone surrogates
+# (undecodable file names), which cannot even be written to a UTF-8 stream.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_TERMINAL_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+# json.dumps already escapes C0 controls inside strings; with ensure_ascii=False it leaves
+# these as they are. JSON output never has them outside a string, so escaping is lossless.
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f\u2028\u2029{_BIDI}\ud800-\udfff]")
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+# A spreadsheet reads a cell beginning with one of these as a formula (OWASP, "CSV
+# injection"); a leading apostrophe makes it text, and the apostrophe itself is not shown.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[char]
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def terminal_safe(text: object) -> str:
+    """``text`` as one line a terminal shows literally: every control character, newline,
+    bidirectional override or lone surrogate becomes a visible escape such as ``\\x1b``."""
+    return _TERMINAL_UNSAFE.sub(_escape, str(text))
+
+
+def json_terminal_safe(text: str) -> str:
+    """JSON text (from ``json.dumps``) with the characters a terminal acts on as ``\\uXXXX``.
+
+    Still the same JSON: those characters can only appear inside strings, where an escape
+    means the same character.
+    """
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A string a spreadsheet would run as a formula gets a leading ``'``; anything else
+    (numbers, including negative ones, dates, missing values) is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def table_to_csv(table: pd.DataFrame) -> str:
+    """CSV text of a table for download or export, with formula-like text cells neutralised.
+
+    Only text cells change: numeric columns (a negative longitude) are numbers, not formulas.
+    The table itself is not changed.
+    """
+    safe = table.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(spreadsheet_safe)
+    return safe.to_csv(index=False)
