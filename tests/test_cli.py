@@ -390,3 +390,34 @@ def test_geocode_and_import_output_hold_no_control_characters(
     assert imported.returncode == 1
     for output in (geocoded, imported):
         assert not CONTROL.search(output.stdout + output.stderr), repr(output)
+
+
+def test_export_to_a_terminal_shows_escapes(data_dir: Path) -> None:
+    """CSV printed on a terminal (not piped) is shown, so its control characters are escaped."""
+    import pty
+
+    (data_dir / "evil.yaml").write_text(
+        f"id: evil\nname: {json.dumps(EVIL)}\nkind: venue\nstatus: established\n"
+        "locations: [{postcode: GL50 3PR}]\n",
+        encoding="utf-8",
+    )
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AOP_MAP_")}
+    with subprocess.Popen([sys.executable, "-m", "aop_map", "export", "--data-dir",
+                           str(data_dir)], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT,
+                          env=env) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed: the command has finished
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        assert process.wait(timeout=120) == 0
+    os.close(leader)
+    shown = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")  # the terminal's own CRLF
+    assert "\\x1b[2J" in shown and "evil" in shown
+    assert not CONTROL.search(shown.replace("\n", "")), repr(shown)
