@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from aop_map.geocoding import PostcodeLookup, _pcd7, _transformer, normalise_postcode
+from aop_map.geocoding import PostcodeLookup, normalise_postcode
+from aop_map.geocoding.coordinates import bng_transformer
+from aop_map.geocoding.postcodes import pcd7_key
 from aop_map.records import Record, validate_record
 from aop_map.vocabulary import Vocabulary
 
@@ -42,14 +44,14 @@ def geocode_postcodes(postcodes: list[str], lookup: PostcodeLookup) -> pd.DataFr
     Uses the same ONSPD tables (read through the same class, so loading costs the same) and
     the same BNG -> WGS84 transform, one point at a time.
     """
-    transformer = _transformer()
+    transformer = bng_transformer()
     rows: list[tuple[Any, float, float, Any]] = []
     for text in postcodes:
         postcode = normalise_postcode(text)
         if postcode is None:
             rows.append((None, math.nan, math.nan, None))
             continue
-        key = _pcd7(postcode)
+        key = pcd7_key(postcode)
         table = lookup.table(key[0])
         try:
             row = table.loc[key]
