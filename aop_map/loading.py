@@ -1,8 +1,10 @@
 """mapdata YAML/CSV files -> validated records + a list of problems; no Streamlit, no network.
 
 One bad record, row or file never stops the others, and nothing is dropped without a problem
-saying where and why. Parsed files are cached on disk keyed on path + mtime + size, so a second
-load of thousands of files costs a stat per file and one unpickle.
+saying where and why. Files are read through :mod:`aop_map.reading`: never through a link, and
+refused (with one problem) when over a size, depth, alias or key limit. Validated files are
+cached on disk keyed on path + mtime + size, so a second load of thousands of files costs a stat
+per file and one read of the cache, whose shards are signed and checked before they are used.
 """
 
 from __future__ import annotations
@@ -10,13 +12,16 @@ from __future__ import annotations
 import csv
 import gc
 import hashlib
+import hmac
 import io
+import json
 import logging
 import multiprocessing
 import multiprocessing.context
 import os
 import pickle
 import re
+import secrets
 import tempfile
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -27,7 +32,19 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from aop_map.records import Problem, Record, slugify, validate_record
+from aop_map.reading import (
+    LINK_REASON,
+    MAX_CSV_BYTES,
+    MAX_CSV_COLUMNS,
+    MAX_CSV_ROWS,
+    MAX_FILE_BYTES,
+    FileRefused,
+    RawRecord,
+    decode_bytes,
+    parse_yaml_text,
+    read_data_file,
+)
+from aop_map.records import Problem, Record, excerpt, slugify, validate_record
 from aop_map.vocabulary import LIST_FIELDS, Vocabulary
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +56,7 @@ RESERVED_FILES = frozenset({VOCABULARY_FILE, GAZETTEER_FILE})
 SKIPPED_DIRS = frozenset({"submissions"})
 RECORD_SUFFIXES = (".yaml", ".yml", ".csv")
 # Bump when the parsed or validated shape changes, so old caches are never trusted.
-CACHE_VERSION = "5"
+CACHE_VERSION = "6"
 CACHE_DIR_NAME = ".aop-cache"
 # Fan parsing out to other processes from this many uncached files (below it, starting them
 # costs more than it saves), to at most this many processes.
@@ -53,8 +70,6 @@ FREEZE_MIN_FILES = 1000
 
 logger = logging.getLogger(__name__)
 
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def data_dir_from_env() -> Path:
     """The data directory: $AOP_MAP_DATA_DIR, else the bundled mapdata/."""
@@ -62,13 +77,21 @@ def data_dir_from_env() -> Path:
 
 
 def vocabulary_path(data_dir: Path) -> Path:
-    """The vocabulary of a data directory, falling back to the bundled one."""
+    """The vocabulary of a data directory, falling back to the bundled one.
+
+    Anything named ``vocabulary.yaml`` there counts, even a link or a folder, so that it is
+    refused with a clear message rather than silently replaced by the bundled one.
+    """
     own = Path(data_dir) / VOCABULARY_FILE
-    return own if own.is_file() else BUNDLED_DATA_DIR / VOCABULARY_FILE
+    return own if os.path.lexists(own) else BUNDLED_DATA_DIR / VOCABULARY_FILE
 
 
 def load_vocabulary(data_dir: Path | None = None) -> Vocabulary:
-    """The controlled vocabulary that applies to a data directory."""
+    """The controlled vocabulary that applies to a data directory.
+
+    Raises :class:`VocabularyError`, with a plain message naming the file (never its folder),
+    when it is missing, unreadable, a link, over a limit, not YAML or not a vocabulary.
+    """
     return Vocabulary.load(vocabulary_path(data_dir or data_dir_from_env()))
 
 
@@ -93,15 +116,6 @@ class LoadResult:
         return [p for p in self.problems if p.severity == "error"]
 
 
-@dataclass(frozen=True)
-class RawRecord:
-    """One record as parsed from a file, before validation."""
-
-    data: Any
-    line: int | None
-    field_lines: dict[str, int]
-
-
 # ---------------------------------------------------------------------------------------------
 # Discovering and parsing files
 
@@ -114,40 +128,71 @@ class FileStat(NamedTuple):
     size: int
 
 
-def scan_record_files(data_dir: Path) -> list[FileStat]:
+class Skipped(NamedTuple):
+    """A file or folder a scan left out unread, and why (a link, a pipe): each is a problem."""
+
+    path: str
+    reason: str
+
+
+# Folders nested deeper than this are not scanned (and reported): real data uses two or three.
+MAX_FOLDER_DEPTH = 16
+NOT_REGULAR_REASON = "skipped: not a regular file"
+
+
+def scan_record_files(data_dir: Path, skipped: list[Skipped] | None = None) -> list[FileStat]:
     """Every record file under a directory with its stat, in a stable order.
 
     One ``os.scandir`` pass: files of a folder (sorted) before its sub-folders (sorted), hidden
-    and ``_``-prefixed folders and other state (submissions) skipped. A file that vanishes
-    mid-scan is left out; the next scan sees the directory as it then is.
+    and ``_``-prefixed folders and other state (submissions) skipped. Links are never followed
+    and special files (pipes, devices) never opened: those that look like data, and folders
+    nested too deep, are added to ``skipped``. A file that vanishes mid-scan is left out; the
+    next scan sees the directory as it then is.
     """
     found: list[FileStat] = []
-    _scan_into(os.fspath(data_dir), found)
+    skipped = skipped if skipped is not None else []
+    pending = [(os.fspath(data_dir), 0)]
+    while pending:  # depth first, without recursion: a folder tree can be deeper than Python's
+        folder, depth = pending.pop()
+        folders = _scan_folder(folder, found, skipped)
+        if folders and depth >= MAX_FOLDER_DEPTH:
+            skipped.append(Skipped(folder, f"skipped: its folders are nested more than "
+                                           f"{MAX_FOLDER_DEPTH} deep"))
+            continue
+        pending.extend((sub, depth + 1) for sub in reversed(folders))
     return found
 
 
-def _scan_into(folder: str, found: list[FileStat]) -> None:
+def _scan_folder(folder: str, found: list[FileStat], skipped: list[Skipped]) -> list[str]:
+    """Add a folder's record files to ``found``; its sub-folders to scan, sorted."""
     try:
         with os.scandir(folder) as entries:
             listed = sorted(entries, key=lambda entry: entry.name)
     except OSError:
-        return
+        return []
     folders: list[str] = []
     for entry in listed:
         name = entry.name
+        if name.startswith("."):
+            continue
         try:
-            if entry.is_dir():
-                if not name.startswith((".", "_")) and name not in SKIPPED_DIRS:
+            is_data = name.lower().endswith(RECORD_SUFFIXES) and name not in RESERVED_FILES
+            folder_name = not name.startswith("_") and name not in SKIPPED_DIRS
+            if entry.is_symlink():  # reported only when it would have been read
+                if is_data or (folder_name and entry.is_dir()):
+                    skipped.append(Skipped(entry.path, LINK_REASON))
+            elif entry.is_dir(follow_symlinks=False):
+                if folder_name:
                     folders.append(entry.path)
-                continue
-            if (name.lower().endswith(RECORD_SUFFIXES) and name not in RESERVED_FILES
-                    and not name.startswith(".")):
-                stat = entry.stat()
+            elif is_data:
+                if not entry.is_file(follow_symlinks=False):
+                    skipped.append(Skipped(entry.path, NOT_REGULAR_REASON))
+                    continue
+                stat = entry.stat(follow_symlinks=False)
                 found.append(FileStat(entry.path, stat.st_mtime_ns, stat.st_size))
         except OSError:
             continue
-    for sub in folders:
-        _scan_into(sub, found)
+    return folders
 
 
 def find_record_files(data_dir: Path) -> list[Path]:
@@ -161,120 +206,53 @@ def data_signature(data_dir: Path, files: list[FileStat] | None = None) -> str:
     digest = hashlib.sha1(f"{CACHE_VERSION}\0{data_dir.resolve()}\n".encode())
     vocabulary = vocabulary_path(data_dir)
     try:
-        stat = vocabulary.stat()
+        stat = os.lstat(vocabulary)
         digest.update(f"{vocabulary}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
     except OSError:
         digest.update(b"no vocabulary\n")
-    for file in scan_record_files(data_dir) if files is None else files:
+    skipped: list[Skipped] = []
+    for file in scan_record_files(data_dir, skipped) if files is None else files:
         digest.update(f"{file.path}\0{file.mtime_ns}\0{file.size}\n".encode())
+    for item in skipped:  # a new link is a new problem to show
+        digest.update(f"{item.path}\0{item.reason}\n".encode())
     return digest.hexdigest()
 
 
-def parse_yaml_text(text: str) -> list[RawRecord]:
-    """Records from YAML text: one mapping, a list of them, or several documents.
-
-    Node marks give each record's line and each field's line for precise messages.
-    """
-    loader = _YamlLoader(text)
-    out: list[RawRecord] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            data = _node_data(node, loader)
-            if isinstance(node, yaml.SequenceNode) and isinstance(data, list):
-                out.extend(_raw(item, n) for item, n in zip(data, node.value, strict=True))
-            else:
-                out.append(_raw(data, node))
-    finally:
-        loader.dispose()
-    return out
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
-_MAP_TAG = "tag:yaml.org,2002:map"
-_SEQ_TAG = "tag:yaml.org,2002:seq"
-
-
-class _Unusual(Exception):
-    """A document the fast conversion leaves to PyYAML (merge keys, deep or odd structures)."""
-
-
-def _node_data(node: yaml.Node, loader: Any) -> Any:
-    """The Python value of a composed document, as PyYAML's safe constructor would build it.
-
-    PyYAML's constructor is pure Python and spends most of a load on plain strings, maps and
-    lists; this walks those directly and hands every other scalar (dates, numbers, booleans)
-    and any unusual document (merge keys, custom tags, aliases nested very deep) to PyYAML,
-    which also raises its usual errors for them.
-    """
-    try:
-        data = _convert(node, loader, 0)
-    except _Unusual:
-        return loader.construct_document(node)
-    loader.constructed_objects = {}
-    return data
-
-
-def _convert(node: yaml.Node, loader: Any, depth: int) -> Any:
-    if depth > 40:  # recursive aliases, or nesting no record has
-        raise _Unusual
-    tag = node.tag
-    if isinstance(node, yaml.ScalarNode):
-        if tag == _STR_TAG:
-            return node.value
-        return loader.construct_object(node, deep=True)
-    if isinstance(node, yaml.MappingNode) and tag == _MAP_TAG:
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Unusual
-            key = _convert(key_node, loader, depth + 1)
-            try:
-                out[key] = _convert(value_node, loader, depth + 1)
-            except TypeError:  # an unhashable key: let PyYAML word the error
-                raise _Unusual from None
-        return out
-    if isinstance(node, yaml.SequenceNode) and tag == _SEQ_TAG:
-        return [_convert(item, loader, depth + 1) for item in node.value]
-    raise _Unusual
-
-
-def _raw(data: Any, node: yaml.Node) -> RawRecord:
-    field_lines: dict[str, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key, _value in node.value:
-            field_lines[str(key.value)] = key.start_mark.line + 1
-    return RawRecord(data, node.start_mark.line + 1, field_lines)
-
-
-def decode_bytes(raw: bytes) -> str:
-    """Text from UTF-8 (with or without BOM) or, failing that, Windows-1252 as Excel saves it."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="replace")
-
-
 def parse_file(path: Path) -> tuple[list[RawRecord], list[Problem]]:
-    """Raw records and file-level problems of one YAML or CSV file."""
+    """Raw records and file-level problems of one YAML or CSV file.
+
+    Read only when it is a regular file (never through a link) within its size limit, and
+    parsed within the limits of :mod:`aop_map.reading`; a file over one gets one problem saying
+    why (and where, when the parser got that far) and no records.
+    """
     source = str(path)
+    is_csv = path.suffix.lower() == ".csv"
     try:
-        text = decode_bytes(path.read_bytes())
-    except OSError as error:
-        return [], [Problem(source, f"cannot read file: {error.strerror or error}")]
-    if path.suffix.lower() == ".csv":
-        return parse_csv_text(text, source)
-    try:
+        text = decode_bytes(read_data_file(path, MAX_CSV_BYTES if is_csv else MAX_FILE_BYTES),
+                            path.name)
+        if is_csv:
+            return parse_csv_text(text, source)
         return parse_yaml_text(text), []
+    except FileRefused as error:
+        return [], [Problem(source, error.reason, error.line)]
+    except OSError as error:
+        return [], [Problem(source, f"cannot read file: {error.strerror or 'unreadable'}")]
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(error, "problem", None) or str(error).splitlines()[0]
-        return [], [Problem(source, f"not valid YAML: {reason}", line)]
+        return [], [yaml_problem(source, error)]
+
+
+# Longest YAML error text shown: the parser's reasons are short, a tag it quotes may not be.
+MAX_REASON = 200
+
+
+def yaml_problem(source: str, error: yaml.YAMLError) -> Problem:
+    """The problem of a file that is not valid YAML, at the line the parser stopped."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if len(reason) > MAX_REASON:
+        reason = reason[:MAX_REASON - 1] + "…"
+    return Problem(source, f"not valid YAML: {reason}", line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,33 +346,59 @@ def normalise_header(header: str) -> str:
 
 
 def parse_csv_text(text: str, source: str) -> tuple[list[RawRecord], list[Problem]]:
-    """Raw records from spreadsheet text; unknown columns and blank rows are reported/skipped."""
-    lines = text.splitlines()
-    if not any(line.strip() for line in lines):
+    """Raw records from spreadsheet text; unknown columns and blank rows are reported/skipped.
+
+    A sheet of more than ``MAX_CSV_ROWS`` rows or ``MAX_CSV_COLUMNS`` cells in a row is
+    refused with one problem (no records), found while reading, before any record is built
+    from it. Cells are limited by the csv module's field size limit (128 KiB unless raised).
+    """
+    header_line = _first_filled_line(text)
+    if header_line is None:
         return [], [Problem(source, "the file is empty", None, severity="warning")]
-    header_line = next(line for line in lines if line.strip())
     delimiter = max(",;\t", key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     problems: list[Problem] = []
     header: list[str] | None = None
     columns: list[str | None] = []
-    out: list[RawRecord] = []
+    rows: list[tuple[list[str], int]] = []
     start = 1
+    malformed: Problem | None = None
     try:
-        for row in reader:
+        for count, row in enumerate(reader, 1):
             line, start = start, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = row
-                columns = _map_headers(row, source, line, problems)
-                continue
+            if count > MAX_CSV_ROWS or len(row) > MAX_CSV_COLUMNS:
+                return [], [_csv_refusal(source, count, len(row), line)]
+            if any(cell.strip() for cell in row):
+                rows.append((row, line))
+    except csv.Error as error:  # the rows before it still count
+        malformed = Problem(source, f"malformed CSV: {error}", reader.line_num)
+    out: list[RawRecord] = []
+    for row, line in rows:
+        if header is None:
+            header = row
+            columns = _map_headers(row, source, line, problems)
+        else:
             out.append(_row_to_raw(row, columns, header, line, source, problems))
-    except csv.Error as error:
-        problems.append(Problem(source, f"malformed CSV: {error}", reader.line_num))
+    if malformed is not None:
+        problems.append(malformed)
     if header is not None and "name" not in columns:
         problems.append(Problem(source, "no 'name' column: every row needs a name", 1, "name"))
     return out, problems
+
+
+def _first_filled_line(text: str) -> str | None:
+    for match in re.finditer(r"[^\r\n]+", text):
+        if match.group().strip():
+            return match.group()
+    return None
+
+
+def _csv_refusal(source: str, rows: int, cells: int, line: int) -> Problem:
+    if rows > MAX_CSV_ROWS:
+        why = f"more than {MAX_CSV_ROWS:,} rows (split it into several files)"
+    else:
+        why = f"a row of {cells:,} cells, more than the {MAX_CSV_COLUMNS} a record sheet has"
+    return Problem(source, f"refused: {why}", line)
 
 
 def _map_headers(
@@ -407,9 +411,9 @@ def _map_headers(
             problems.append(
                 Problem(
                     source,
-                    f"column {cell.strip()!r} not recognised; its values are ignored",
+                    f"column {excerpt(cell.strip())} not recognised; its values are ignored",
                     line,
-                    cell.strip(),
+                    excerpt(cell.strip(), quote=False),
                     severity="warning",
                 )
             )
@@ -417,7 +421,7 @@ def _map_headers(
             problems.append(
                 Problem(
                     source,
-                    f"column {cell.strip()!r} repeats {column!r}; the first one is used",
+                    f"column {excerpt(cell.strip())} repeats {column!r}; the first one is used",
                     line,
                     column,
                     severity="warning",
@@ -575,8 +579,80 @@ _CSV_VOCABULARY = _VocabularyHolder()
 # record, problems of the file itself). Plain tuples: they unpickle several times faster.
 FileResult = tuple[str, tuple[tuple[Record | None, tuple[Problem, ...], int | None], ...],
                    tuple[Problem, ...]]
-# A run of files processed together, with its results pickled: (their stats, the blob).
-Shard = tuple[tuple[tuple[str, int, int], ...], bytes]
+# A run of files processed together: (their stats, their results pickled, the pickle's MAC).
+Shard = tuple[tuple[tuple[str, int, int], ...], bytes | memoryview, bytes]
+# The cache file: this line, a one-line JSON header (key, and per shard its files, length and
+# MAC), then the shards' pickled bytes one after another.
+CACHE_MAGIC = b"aop-map validated files 1\n"
+SECRET_FILE = Path("aop-map") / "cache-key"
+
+
+def cache_secret_path() -> Path | None:
+    """Where the key that signs caches is kept: ``$XDG_CONFIG_HOME/aop-map/cache-key``.
+
+    ``$XDG_CONFIG_HOME`` defaults to ``~/.config``, so the key belongs to the user who runs
+    the app, outside every data and cache folder. Setting ``XDG_CONFIG_HOME`` moves it (tests
+    do). None when there is no home directory.
+    """
+    config = os.environ.get("XDG_CONFIG_HOME", "").strip()
+    try:
+        return (Path(config) if config else Path.home() / ".config") / SECRET_FILE
+    except RuntimeError:  # no home directory to find
+        return None
+
+
+# Read once per process and path: (path, secret or None when it can be neither read nor made).
+_secret: tuple[Path, bytes | None] | None = None
+_secret_lock = threading.Lock()
+MIN_SECRET_BYTES = 32
+
+
+def cache_secret() -> bytes | None:
+    """The per-installation key that signs cached shards, made on first use (mode 0600).
+
+    Shards are pickles, and unpickling runs code: a shard is only ever unpickled after its
+    HMAC-SHA256 under this key checks out. The key lives outside any data or cache folder
+    (:func:`cache_secret_path`), so whoever can add files there (a pull request with a
+    ``.aop-cache`` folder, a shared data folder) cannot sign a shard. None, and no cache is
+    used, when the key can be neither read nor made (no writable home directory, say).
+    """
+    global _secret
+    path = cache_secret_path()
+    with _secret_lock:
+        if _secret is None or _secret[0] != path:
+            _secret = (path, _read_or_make_secret(path) if path is not None else None)
+            if _secret[1] is None:
+                logger.warning("no cache key at %s: loading without the cache", path)
+        return _secret[1]
+
+
+def _read_or_make_secret(path: Path) -> bytes | None:
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache-key-")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_hex(MIN_SECRET_BYTES).encode())
+            try:
+                os.link(tmp, path)  # never replaces a key another process has just made
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+        return _read_secret(path)
+    except OSError:
+        return None
+
+
+def _read_secret(path: Path) -> bytes | None:
+    secret = path.read_bytes().strip()
+    return secret if len(secret) >= MIN_SECRET_BYTES else None
 
 
 class FileCache:
@@ -588,57 +664,98 @@ class FileCache:
     The whole cache belongs to one vocabulary and one base folder (problems name files
     relative to it): when either changes it is ignored. Unreadable, corrupt or foreign caches
     are ignored too, so a cache can only make a load faster, never different.
+
+    Each shard carries an HMAC-SHA256 (key: :func:`cache_secret`) of the cache key, its files
+    and its bytes, checked before it is unpickled: a forged or damaged shard is dropped and its
+    files parsed afresh. The file itself is a JSON header and raw bytes, never unpickled whole.
     """
 
-    FILE_NAME = "records.pickle"
+    FILE_NAME = "records.cache"
 
-    def __init__(self, directory: Path | None, key: str) -> None:
-        self.path = directory / self.FILE_NAME if directory else None
+    def __init__(self, directory: Path | None, key: str, secret: bytes | None = None) -> None:
+        if directory is not None and os.path.islink(directory):
+            directory = None  # a cache folder that is a link may point anywhere: not used
+        self.secret = secret if secret is not None or directory is None else cache_secret()
+        self.path = directory / self.FILE_NAME if directory and self.secret else None
         self.key = key
         self.shards: list[Shard] = []
         self.dirty = False
-        if self.path is not None and self.path.is_file():
-            try:
-                with open(self.path, "rb") as handle:
-                    version, key, shards = pickle.load(handle)
-                if version == CACHE_VERSION and key == self.key:
-                    self.shards = list(shards)
-            except Exception:  # a corrupt or foreign cache is only a slower load
-                self.shards = []
+        if self.path is not None:
+            self.shards = self._read(self.path)
+
+    def _read(self, path: Path) -> list[Shard]:
+        try:
+            data = read_data_file(path, None)  # a regular file, not through a link
+        except (OSError, FileRefused):
+            return []
+        if not data.startswith(CACHE_MAGIC):
+            return []  # none yet, or an older format: only a slower load
+        try:
+            end = data.index(b"\n", len(CACHE_MAGIC))
+            header = json.loads(data[len(CACHE_MAGIC):end])
+            if header["key"] != self.key:
+                return []
+            view, offset, shards = memoryview(data), end + 1, []
+            for files, length, mac in header["shards"]:
+                stats = tuple((str(path), int(mtime), int(size)) for path, mtime, size in files)
+                shards.append((stats, view[offset:offset + int(length)], bytes.fromhex(mac)))
+                offset += int(length)
+        except (ValueError, KeyError, TypeError):  # corrupt: only a slower load
+            return []
+        return shards
+
+    def _mac(self, stats: tuple[tuple[str, int, int], ...], blob: bytes | memoryview) -> bytes:
+        assert self.secret is not None
+        digest = hmac.new(self.secret, json.dumps([CACHE_VERSION, self.key, stats]).encode(),
+                          hashlib.sha256)
+        digest.update(b"\0")
+        digest.update(blob)
+        return digest.digest()
 
     def lookup(self, files: list[FileStat]) -> dict[str, FileResult]:
-        """Results of every file whose shard is unchanged; stale shards are dropped."""
+        """Results of every file whose shard is unchanged and genuine; the others are dropped."""
         current = {file.path: file for file in files}
         found: dict[str, FileResult] = {}
         kept: list[Shard] = []
-        for stats, blob in self.shards:
+        for stats, blob, mac in self.shards:
             if not all(current.get(stat[0]) == stat for stat in stats):
                 continue
+            if not hmac.compare_digest(mac, self._mac(stats, blob)):
+                continue  # forged or damaged: never unpickled, its files are parsed again
             try:
                 results = pickle.loads(blob)
             except Exception:
                 continue
             found.update(zip((stat[0] for stat in stats), results, strict=True))
-            kept.append((stats, blob))
+            kept.append((stats, blob, mac))
         self.dirty = len(kept) != len(self.shards)
         self.shards = kept
         return found
 
     def add(self, files: list[FileStat], blob: bytes) -> None:
-        self.shards.append((tuple(tuple(file) for file in files), blob))
+        """Keep a shard of results (pickled) for these files, signed."""
+        if self.path is None:
+            return
+        stats = tuple((file.path, file.mtime_ns, file.size) for file in files)
+        self.shards.append((stats, blob, self._mac(stats, blob)))
         self.dirty = True
 
     def save(self) -> None:
         """Write the cache atomically when it changed."""
         if self.path is None or not self.dirty:
             return
+        header = {"key": self.key,
+                  "shards": [[stats, len(blob), mac.hex()] for stats, blob, mac in self.shards]}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".records-")
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    pickle.dump((CACHE_VERSION, self.key, self.shards), handle,
-                                pickle.HIGHEST_PROTOCOL)
+                    handle.write(CACHE_MAGIC)
+                    handle.write(json.dumps(header).encode())
+                    handle.write(b"\n")
+                    for _stats, blob, _mac in self.shards:
+                        handle.write(blob)
                 os.replace(tmp, self.path)
             finally:
                 if os.path.exists(tmp):
@@ -652,7 +769,7 @@ def _code_fingerprint() -> str:
     # Validated records depend on the code that validated them: a cache made by another
     # version of these modules is never trusted, even when CACHE_VERSION was not bumped.
     digest = hashlib.sha1(CACHE_VERSION.encode())
-    for module in ("loading.py", "records.py", "vocabulary.py"):
+    for module in ("loading.py", "reading.py", "records.py", "vocabulary.py"):
         try:
             digest.update((Path(__file__).parent / module).read_bytes())
         except OSError:
@@ -679,15 +796,24 @@ def default_cache_dir(data_dir: Path) -> Path:
 
 
 def process_file(path: Path, source: str, vocabulary: Vocabulary) -> FileResult:
-    """Parse and validate one file: every record (or None) with its problems and line."""
-    raws, file_problems = parse_file(path)
-    items = []
-    for raw in raws:
-        record, problems = validate_record(
-            _with_default_id(raw.data), vocabulary,
-            source=source, line=raw.line, field_lines=raw.field_lines,
-        )
-        items.append((record, tuple(problems), raw.line))
+    """Parse and validate one file: every record (or None) with its problems and line.
+
+    Whatever goes wrong in one file stays in it: an unexpected error is logged with its
+    traceback and becomes one problem of that file, so the other files still load.
+    """
+    try:
+        raws, file_problems = parse_file(path)
+        items = []
+        for raw in raws:
+            record, problems = validate_record(
+                _with_default_id(raw.data), vocabulary,
+                source=source, line=raw.line, field_lines=raw.field_lines,
+            )
+            items.append((record, tuple(problems), raw.line))
+    except Exception:  # noqa: BLE001 - one file never stops a load
+        logger.exception("loading %s failed", path)
+        return source, (), (Problem(source, "could not be loaded: an internal error (the "
+                                            "details are in the server log)"),)
     return source, tuple(items), tuple(_with_source(p, source) for p in file_problems)
 
 
@@ -830,7 +956,8 @@ def load_records(
         return LoadResult([], [Problem(str(data_dir), "data directory not found")])
     with _CollectorPaused() as collector:
         vocabulary = vocabulary or load_vocabulary(data_dir)
-        files = scan_record_files(data_dir)
+        skipped: list[Skipped] = []
+        files = scan_record_files(data_dir, skipped)
         collector.freeze = len(files) >= FREEZE_MIN_FILES
         base = data_dir.parent
         directory = (cache_dir or default_cache_dir(data_dir)) if use_cache else None
@@ -840,7 +967,7 @@ def load_records(
         if missing:
             jobs = [(file.path, _display_name(Path(file.path), base)) for file in missing]
             count = workers if workers is not None else load_workers(len(jobs))
-            shards = process_files(jobs, vocabulary, count, keep_blobs=directory is not None)
+            shards = process_files(jobs, vocabulary, count, keep_blobs=cache.path is not None)
             start = 0
             for results, blob in shards:
                 done = missing[start:start + len(results)]
@@ -854,6 +981,8 @@ def load_records(
                     cache.add(part, pickle.dumps([found[f.path] for f in part],
                                                  pickle.HIGHEST_PROTOCOL))
         result = _combine([found[file.path] for file in files])
+        result.problems[:0] = [Problem(_display_name(Path(item.path), base), item.reason)
+                               for item in skipped]
         cache.save()
     return result
 

@@ -49,6 +49,23 @@ PHONE_PATTERN = re.compile(r"^\+?[\d\s()-]{10,20}$")
 
 ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
 
+# Fields whose values are personal and shown publicly only when the record's publish_contact is
+# true. Problems are shown publicly (the About page), so they never quote these values.
+PRIVATE_FIELDS = frozenset({"contact"})
+# Unknown fields reported one by one per record; the rest are counted in one more problem.
+MAX_UNKNOWN_REPORTED = 20
+# Longest text quoted from a file in a problem (a column or field name): enough to spot a typo,
+# never a chunk of the file.
+EXCERPT_CHARS = 60
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS, *, quote: bool = True) -> str:
+    """Text from a file to quote in a problem: at most ``limit`` characters, quoted (repr)."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return repr(text) if quote else text
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -126,7 +143,10 @@ class Location(_Strict):
 
 
 class Contact(_Strict):
-    """How to reach a provider; shown publicly only when the record's publish_contact is true."""
+    """How to reach a provider; shown publicly only when the record's publish_contact is true.
+
+    Its messages never quote a value (see PRIVATE_FIELDS): the problem list is public.
+    """
 
     name: ShortText | None = None
     website: ShortText | None = None
@@ -137,14 +157,14 @@ class Contact(_Strict):
     @classmethod
     def _check_url(cls, value: str | None) -> str | None:
         if value and not URL_PATTERN.match(value):
-            raise ValueError(f"not a web address starting http:// or https://: {value!r}")
+            raise ValueError("not a web address starting http:// or https://")
         return value or None
 
     @field_validator("email")
     @classmethod
     def _check_email(cls, value: str | None) -> str | None:
         if value and not EMAIL_PATTERN.match(value):
-            raise ValueError(f"not an email address: {value!r}")
+            raise ValueError("not an email address (name@example.org)")
         return value or None
 
     @field_validator("phone")
@@ -154,7 +174,7 @@ class Contact(_Strict):
             return None
         digits = re.sub(r"\D", "", value)
         if not PHONE_PATTERN.match(value) or not 10 <= len(digits) <= 13:
-            raise ValueError(f"not a phone number: {value!r}")
+            raise ValueError("not a phone number (10 to 13 digits, spaces and brackets allowed)")
         return value
 
 
@@ -305,18 +325,24 @@ def validate_record(
         kind = type(data).__name__
         return None, [Problem(source, f"expected a record (a mapping), got {kind}", line)]
     unknown: list[UnknownTermError] = []
-    extra = [key for key in data if key not in Record.model_fields]
+    fields = Record.model_fields
+    extra = [key for key in data if key not in fields]
     problems = [
         Problem(
             source,
-            f"unknown field {key!r} ignored (check the spelling)",
+            f"unknown field {excerpt(key)} ignored (check the spelling)",
             field_lines.get(str(key), line),
-            str(key),
+            excerpt(key, quote=False),
             record_id,
         )
-        for key in extra
+        for key in extra[:MAX_UNKNOWN_REPORTED]
     ]
-    data = {key: value for key, value in data.items() if key not in extra}
+    if len(extra) > MAX_UNKNOWN_REPORTED:
+        problems.append(Problem(
+            source, f"{len(extra) - MAX_UNKNOWN_REPORTED:,} more unknown fields ignored",
+            line, None, record_id))
+    if extra:
+        data = {key: value for key, value in data.items() if key in fields}
     record: Record | None = None
     try:
         record = Record.model_validate(data, context={"vocabulary": vocabulary, "unknown": unknown})
@@ -340,12 +366,25 @@ def _problem_from_error(
     record_id: str | None,
 ) -> Problem:
     loc = [str(part) for part in error.get("loc", ())]
-    field = ".".join(loc) or None
+    field = excerpt(".".join(loc), quote=False) or None
     top = loc[0] if loc else ""
     message = str(error.get("msg", "invalid"))
     message = message.removeprefix("Value error, ")
     if error.get("type") == "missing":
         message = "required field is missing"
     elif error.get("type") == "extra_forbidden":
-        message = f"unknown field {top!r} (check the spelling)"
+        message = f"unknown field {excerpt(loc[-1])} (check the spelling)"
+    if top in PRIVATE_FIELDS:
+        message = _without_value(message, error.get("input"))
     return Problem(source, message, field_lines.get(top, line), field, record_id)
+
+
+def _without_value(message: str, value: Any) -> str:
+    """A message about a private field with its value taken out, should it quote it."""
+    if not isinstance(value, str) or not value.strip():
+        return message
+    value = value.strip()
+    message = message.replace(repr(value), "(value not shown)")
+    if len(value) >= 4:  # shorter ones could be any word of the message
+        message = message.replace(value, "(value not shown)")
+    return message

@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from aop_map.reading import FileRefused, read_yaml_file
+
 # Record field -> vocabulary section. kind and status are single values, the rest are lists.
 FIELD_SECTIONS: dict[str, str] = {
     "kind": "kinds",
@@ -59,6 +61,21 @@ class Term:
     code: str | None = None  # e.g. the ONS GSS code of a district
 
 
+class VocabularyError(ValueError):
+    """A vocabulary file that cannot be used: missing, a link, not YAML, or not a vocabulary.
+
+    The message is plain and names the file, never its folder: the app may show it to
+    visitors (the full path is in ``path``, for logs).
+    """
+
+    def __init__(self, path: str | Path, reason: str, line: int | None = None) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        self.line = line
+        where = f" (line {line})" if line else ""
+        super().__init__(f"{self.path.name}: {reason}{where}")
+
+
 class UnknownTermError(ValueError):
     """A value that matches no term of a field; carries the closest terms as suggestions."""
 
@@ -89,22 +106,24 @@ class Vocabulary:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Vocabulary:
-        """Build from the parsed YAML shape: {section: [{id, label, description, synonyms}]}."""
+        """Build from the parsed YAML shape: {section: [{id, label, description, synonyms}]}.
+
+        Raises ValueError saying what is wrong with the shape.
+        """
+        if not isinstance(data, dict):
+            raise ValueError("expected sections (a mapping such as 'conditions: [...]'), got "
+                             f"{type(data).__name__}")
         sections: dict[str, dict[str, Term]] = {}
         for section, entries in data.items():
+            if not isinstance(entries, list | None):
+                raise ValueError(f"section {str(section)[:40]!r} is not a list of terms")
             terms: dict[str, Term] = {}
             for entry in entries or []:
-                term = Term(
-                    id=str(entry["id"]),
-                    label=str(entry.get("label") or entry["id"]),
-                    description=str(entry.get("description") or ""),
-                    synonyms=tuple(str(s) for s in entry.get("synonyms") or ()),
-                    code=entry.get("code"),
-                )
+                term = _term(section, entry)
                 if term.id in terms:
                     raise ValueError(f"vocabulary section {section!r}: duplicate id {term.id!r}")
                 terms[term.id] = term
-            sections[section] = terms
+            sections[str(section)] = terms
         missing = set(FIELD_SECTIONS.values()) - set(sections)
         if missing:
             raise ValueError(f"vocabulary has no section(s): {', '.join(sorted(missing))}")
@@ -112,9 +131,30 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:
-        """Read a vocabulary YAML file."""
-        with open(path, encoding="utf-8") as handle:
-            return cls.from_dict(yaml.load(handle, Loader=_SafeLoader))
+        """Read a vocabulary YAML file, within the limits of every data file.
+
+        Raises :class:`VocabularyError` naming the file and saying what is wrong: missing or
+        unreadable, a link, too big or too deep, UTF-16, not YAML, or not a vocabulary.
+        """
+        try:
+            documents = read_yaml_file(path)
+        except FileRefused as error:
+            raise VocabularyError(path, error.reason, error.line) from None
+        except FileNotFoundError:
+            raise VocabularyError(path, "the file is missing") from None
+        except OSError as error:
+            raise VocabularyError(path, f"cannot be read: {error.strerror or 'error'}") from None
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+            reason = getattr(error, "problem", None) or "not valid YAML"
+            raise VocabularyError(path, f"not valid YAML: {str(reason)[:200]}",
+                                  mark.line + 1 if mark is not None else None) from None
+        if len(documents) != 1:
+            raise VocabularyError(path, f"expected one YAML document, found {len(documents)}")
+        try:
+            return cls.from_dict(documents[0])
+        except ValueError as error:
+            raise VocabularyError(path, str(error)) from None
 
     def section(self, field_name: str) -> str:
         """The vocabulary section of a record field (or a section name itself)."""
@@ -192,4 +232,20 @@ class Vocabulary:
         return None
 
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _term(section: Any, entry: Any) -> Term:
+    """One term of a section from its YAML mapping; ValueError saying what is missing."""
+    if not isinstance(entry, dict) or entry.get("id") in (None, ""):
+        raise ValueError(f"section {str(section)[:40]!r}: every term needs an id")
+    synonyms = entry.get("synonyms") or ()
+    if not isinstance(synonyms, list | tuple):
+        raise ValueError(f"section {str(section)[:40]!r}: the synonyms of {entry['id']!r} are "
+                         "not a list")
+    code = entry.get("code")
+    return Term(
+        id=str(entry["id"]),
+        label=str(entry.get("label") or entry["id"]),
+        description=str(entry.get("description") or ""),
+        synonyms=tuple(str(s) for s in synonyms),
+        code=None if code is None else str(code),
+    )
