@@ -2,14 +2,14 @@
 
 The page collects plain values; this module turns them into the record shape, checks them
 field by field (the record schema plus what a form needs: consent, a way to be located or an
-area served), finds likely duplicates, and limits how often one session may submit.
+area served) and finds likely duplicates. How often anyone may submit is limited on the
+server, in limits.py: never in the browser session, which a reload resets.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +24,6 @@ from aop_map.vocabulary import Vocabulary
 DUPLICATE_NAME_SCORE = 85
 # With the same postcode, a looser name match is enough.
 DUPLICATE_NAME_SCORE_SAME_POSTCODE = 60
-# A session may submit this many listings per window; more looks like a script.
-RATE_LIMIT_COUNT = 3
-RATE_LIMIT_WINDOW_S = 600
 MAX_LOCATIONS = 3
 
 FIELD_LABELS = {
@@ -190,9 +187,14 @@ class Duplicate:
 def find_duplicates(
     data: dict[str, Any],
     records: Iterable[Record],
+    *,
     pending: Iterable[tuple[str, dict[str, Any]]] = (),
 ) -> list[Duplicate]:
-    """Records and pending submissions whose name (or postcode + name) closely match."""
+    """Records and pending submissions whose name (or postcode + name) closely match.
+
+    Only moderators may be shown ``pending`` submissions: a public page passes published
+    records alone, so nobody learns another person's pending listing or its reference.
+    """
     name = _clean(data.get("name"))
     if not name:
         return []
@@ -219,37 +221,6 @@ def find_duplicates(
         if score >= threshold:
             found.append(Duplicate(kind, cid, other, score))
     return sorted(found, key=lambda d: -d.score)[:5]
-
-
-class RateLimiter:
-    """At most `count` events per `window` seconds (one instance per browser session)."""
-
-    def __init__(
-        self,
-        count: int = RATE_LIMIT_COUNT,
-        window: float = RATE_LIMIT_WINDOW_S,
-        clock: Any = time.monotonic,
-    ) -> None:
-        self.count = count
-        self.window = window
-        self.clock = clock
-        self.events: list[float] = []
-
-    def allowed(self) -> bool:
-        """True when one more event fits in the window."""
-        now = self.clock()
-        self.events = [t for t in self.events if now - t < self.window]
-        return len(self.events) < self.count
-
-    def record(self) -> None:
-        """Count one event."""
-        self.events.append(self.clock())
-
-    def wait_minutes(self) -> int:
-        """Whole minutes until the next event is allowed."""
-        if not self.events:
-            return 0
-        return max(1, int((self.window - (self.clock() - min(self.events))) // 60) + 1)
 
 
 def consent_record(publish_contact: bool) -> dict[str, Any]:

@@ -7,15 +7,29 @@ The curated ``mapdata/`` stays the published source of truth. A provider's listi
         AOP-2026-7F3K9Q.yaml      one file per submission: status, data, consent, problems,
                                   history, and the salted scrypt hash of its edit code
         audit.jsonl               one JSON line per state change (who, when, what, never values
-                                  of personal fields, never the edit code or its hash)
+                                  of personal fields, never the edit code or its hash) and per
+                                  moderator sign-in, failed or not (never the password)
+        intents/AOP-....json      an approval under way (see below); normally none
+        limits/                   server-side counters against guessing and flooding (limits.py)
         .lock                     the flock(2) lock every write takes
-    <data dir>/community/<record id>.yaml   approved records, read by ``load_records``
+    <data dir>/community/<record id>.yaml   approved records, read by ``load_records``: only
+                                  what may be published (contact details only with consent)
 
 Every write is atomic (temp file in the same folder, fsync, ``os.replace``, fsync the folder), so
 a crash leaves the old file or the new one, never half of either. Every state change happens
 under one lock, a ``threading.Lock`` per folder (threads of one process) plus ``fcntl.flock`` on
 a lock file opened per operation (processes); the kernel drops a dead process's flock, so a
 crash never leaves the store locked. Reads take no lock: they only ever see whole files.
+
+Approving touches two files, so it is journalled: the *intent* (the record to write, with the
+hash of its text) is written first, then the record, the audit line, the submission, and the
+intent is removed last. Whatever step a crash interrupts, ``repair`` (run before every change,
+and by ``list``/``get`` when an intent is left) finishes the approval when the record on disk is
+the intended one, and otherwise drops it, leaving the submission pending and nothing published.
+Approving an approved submission again returns its record: never a second copy.
+
+Edit codes are limited per client address, per address and reference, and (generously) per
+reference in total, in ``limits.py``'s counters: a guesser waits, the owner elsewhere does not.
 
 Updates to a *curated* record (one not written by the store) are never published by the store:
 ``approve`` refuses with ``CuratedRecordError`` carrying the validated YAML to paste into the
@@ -44,6 +58,14 @@ from typing import Any
 
 import yaml
 
+from aop_map.limits import (
+    EDIT_CODE_REFERENCE_TOTAL,
+    Limiter,
+    Outcome,
+    Refusal,
+    client_key,
+    edit_code_entries,
+)
 from aop_map.loading import SKIPPED_DIRS, data_dir_from_env, load_records, load_vocabulary
 from aop_map.records import ID_PATTERN as RECORD_ID_PATTERN
 from aop_map.records import Problem, Record, slugify, validate_record
@@ -53,17 +75,17 @@ STATUSES = ("pending", "approved", "rejected", "withdrawn")
 SUBMITTER = "submitter"
 COMMUNITY_DIR = "community"
 AUDIT_FILE = "audit.jsonl"
+INTENTS_DIR = "intents"
+LIMITS_DIR = "limits"
 LOCK_FILE = ".lock"
 TEMP_PREFIX = ".aop-tmp-"
 # Reference numbers and edit codes avoid 0/O, 1/I/L: people read them aloud and retype them.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 ID_LENGTH = 6  # 31**6: ~887 million per year, checked against existing ones anyway
 ID_PATTERN = re.compile(r"^AOP-\d{4}-[0-9A-Z]{6}$")
-CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4  # 31**16: ~79 bits, far beyond guessing at 5 tries
+CODE_GROUPS, CODE_GROUP_LENGTH = 4, 4  # 31**16: ~79 bits, far beyond guessing (limits.py)
 # scrypt at 16 MiB / ~50 ms: cheap once per action, costly for an offline guesser of a leak.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LENGTH = 2**14, 8, 1, 32
-MAX_CODE_FAILURES = 5
-CODE_LOCKOUT = dt.timedelta(minutes=15)
 # The schema limits each field; this caps the whole stored submission (an attack, not a listing).
 MAX_SUBMISSION_BYTES = 64 * 1024
 MAX_NESTING = 12
@@ -100,7 +122,11 @@ class InvalidEditCode(StoreError):
 
 
 class EditCodeLocked(InvalidEditCode):
-    """Too many wrong edit codes for a submission: refused until the lockout ends."""
+    """Too many wrong edit codes from this client (or for this reference): wait, then retry."""
+
+    def __init__(self, message: str, refusal: Refusal) -> None:
+        self.refusal = refusal
+        super().__init__(message)
 
 
 class InvalidTransition(StoreError):
@@ -219,6 +245,16 @@ def _append_line(path: Path, line: str) -> None:
         _fsync_dir(path.parent)
 
 
+def _remove_file(path: Path) -> bool:
+    """Delete a file durably; False if it was not there."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
+    return True
+
+
 def dump_yaml(value: Any) -> str:
     """The one YAML style of the store: safe, readable Unicode, keys in schema order."""
     return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
@@ -325,8 +361,6 @@ def hash_edit_code(code: str) -> dict[str, Any]:
         "p": SCRYPT_P,
         "salt": salt.hex(),
         "hash": digest.hex(),
-        "failures": 0,
-        "locked_until": None,
     }
 
 
@@ -351,6 +385,11 @@ def _check_name(moderator: str) -> str:
     return name
 
 
+def _who(moderator: str, self_declared: bool) -> dict[str, Any]:
+    """The "who" of an audit or history entry; a name typed at a password sign-in is marked."""
+    return {"who": moderator, "self_declared": True} if self_declared else {"who": moderator}
+
+
 def _problem_from_dict(data: Mapping[str, Any]) -> Problem:
     keys = ("source", "message", "line", "field", "record_id", "severity")
     return Problem(**{k: data[k] for k in keys if k in data})
@@ -370,6 +409,24 @@ def _to_submission(doc: Mapping[str, Any]) -> Submission:
         consent=copy.deepcopy(doc.get("consent") or {}),
         history=copy.deepcopy(doc.get("history") or []),
     )
+
+
+@dataclass(frozen=True)
+class _CodeCheck:
+    """An edit-code attempt, counted and verified: the matching salt (or None), its counters,
+    and the wait it started for the next attempt (None: the next may come at once)."""
+
+    salt: str | None
+    entries: tuple[Any, ...]
+    started: Refusal | None
+
+
+def _code_wait_message(reference: str, refusal: Refusal) -> str:
+    if refusal.rule == EDIT_CODE_REFERENCE_TOTAL:
+        where = f"for {reference} from many places"
+    else:
+        where = "from your connection"
+    return f"Too many wrong edit codes {where}: try again in {refusal.wait_text}."
 
 
 def _approval_source(source: Any) -> bool:
@@ -403,11 +460,15 @@ class SubmissionStore:
         self.root = Path(root)
         self.community_dir = self.data_dir / COMMUNITY_DIR
         self.audit_path = self.root / AUDIT_FILE
+        self.intents_dir = self.root / INTENTS_DIR
         self._clock = clock or _utc_now
         self._vocabulary: Vocabulary | None = None
         self._swept = False
         self._check_root_is_hidden_from_loader()
         self._thread_lock = _thread_lock_for(self.root)
+        # Counters against guessing and flooding, beside the submissions (private, not
+        # published), on the store's clock so tests move both at once.
+        self.limits = Limiter(self.root / LIMITS_DIR, clock=lambda: self._now().timestamp())
 
     # -- public API ------------------------------------------------------------------------
 
@@ -445,12 +506,14 @@ class SubmissionStore:
 
     def get(self, submission_id: str) -> Submission:
         """One submission; ``SubmissionNotFound`` for an unknown or malformed reference."""
+        self.repair()
         return _to_submission(self._read(submission_id))
 
     def list(self, status: str | None = None) -> list[Submission]:
         """Submissions (all, or of one status), oldest first."""
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+        self.repair()
         out: list[Submission] = []
         for path in sorted(self.root.glob("AOP-*.yaml")) if self.root.is_dir() else []:
             try:
@@ -462,17 +525,25 @@ class SubmissionStore:
                 out.append(submission)
         return sorted(out, key=lambda s: (s.created, s.id))
 
-    def edit(self, submission_id: str, edit_code: str, data: dict[str, Any]) -> Submission:
+    def edit(
+        self,
+        submission_id: str,
+        edit_code: str,
+        data: dict[str, Any],
+        *,
+        client: str | None = None,
+    ) -> Submission:
         """The submitter replaces the data; it goes (back) to pending for moderation.
 
         Editing an approved submission proposes a change to its published record, which stays
         as it is until a moderator approves the change. A rejected one can be fixed and resent.
+        ``client`` is the address the code comes from (limits.client_key; None: unknown).
         """
-        salt = self._code_salt(submission_id, edit_code)
+        check = self._check_code(submission_id, edit_code, client)
         with self._locked():
             doc = self._read(submission_id)
             now = self._now()
-            self._accept_code(doc, salt, now)
+            self._accept_code(doc, check, now)
             self._require(doc, "edit", ("pending", "approved", "rejected"))
             clean, consent = self._prepare(data, doc.get("consent"))
             before = doc["data"]
@@ -484,17 +555,20 @@ class SubmissionStore:
             self._change(doc, now, SUBMITTER, "edited", changed_fields(before, clean), before)
         return _to_submission(doc)
 
-    def withdraw(self, submission_id: str, edit_code: str) -> Submission:
+    def withdraw(
+        self, submission_id: str, edit_code: str, *, client: str | None = None
+    ) -> Submission:
         """The right to erasure: personal data wiped, the published record (if any) removed.
 
         The edit code stops working for good. A record this submission only *updated* (it was
         created by another submission or curated) is kept; the audit line says so for review.
+        ``client`` is the address the code comes from (limits.client_key; None: unknown).
         """
-        salt = self._code_salt(submission_id, edit_code)
+        check = self._check_code(submission_id, edit_code, client)
         with self._locked():
             doc = self._read(submission_id)
             now = self._now()
-            self._accept_code(doc, salt, now)
+            self._accept_code(doc, check, now)
             self._require(doc, "withdraw", ("pending", "approved", "rejected"))
             extra: dict[str, Any] = {}
             if doc.get("record_id"):
@@ -507,30 +581,55 @@ class SubmissionStore:
         return _to_submission(doc)
 
     def approve(
-        self, submission_id: str, moderator: str, *, data: dict[str, Any] | None = None
+        self,
+        submission_id: str,
+        moderator: str,
+        *,
+        data: dict[str, Any] | None = None,
+        self_declared: bool = False,
     ) -> Record:
         """Publish a pending submission as ``<data_dir>/community/<record id>.yaml``.
 
         ``data`` (optional) is the moderator's corrected copy: edit-then-approve. Refuses with
         ``SubmissionInvalid`` (listing every problem) unless the record validates cleanly.
+        Approving an approved submission again (without ``data``) returns its published record
+        and writes nothing. ``self_declared`` marks a moderator name nobody verified (typed at a
+        password sign-in) in the audit log.
         """
         moderator = _check_name(moderator)
         with self._locked():
             doc = self._read(submission_id)
+            if doc["status"] == "approved" and data is None:
+                published = self._published_record(doc)
+                if published is not None:
+                    return published
             self._require(doc, "approve", ("pending",))
             now = self._now()
             final = doc["data"] if data is None else self._prepare(data, doc["consent"])[0]
             record_id, creates = self._target_record(doc, final)
-            record = self._build_record(doc, final, record_id, moderator, now.date())
-            self._write_record(record, doc["id"])
-            changed = ["status", *changed_fields(doc["data"], final)]
-            doc.update(status="approved", record_id=record_id, data=final, problems=[])
-            doc["created_record"] = bool(doc.get("created_record") or creates)
-            extra = {"record_id": record_id}
-            self._change(doc, now, moderator, "approved", changed, extra=extra)
+            record = self._build_record(doc, final, record_id, now.date())
+            text = self._record_text(record, doc["id"])
+            intent = {
+                "submission": doc["id"],
+                "record_id": record_id,
+                "creates": creates,
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "data": final,
+                "changed": ["status", *changed_fields(doc["data"], final)],
+                "at": _iso(now),
+                "nonce": secrets.token_hex(8),
+                **_who(moderator, self_declared),
+            }
+            # The journal: intent, record, audit line, submission, then the intent goes.
+            atomic_write(self._intent_path(doc["id"]), json.dumps(intent, ensure_ascii=False))
+            self._write_record_text(record_id, text)
+            self._audit_approval(intent)
+            self._finish_approval(doc, intent)
         return record
 
-    def reject(self, submission_id: str, moderator: str, reason: str) -> Submission:
+    def reject(
+        self, submission_id: str, moderator: str, reason: str, *, self_declared: bool = False
+    ) -> Submission:
         """Turn down a pending submission; the reason is kept for the submitter."""
         moderator = _check_name(moderator)
         reason = str(reason or "").strip()
@@ -542,8 +641,37 @@ class SubmissionStore:
             doc = self._read(submission_id)
             self._require(doc, "reject", ("pending",))
             doc.update(status="rejected", reason=_clean_text(reason))
-            self._change(doc, self._now(), moderator, "rejected", ["status", "reason"])
+            changed = ["status", "reason"]
+            now = self._now()
+            self._change(doc, now, moderator, "rejected", changed, self_declared=self_declared)
         return _to_submission(doc)
+
+    def record_sign_in(
+        self, name: str, *, ok: bool, client: str | None, method: str = "password"
+    ) -> None:
+        """Audit one moderator sign-in, failed or not: the name as typed, marked self-declared
+        for a password sign-in, and the client's address key; never the password."""
+        name = " ".join(_clean_text(str(name or "")).split())[:MAX_MODERATOR] or "(no name)"
+        entry = {
+            "at": _iso(self._now()),
+            **_who(name, method == "password"),
+            "action": "signed-in" if ok else "sign-in-failed",
+            "method": method,
+            "client": client_key(client),
+        }
+        with self._locked():
+            _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def repair(self) -> None:
+        """Finish or undo any approval a crash interrupted (cheap when there is none).
+
+        With the intended record on disk the approval is completed (its audit line written
+        once); without it the intent is dropped and the submission stays pending.
+        """
+        if not self._pending_intents():
+            return
+        with self._locked():
+            pass  # _locked repairs under the lock
 
     def diff(self, submission_id: str) -> builtins.list[tuple[str, Any, Any]]:
         """(field, current value, proposed value) for every field the submission changes.
@@ -612,6 +740,7 @@ class SubmissionStore:
                 fcntl.flock(fd, fcntl.LOCK_EX)
                 if not self._swept:
                     self._sweep_temp_files()
+                self._repair_locked()
                 yield
             finally:
                 os.close(fd)  # closing the descriptor releases the flock
@@ -662,16 +791,17 @@ class SubmissionStore:
         changed: builtins.list[str],
         before: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
+        self_declared: bool = False,
     ) -> None:
         """Save a state change: the submission file, then its audit line (both under the lock)."""
         doc["updated"] = _iso(now)
         doc.setdefault("history", []).append(
-            {"at": _iso(now), "who": who, "action": action, "changed": changed}
+            {"at": _iso(now), **_who(who, self_declared), "action": action, "changed": changed}
         )
         self._write(doc)
         entry: dict[str, Any] = {
             "at": _iso(now),
-            "who": who,
+            **_who(who, self_declared),
             "action": action,
             "submission": doc["id"],
             "changed": changed,
@@ -741,45 +871,50 @@ class SubmissionStore:
             )
         return problems
 
-    def _code_salt(self, submission_id: str, code: str) -> str | None:
-        """The salt a code was verified against, or None: scrypt is slow, so outside the lock."""
-        auth = self._read(submission_id).get("auth")
-        if not auth or (
-            auth.get("locked_until") and self._now() < _parse_time(auth["locked_until"])
-        ):
-            return None
-        return auth.get("salt") if _code_matches(auth, code) else None
+    def _check_code(self, submission_id: str, code: str, client: str | None) -> _CodeCheck:
+        """Count the attempt, then verify the code outside the lock (scrypt is slow).
 
-    def _accept_code(self, doc: dict[str, Any], salt: str | None, now: dt.datetime) -> None:
-        """Refuse a locked-out, dead or wrong code; count failures toward a lockout.
+        Counting comes first, so refused guesses cost no scrypt work and a burst of parallel
+        guesses is counted before any is checked.
+        """
+        reference = self._path(submission_id).stem
+        entries = edit_code_entries(client_key(client), reference)
+        outcome: Outcome = self.limits.attempt(*entries)
+        if outcome.refused is not None:
+            raise EditCodeLocked(_code_wait_message(reference, outcome.refused), outcome.refused)
+        auth = self._read(reference).get("auth")
+        salt = auth.get("salt") if auth and _code_matches(auth, code) else None
+        return _CodeCheck(salt, entries, outcome.started)
+
+    def _accept_code(self, doc: dict[str, Any], check: _CodeCheck, now: dt.datetime) -> None:
+        """Refuse a dead or wrong code (its attempt stays counted); forgive a right one.
 
         ``salt`` is what the code was verified against outside the lock: a code checked
-        before a concurrent withdrawal cannot slip through after it.
+        before a concurrent withdrawal cannot slip through after it. A wrong code changes
+        nothing in the submission: it can never lock the owner out.
         """
         auth = doc.get("auth")
         if not auth:
             raise InvalidEditCode(f"submission {doc['id']} no longer accepts an edit code")
-        until = auth.get("locked_until")
-        if until and now < _parse_time(until):
-            raise EditCodeLocked(
-                f"too many wrong edit codes for {doc['id']}: try again after "
-                f"{_parse_time(until):%H:%M} UTC"
-            )
+        salt = check.salt
         if salt is not None and hmac.compare_digest(str(salt), str(auth.get("salt"))):
-            auth.update(failures=0, locked_until=None)
+            per_client, per_reference, in_total = check.entries
+            self.limits.forgive(per_reference, forget=True)
+            self.limits.forgive(per_client, in_total)
             return
-        auth["failures"] = int(auth.get("failures") or 0) + 1
-        if auth["failures"] < MAX_CODE_FAILURES:
-            self._write(doc)
+        if check.started is None:
             raise InvalidEditCode(f"wrong edit code for {doc['id']}")
-        auth.update(failures=0, locked_until=_iso(now + CODE_LOCKOUT))
-        self._write(doc)
-        entry = {"at": _iso(now), "who": SUBMITTER, "action": "locked", "submission": doc["id"]}
+        entry = {
+            "at": _iso(now),
+            "who": SUBMITTER,
+            "action": "locked",
+            "submission": doc["id"],
+            "client": check.entries[0][1],
+            "rule": check.started.rule.name,
+        }
         _append_line(self.audit_path, json.dumps(entry) + "\n")
-        raise EditCodeLocked(
-            f"wrong edit code for {doc['id']}; after {MAX_CODE_FAILURES} wrong codes it is "
-            f"locked for {int(CODE_LOCKOUT.total_seconds() // 60)} minutes"
-        )
+        message = _code_wait_message(doc["id"], check.started)
+        raise EditCodeLocked(f"wrong edit code for {doc['id']}. {message}", check.started)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -801,7 +936,7 @@ class SubmissionStore:
                 return target, False
             loaded = load_records(self.data_dir)
             if target in loaded.origins:
-                record = self._build_record(doc, data, target, "(by hand)", self._now().date())
+                record = self._build_record(doc, data, target, self._now().date())
                 raise CuratedRecordError(target, loaded.origins[target].source, self._dump(record))
             raise InvalidTransition(
                 f"record {target!r} no longer exists (withdrawn?): reject this update"
@@ -822,20 +957,25 @@ class SubmissionStore:
         doc: Mapping[str, Any],
         data: Mapping[str, Any],
         record_id: str,
-        moderator: str,
         today: dt.date,
     ) -> Record:
-        """The validated record to publish; ``SubmissionInvalid`` lists any problem."""
+        """The validated record to publish; ``SubmissionInvalid`` lists any problem.
+
+        It holds only what may be published: contact details only with the provider's own
+        consent (else none at all: the file is public, whatever the map shows), and no
+        moderator name or email (who approved is in the private audit log).
+        """
         fields = {k: v for k, v in data.items() if k not in ("id", "last_verified")}
         fields["id"] = record_id
-        # Contact details are published only with the provider's own consent.
         consented = (doc.get("consent") or {}).get("contact") is True
         fields["publish_contact"] = consented and data.get("publish_contact") is True
+        if not fields["publish_contact"]:
+            fields.pop("contact", None)
         fields["last_verified"] = today.isoformat()
         sources = data.get("sources") or []
         sources = sources if isinstance(sources, list) else [sources]
         sources = [s for s in sources if not _approval_source(s)]
-        title = f"{APPROVAL_SOURCE}, approved by {moderator} on {today.isoformat()}"
+        title = f"{APPROVAL_SOURCE}, approved on {today.isoformat()}"
         fields["sources"] = [*sources, {"title": title, "date": today.isoformat()}]
         source = f"submission {doc['id']}"
         record, problems = validate_record(fields, self.vocabulary, source=source)
@@ -857,22 +997,106 @@ class SubmissionStore:
     def _dump(record: Record) -> str:
         return dump_yaml(record.model_dump(mode="python", exclude_defaults=True))
 
-    def _write_record(self, record: Record, reference: str) -> None:
-        self.community_dir.mkdir(parents=True, exist_ok=True)
+    def _record_text(self, record: Record, reference: str) -> str:
         header = (
             f"# Published by aop-map from submission {reference}; change it through the "
             "moderation queue (aop-map submissions), not by hand.\n"
         )
-        atomic_write(self._record_path(record.id), header + self._dump(record), mode=0o644)
+        return header + self._dump(record)
+
+    def _write_record_text(self, record_id: str, text: str) -> None:
+        self.community_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._record_path(record_id), text, mode=0o644)
 
     def _remove_record(self, record_id: str) -> bool:
-        path = self._record_path(record_id)
+        return _remove_file(self._record_path(record_id))
+
+    def _published_record(self, doc: Mapping[str, Any]) -> Record | None:
+        """The record file an approved submission published, if it is still there."""
+        if not doc.get("record_id"):
+            return None
         try:
-            path.unlink()
-        except FileNotFoundError:
-            return False
-        _fsync_dir(path.parent)
-        return True
+            text = self._record_path(doc["record_id"]).read_text(encoding="utf-8")
+        except (FileNotFoundError, RecordNotFound):
+            return None
+        record, _ = validate_record(_load_yaml(text), self.vocabulary, source=doc["id"])
+        return record
+
+    # -- the approval journal --------------------------------------------------------------
+
+    def _intent_path(self, reference: str) -> Path:
+        self.intents_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return self.intents_dir / f"{reference}.json"
+
+    def _pending_intents(self) -> builtins.list[Path]:
+        if not self.intents_dir.is_dir():
+            return []
+        return sorted(p for p in self.intents_dir.glob("AOP-*.json") if ID_PATTERN.match(p.stem))
+
+    def _audit_approval(self, intent: Mapping[str, Any], repaired: bool = False) -> None:
+        entry = {
+            "at": intent["at"],
+            "who": intent["who"],
+            "action": "approved",
+            "submission": intent["submission"],
+            "changed": intent["changed"],
+            "record_id": intent["record_id"],
+            "intent": intent["nonce"],
+        }
+        if intent.get("self_declared"):
+            entry["self_declared"] = True
+        if repaired:
+            entry["repaired"] = True
+        _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def _finish_approval(self, doc: dict[str, Any], intent: Mapping[str, Any]) -> None:
+        """Mark the submission approved as the intent says, then drop the intent."""
+        doc.update(
+            status="approved",
+            record_id=intent["record_id"],
+            data=intent["data"],
+            problems=[],
+            updated=intent["at"],
+        )
+        doc["created_record"] = bool(doc.get("created_record") or intent["creates"])
+        history = {"at": intent["at"], "who": intent["who"], "action": "approved"}
+        if intent.get("self_declared"):
+            history["self_declared"] = True
+        doc.setdefault("history", []).append({**history, "changed": intent["changed"]})
+        self._write(doc)
+        _remove_file(self._intent_path(doc["id"]))
+
+    def _repair_locked(self) -> None:
+        """Finish each interrupted approval whose record is on disk; drop the others."""
+        for path in self._pending_intents():
+            try:
+                intent = json.loads(path.read_text(encoding="utf-8"))
+                doc = self._read(path.stem)
+            except (ValueError, StoreError):
+                _remove_file(path)  # no submission to finish: nothing was published for it
+                continue
+            if doc["status"] != "pending":  # finished, only the intent was left
+                _remove_file(path)
+                continue
+            try:
+                on_disk = self._record_path(intent["record_id"]).read_bytes()
+            except (FileNotFoundError, RecordNotFound):
+                on_disk = b""
+            if hashlib.sha256(on_disk).hexdigest() == intent["sha256"]:
+                if not any(e.get("intent") == intent["nonce"] for e in self.audit_log()):
+                    self._audit_approval(intent, repaired=True)
+                self._finish_approval(doc, intent)
+                continue
+            entry = {
+                "at": _iso(self._now()),
+                "who": "aop-map",
+                "action": "approval-undone",
+                "submission": doc["id"],
+                "record_id": intent["record_id"],
+                "reason": "interrupted before its record was written",
+            }
+            _append_line(self.audit_path, json.dumps(entry) + "\n")
+            _remove_file(path)
 
 
 def _thread_lock_for(root: Path) -> threading.Lock:

@@ -10,6 +10,7 @@ can always be copied and shared.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -40,8 +41,10 @@ from aop_map.filtering import (
     selection_to_params,
 )
 from aop_map.geocoding import GeocodeResult, geocode_query, online_geocoder_from_env
+from aop_map.limits import client_key, sign_in_entries
 from aop_map.loading import data_dir_from_env, data_signature, vocabulary_path
-from aop_map.vocabulary import Vocabulary
+from aop_map.store import SubmissionStore
+from aop_map.vocabulary import Vocabulary, VocabularyError
 
 APP_NAME = "Gloucestershire arts and health map"
 # Widget label of each filter, in sidebar order (keys are Selection fields and URL params).
@@ -103,11 +106,25 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     """The dataset and its filter index, loaded once per change of the data files.
 
     Keyed on the data directory and its files' signature: an approved submission (a new
-    YAML file) is picked up on the next run without restarting the server.
+    YAML file) is picked up on the next run without restarting the server. When the data
+    cannot be loaded at all (a broken vocabulary), the page shows a plain message, never a
+    traceback or a server path, the details go to the log, and the page stops there.
     """
     ensure_entrypoint()
     data_dir = data_dir_from_env()
-    return _cached_dataset(str(data_dir), current_signature(data_dir))
+    try:
+        return _cached_dataset(str(data_dir), current_signature(data_dir))
+    except VocabularyError as error:
+        logging.getLogger(__name__).error("cannot load the data in %s: %s (%s)", data_dir,
+                                          error, error.path)
+        st.error(f"The map data cannot be shown: its vocabulary file is broken ({error}). "
+                 "The site's maintainers need to fix that file; the details are in the "
+                 "server log.", icon=":material/error:")
+    except Exception:  # any other failure: a bug, but visitors still get a plain message
+        logging.getLogger(__name__).exception("cannot load the data in %s", data_dir)
+        st.error("The map data cannot be shown just now. The site's maintainers can find "
+                 "the details in the server log.", icon=":material/error:")
+    st.stop()
 
 
 def ensure_entrypoint() -> None:
@@ -716,10 +733,32 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 1
 
 
 # ---------------------------------------------------------------------------------------------
-# Moderator authentication
+# Moderator authentication and limits (counted on the server: see aop_map/limits.py)
 
 PASSWORD_ENV = "AOP_MAP_MODERATOR_PASSWORD"
-MAX_LOGIN_FAILURES = 5
+# A shared password is guessed online only (limits.py), but a short one needs few guesses.
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Moderator:
+    """Who is moderating: a verified email (OIDC), or a name typed at a password sign-in."""
+
+    name: str
+    self_declared: bool
+
+
+def client_address() -> str:
+    """This session's client, as a limits key (UNKNOWN_CLIENT on localhost and in tests).
+
+    The TCP peer address: behind a reverse proxy every visitor has the proxy's address, so
+    per-client limits act as one shared limit there.
+    """
+    try:
+        address = st.context.ip_address
+    except Exception:  # no client context (a bare script run)
+        address = None
+    return client_key(address)
 
 
 def password_matches(given: str, expected: str) -> bool:
@@ -737,12 +776,39 @@ def _secret(name: str) -> object:
         return None
 
 
-def moderator_login() -> str | None:
-    """The signed-in moderator's name, or None after showing how to sign in.
+def password_sign_in(store: SubmissionStore, name: str, password: str, expected: str,
+                     client: str) -> tuple[bool, str | None]:
+    """Check a password sign-in against the server-side limits; audit it unless refused.
+
+    Returns (signed in, message to show). The attempt is counted before the password is
+    compared, so parallel guesses cannot all slip in; a success takes its attempt back.
+    """
+    entries = sign_in_entries(client)
+    outcome = store.limits.attempt(*entries)
+    if outcome.refused is not None:
+        return False, ("Too many failed sign-ins. Try again in "
+                       f"{outcome.refused.wait_text}; the password was not checked.")
+    ok = bool(name.strip()) and password_matches(password, expected)
+    store.record_sign_in(name, ok=ok, client=client)
+    if ok:
+        per_client, in_total = entries
+        store.limits.forgive(per_client, forget=True)
+        store.limits.forgive(in_total)
+        return True, None
+    if outcome.started is not None:
+        return False, ("Wrong name or password. Too many failed sign-ins: the next try must "
+                       f"wait {outcome.started.wait_text}.")
+    return False, "Wrong name or password."
+
+
+def moderator_login(store: SubmissionStore) -> Moderator | None:
+    """The signed-in moderator, or None after showing how to sign in (or why not).
 
     With OIDC configured in .streamlit/secrets.toml ([auth] plus a `moderators` list of
-    emails) it uses st.login; otherwise a password from $AOP_MAP_MODERATOR_PASSWORD or the
-    `moderator_password` secret. The password is never logged or shown.
+    emails) it uses st.login; otherwise a password of at least MIN_PASSWORD_LENGTH characters
+    from $AOP_MAP_MODERATOR_PASSWORD or the `moderator_password` secret, whose failed tries
+    are limited per client and in total and written to the audit log. The password is never
+    logged or shown.
     """
     if _secret("auth"):
         if not st.user.is_logged_in:
@@ -754,28 +820,29 @@ def moderator_login() -> str | None:
             st.error("This account is not a moderator.")
             st.button("Sign out", on_click=st.logout)
             return None
-        return email
+        return Moderator(email, self_declared=False)
     expected = os.environ.get(PASSWORD_ENV) or str(_secret("moderator_password") or "")
     if not expected:
         st.info(f"Moderation is not set up on this server. Set {PASSWORD_ENV} (or configure "
                 "sign-in in .streamlit/secrets.toml) and restart the app.")
         return None
-    if st.session_state.get("moderator"):
-        return st.session_state["moderator"]
-    failures = st.session_state.get("moderator_failures", 0)
-    if failures >= MAX_LOGIN_FAILURES:
-        st.error("Too many wrong passwords in this session. Reload the page to try again later.")
+    if len(expected) < MIN_PASSWORD_LENGTH:
+        st.error(f"Moderation is not set up: the password must be at least "
+                 f"{MIN_PASSWORD_LENGTH} characters. Set a longer {PASSWORD_ENV} (or "
+                 "moderator_password secret) and restart the app.")
         return None
+    if st.session_state.get("moderator"):
+        return Moderator(st.session_state["moderator"], self_declared=True)
     with st.form("moderator_login"):
         name = st.text_input("Your name (for the audit log)", max_chars=80)
         password = st.text_input("Moderator password", type="password")
         if was_clicked("moderator_sign_in", st.form_submit_button(
                 "Sign in", type="primary", on_click=remember_click("moderator_sign_in"))):
-            if name.strip() and password_matches(password, expected):
-                st.session_state["moderator"] = name.strip()
+            ok, message = password_sign_in(store, name, password, expected, client_address())
+            if ok:
+                st.session_state["moderator"] = " ".join(name.split())
                 st.rerun()
-            st.session_state["moderator_failures"] = failures + 1
-            st.error("Wrong name or password.")
+            st.error(message)
     return None
 
 

@@ -1,4 +1,9 @@
-"""Moderation (moderators only): review, edit, approve or reject submitted listings."""
+"""Moderation (moderators only): review, edit, approve or reject submitted listings.
+
+Submitted text is the submitter's, not ours: every label, heading and message that shows it
+goes through ui.md_escape (expander labels render Markdown links and images too), and the
+full submission is shown as a code block, which never renders anything.
+"""
 
 import streamlit as st
 import yaml
@@ -9,13 +14,17 @@ from aop_map.store import StoreError, SubmissionStore
 
 ui.ensure_entrypoint()  # sign-in comes before data, so run through app.py first
 st.title("Moderation")
-moderator = ui.moderator_login()
+store = SubmissionStore()
+moderator = ui.moderator_login(store)
 if moderator is None:
     st.stop()  # nothing about submissions is shown before sign-in
 
 dataset, index = ui.get_dataset()
-store = SubmissionStore()
-st.caption(f"Signed in as {ui.md_escape(moderator)}. Every decision is written to the audit log.")
+declared = " (self-declared at a password sign-in)" if moderator.self_declared else ""
+st.caption(
+    f"Signed in as {ui.md_escape(moderator.name)}{declared}. Every decision is written to the "
+    "audit log."
+)
 if st.button("Sign out"):
     st.session_state.pop("moderator", None)
     st.rerun()
@@ -39,10 +48,10 @@ pending_pairs = [(s.id, s.data) for s in store.list("pending")]
 
 for submission in submissions:
     data = submission.data or {}
-    title = f"{submission.id} · {data.get('name', '(no name)')}"
+    title = f"{submission.id} · {ui.md_escape(data.get('name', '(no name)'))}"
     with st.expander(title, expanded=status == "pending"):
         st.markdown(
-            f"Received {submission.created}"
+            f"Received {ui.md_escape(submission.created)}"
             + (
                 f" · update of **{ui.md_escape(submission.update_of)}**"
                 if submission.update_of
@@ -54,7 +63,7 @@ for submission in submissions:
             for problem in submission.problems:
                 st.markdown(f"- {ui.md_escape(problem)}")
         others = [(sid, d) for sid, d in pending_pairs if sid != submission.id]
-        duplicates = find_duplicates(data, dataset.records, others)
+        duplicates = find_duplicates(data, dataset.records, pending=others)
         if duplicates:
             st.info(
                 "Possible duplicates: "
@@ -99,7 +108,10 @@ for submission in submissions:
             try:
                 changed = yaml.safe_load(edited)
                 record = store.approve(
-                    submission.id, moderator, data=changed if changed != data else None
+                    submission.id,
+                    moderator.name,
+                    data=changed if changed != data else None,
+                    self_declared=moderator.self_declared,
                 )
             except (StoreError, yaml.YAMLError) as error:
                 messages = getattr(error, "problems", None) or [error]
@@ -107,7 +119,7 @@ for submission in submissions:
             else:
                 ui.clear_data_cache()
                 st.session_state["moderation_flash"] = (
-                    f"Published {record.name} as record {record.id}."
+                    f"Published {ui.md_escape(record.name)} as record {ui.md_escape(record.id)}."
                 )
                 st.rerun()
         reason = right.text_input(
@@ -124,7 +136,12 @@ for submission in submissions:
             ),
         ):
             try:
-                store.reject(submission.id, moderator, reason.strip())
+                store.reject(
+                    submission.id,
+                    moderator.name,
+                    reason.strip(),
+                    self_declared=moderator.self_declared,
+                )
             except StoreError as error:
                 st.error(ui.md_escape(error))
             else:

@@ -4,21 +4,15 @@ import streamlit as st
 
 from aop_map import ui
 from aop_map.geocoding import geocode_records
+from aop_map.limits import register_entries
 from aop_map.mapping import build_location_map
 from aop_map.records import slugify, validate_record
-from aop_map.registration import (
-    MAX_LOCATIONS,
-    RateLimiter,
-    check_form,
-    consent_record,
-    find_duplicates,
-)
+from aop_map.registration import MAX_LOCATIONS, check_form, consent_record, find_duplicates
 from aop_map.store import StoreError, SubmissionStore
 
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
 store = SubmissionStore()
-limiter: RateLimiter = st.session_state.setdefault("register_rate_limiter", RateLimiter())
 
 
 def terms(field: str) -> tuple[list[str], dict[str, str]]:
@@ -172,8 +166,9 @@ if pending:
     if pending["errors"]:
         st.error("Please correct these and check again:")
         for key, messages in pending["errors"].items():
+            label = ui.md_escape(key.replace("_", " ").capitalize())
             for message in messages:
-                st.markdown(f"- **{key.replace('_', ' ').capitalize()}**: {ui.md_escape(message)}")
+                st.markdown(f"- **{label}**: {ui.md_escape(message)}")
         st.stop()
     st.subheader("Check before you send")
     st.markdown(
@@ -194,19 +189,17 @@ if pending:
             use_container_width=True,
             returned_objects=[],
         )
-    duplicates = find_duplicates(
-        data, dataset.records, [(s.id, s.data) for s in store.list("pending")]
-    )
+    # Published records only: pending submissions are private to the moderators (their names
+    # and reference numbers are not for anonymous visitors).
+    duplicates = find_duplicates(data, dataset.records)
     update_of = (pending["values"].get("update_of") or "").strip() or None
     if duplicates and not update_of:
         st.warning("This looks like a listing we already have:")
         for duplicate in duplicates:
-            st.markdown(
-                f"- {ui.md_escape(duplicate.name)} ({duplicate.kind} {ui.md_escape(duplicate.id)})"
-            )
+            st.markdown(f"- {ui.md_escape(duplicate.name)} (record {ui.md_escape(duplicate.id)})")
         choice = st.radio(
             "Is your listing an update to one of these?",
-            ["No, it is new"] + [d.id for d in duplicates if d.kind == "record"],
+            ["No, it is new"] + [d.id for d in duplicates],
             key="register_update_choice",
         )
         update_of = None if choice == "No, it is new" else choice
@@ -221,10 +214,13 @@ if pending:
         if pending["honeypot"]:
             st.error("Your listing could not be sent.")  # a bot: tell it nothing useful
             st.stop()
-        if not limiter.allowed():
+        # Counted on the server, per address and in total: a reload or a new session resets
+        # nothing. A listing that then fails to save still counts (so does a script's).
+        outcome = store.limits.attempt(*register_entries(ui.client_address()))
+        if outcome.refused is not None:
             st.error(
-                f"You have sent several listings just now. Please try again in "
-                f"{limiter.wait_minutes()} minutes."
+                "Several listings have been sent from here (or by everyone) just now. "
+                f"Please try again in {outcome.refused.wait_text}."
             )
             st.stop()
         try:
@@ -234,7 +230,6 @@ if pending:
         except StoreError as error:
             st.error(f"Your listing could not be saved: {ui.md_escape(error)}")
             st.stop()
-        limiter.record()
         st.session_state["register_receipt"] = {"id": receipt.id, "edit_code": receipt.edit_code}
         del st.session_state["register_pending"]
         st.rerun()
@@ -251,7 +246,7 @@ with st.form("withdraw_form"):
         ),
     ):
         try:
-            store.withdraw(reference.strip(), code.strip())
+            store.withdraw(reference.strip(), code.strip(), client=ui.client_address())
         except StoreError as error:
             st.error(ui.md_escape(error))
         else:
