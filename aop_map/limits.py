@@ -137,7 +137,7 @@ def client_key(address: str | None) -> str:
     An IPv6 user typically controls a whole /64, so keying by full address would give them
     2**64 fresh counters. No address (localhost, tests) is ``UNKNOWN_CLIENT``.
     """
-    text = str(address or "").strip()
+    text = address.strip() if isinstance(address, str) else ""
     if not text:
         return UNKNOWN_CLIENT
     try:

@@ -6,6 +6,7 @@ import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from unittest.mock import MagicMock
 
 import pytest
 
@@ -62,6 +63,11 @@ def test_the_wait_grows_from_the_free_allowance_to_the_cap(count: int, wait: flo
 )
 def test_client_keys(address: str | None, key: str) -> None:
     assert client_key(address) == key
+
+
+def test_anything_but_text_is_an_unknown_client() -> None:
+    # AppTest's stand-in client gives a new mock object per session: never a key of its own.
+    assert client_key(MagicMock()) == client_key(123) == UNKNOWN_CLIENT  # type: ignore[arg-type]
 
 
 def test_counters_survive_new_limiters_with_a_growing_wait(tmp_path: Path, clock: Clock) -> None:
