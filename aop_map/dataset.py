@@ -46,7 +46,12 @@ class Dataset:
 
 
 def load_dataset(data_dir: Path | str | None = None, *, use_cache: bool = True) -> Dataset:
-    """Load, validate and geocode a data directory (offline unless the user enabled online)."""
+    """Load, validate and geocode a data directory (offline unless the user enabled online).
+
+    A bad record or file is a problem in the result, never an exception; a vocabulary that
+    cannot be used raises :class:`aop_map.vocabulary.VocabularyError` (a plain message naming
+    the file), as nothing can be validated without it.
+    """
     data_dir = Path(data_dir) if data_dir is not None else data_dir_from_env()
     vocabulary = load_vocabulary(data_dir)
     # The loader reads the same vocabulary itself, which lets it reuse its whole-result cache.

@@ -41,6 +41,8 @@ SUGGESTION_CUTOFF = 70
 SUGGESTION_SPREAD = 8
 # Distinct spellings remembered per vocabulary section by Vocabulary.find.
 FIND_MEMO_SIZE = 4096
+# Longest unknown term quoted in its problem: a typo shows whole, a pasted paragraph does not.
+MAX_QUOTED = 60
 
 
 def normalise_key(text: str) -> str:
@@ -84,7 +86,8 @@ class UnknownTermError(ValueError):
         self.value = value
         self.suggestions = suggestions
         hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown {field.replace('_', ' ')} term {value!r}{hint}")
+        shown = value if len(value) <= MAX_QUOTED else value[: MAX_QUOTED - 1] + "…"
+        super().__init__(f"unknown {field.replace('_', ' ')} term {shown!r}{hint}")
 
 
 @dataclass

@@ -37,6 +37,12 @@ locations:
 """
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The key that signs caches lives in the test's own config folder, not the user's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
 def write(directory: Path, name: str, text: str | bytes) -> Path:
     path = directory / name
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -194,6 +200,13 @@ def test_csv_bad_row_reported_with_row_number(data_dir: Path) -> None:
     assert [r.name for r in result.records] == ["OK"]
     (problem,) = result.problems
     assert (problem.line, problem.field) == (3, "contact.email")
+
+
+def test_csv_problems_quote_only_a_short_excerpt_of_a_header(data_dir: Path) -> None:
+    write(data_dir, "p.csv", "name," + "secret " * 200 + "\nX,y\n")
+    result = load_records(data_dir)
+    (problem,) = [p for p in result.problems if "not recognised" in p.message]
+    assert len(problem.message) < 120 and len(problem.field or "") <= 60
 
 
 def test_csv_without_name_column(data_dir: Path) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from aop_map.records import Problem, Record, slugify, validate_record
+from aop_map.records import MAX_UNKNOWN_REPORTED, Problem, Record, slugify, validate_record
 from aop_map.vocabulary import Vocabulary
 
 
@@ -92,6 +93,40 @@ def test_unknown_field_reported_not_fatal(vocabulary: Vocabulary) -> None:
     record, problems = validate_record(minimal(colour="red"), vocabulary, source="f.yaml")
     assert record is not None
     assert [p.field for p in problems] == ["colour"]
+
+
+def test_many_unknown_fields_are_found_in_linear_time_and_summed_up(
+        vocabulary: Vocabulary) -> None:
+    # The check was quadratic: 200,000 unknown keys took minutes.
+    data = minimal(**{f"k{i}": "v" for i in range(200_000)})
+    start = time.perf_counter()
+    record, problems = validate_record(data, vocabulary, source="f.yaml")
+    assert time.perf_counter() - start < 5
+    assert record is not None
+    assert [p.field for p in problems[:2]] == ["k0", "k1"]
+    assert len(problems) == MAX_UNKNOWN_REPORTED + 1
+    assert problems[-1].message == f"{200_000 - MAX_UNKNOWN_REPORTED:,} more unknown fields ignored"
+
+
+def test_quoted_field_names_are_short(vocabulary: Vocabulary) -> None:
+    _, problems = validate_record(minimal(**{"x" * 5000: 1}), vocabulary, source="f.yaml")
+    (problem,) = problems
+    assert len(problem.message) < 120 and len(problem.field or "") <= 60
+
+
+@pytest.mark.parametrize("published", [False, True])
+def test_problems_never_quote_contact_values(vocabulary: Vocabulary, published: bool) -> None:
+    # The problem list is public (the About page): a contact is not, unless published.
+    contact = {"email": "jo-at-example", "phone": "call me maybe", "website": "example dot org",
+               "name": "J" * 400, "mobile": "07700 900000"}
+    record, problems = validate_record(minimal(contact=contact, publish_contact=published),
+                                       vocabulary, source="f.yaml")
+    assert record is None
+    assert {p.field for p in problems} == {"contact.email", "contact.phone", "contact.website",
+                                          "contact.name", "contact.mobile"}
+    for problem in problems:
+        assert not any(value in problem.message for value in contact.values()), problem
+    assert "unknown field 'mobile'" in {p.field: p.message for p in problems}["contact.mobile"]
 
 
 @pytest.mark.parametrize("data", [None, 3, "text", ["a", "b"]])
