@@ -19,7 +19,8 @@ Every write is atomic (temp file in the same folder, fsync, ``os.replace``, fsyn
 a crash leaves the old file or the new one, never half of either. Every state change happens
 under one lock, a ``threading.Lock`` per folder (threads of one process) plus ``fcntl.flock`` on
 a lock file opened per operation (processes); the kernel drops a dead process's flock, so a
-crash never leaves the store locked. Reads take no lock: they only ever see whole files.
+crash never leaves the store locked. Reads take no lock (they only ever see whole files) unless
+an interrupted approval is left to repair.
 
 Approving touches two files, so it is journalled: the *intent* (the record to write, with the
 hash of its text) is written first, then the record, the audit line, the submission, and the
@@ -514,7 +515,11 @@ class SubmissionStore:
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         self.repair()
-        out: list[Submission] = []
+        return self._list(status)
+
+    def _list(self, status: str | None = None) -> builtins.list[Submission]:
+        # Without repair, so callers holding the lock (the thread lock is not re-entrant) can.
+        out: builtins.list[Submission] = []
         for path in sorted(self.root.glob("AOP-*.yaml")) if self.root.is_dir() else []:
             try:
                 doc = _load_yaml(path.read_text(encoding="utf-8"))
@@ -943,7 +948,7 @@ class SubmissionStore:
             )
         taken = set(load_records(self.data_dir).origins)
         taken |= {p.stem for p in self.community_dir.glob("*.yaml")}
-        taken |= {s.record_id for s in self.list() if s.record_id and s.status != "withdrawn"}
+        taken |= {s.record_id for s in self._list() if s.record_id and s.status != "withdrawn"}
         name = data.get("name")
         base = slugify(name if isinstance(name, str) else "record")[:110].strip("-")
         record_id, number = base, 1
