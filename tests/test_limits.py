@@ -173,8 +173,16 @@ def test_a_missing_or_damaged_file_is_no_counters(tmp_path: Path, clock: Clock) 
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0.2, "1 second"), (30, "30 seconds"), (89, "89 seconds"), (90, "2 minutes"),
-     (900, "15 minutes"), (5399, "90 minutes"), (5400, "2 hours"), (86400, "24 hours")],
+    [
+        (0.2, "1 second"),
+        (30, "30 seconds"),
+        (89, "89 seconds"),
+        (90, "2 minutes"),
+        (900, "15 minutes"),
+        (5399, "90 minutes"),
+        (5400, "2 hours"),
+        (86400, "24 hours"),
+    ],
 )
 def test_waits_in_words(seconds: float, text: str) -> None:
     assert limits.Refusal(RULE, "k", seconds).wait_text == text

@@ -196,8 +196,9 @@ def test_a_guesser_is_locked_out_across_reloads_but_the_owner_withdraws(
     record = SubmissionStore().approve(receipt.id, "Mo")
     monkeypatch.setattr(ui, "client_address", lambda: GUESSER)
     for _ in range(4):  # each guess from a fresh session: a reload resets nothing
-        assert "wrong edit code" in text(withdraw(open_page("pages/register.py"), receipt.id,
-                                                  "2222-3333-4444-5555"))
+        assert "wrong edit code" in text(
+            withdraw(open_page("pages/register.py"), receipt.id, "2222-3333-4444-5555")
+        )
     shown = text(withdraw(open_page("pages/register.py"), receipt.id, "2222-3333-4444-5555"))
     assert "Too many wrong edit codes" in shown
     shown = text(withdraw(open_page("pages/register.py"), receipt.id, receipt.edit_code))
@@ -288,9 +289,22 @@ def test_the_moderation_page_shows_submitted_markdown_literally(
     labels = [e.label for e in at.expander]
     (label,) = [lab for lab in labels if receipt.id in lab]
     assert label == f"{receipt.id} · {ui.md_escape(MARKDOWN_NAME)}"
-    rendered = [*labels, *(e.value for kind in (at.markdown, at.caption, at.info, at.success,
-                                               at.warning, at.error, at.subheader)
-                           for e in kind)]
+    rendered = [
+        *labels,
+        *(
+            e.value
+            for kind in (
+                at.markdown,
+                at.caption,
+                at.info,
+                at.success,
+                at.warning,
+                at.error,
+                at.subheader,
+            )
+            for e in kind
+        ),
+    ]
     assert any(ui.md_escape(MARKDOWN_NAME) in r for r in rendered if r not in labels)  # caption
     for value in rendered:
         assert not UNESCAPED.search(str(value)), value
