@@ -277,6 +277,18 @@ def test_lookup_is_aligned_with_input(postcodes: PostcodeLookup) -> None:
     assert len(empty) == 0 and list(empty.columns) == list(found.columns)
 
 
+@pytest.mark.parametrize("text", ["", "GL14 9ZZ", "nonsense", "gl503pr", "ZE1 0AA", "BT1 1AA",
+                                  "GL1 1AA", "W1A 0AX", None])
+def test_find_is_the_one_at_a_time_twin_of_lookup(postcodes: PostcodeLookup,
+                                                  text: str | None) -> None:
+    row = postcodes.lookup([text]).iloc[0]
+    hit = postcodes.find(text)
+    if math.isnan(row["lat"]):
+        assert hit is None
+    else:
+        assert hit == (row["lat"], row["lon"], row["district_code"])
+
+
 def test_outward_centroids_inside_the_county(postcodes: PostcodeLookup) -> None:
     county = shapely.from_geojson(reference("glos_county.geojson").read_text(encoding="utf-8"))
     county = shapely.union_all(shapely.get_parts(county))

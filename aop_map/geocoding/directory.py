@@ -118,6 +118,14 @@ class OutwardCentroid(NamedTuple):
     postcodes: int
 
 
+class PostcodeHit(NamedTuple):
+    """Where one postcode is, and its district (None when ONSPD gives none)."""
+
+    lat: float
+    lon: float
+    district_code: str | None
+
+
 class PostcodeLookup:
     """Postcode -> lat/lon/district from ONSPD files, read one first letter at a time, cached.
 
@@ -194,6 +202,24 @@ class PostcodeLookup:
         # object dtype keeps None for missing (pandas 3 would infer a string dtype with NaN).
         return pd.DataFrame({"postcode": pd.Series(normalised, dtype=object), "lat": lat,
                              "lon": lon, "district_code": pd.Series(lad, dtype=object)})
+
+    def find(self, postcode: str) -> PostcodeHit | None:
+        """One postcode in any spelling -> where it is; None when invalid or unknown.
+
+        The one-at-a-time twin of `lookup` (same tables, same transform), without a DataFrame:
+        the resolver calls it per location.
+        """
+        full = normalise_postcode(postcode)
+        if not full:
+            return None
+        key = pcd7_key(full)
+        table = self._letter(key[0])
+        pos = int(table.find(np.array([key], dtype="U7"))[0])
+        if pos < 0:
+            return None
+        lat, lon = grid_to_wgs84(table.easting[pos:pos + 1], table.northing[pos:pos + 1],
+                                 np.array([key.startswith("BT")]))
+        return PostcodeHit(float(lat[0]), float(lon[0]), table.lad_names[table.lad[pos]])
 
     def outward_centroid(self, outward: str) -> OutwardCentroid | None:
         """Mean position and most common district of an outward code's postcodes, or None."""

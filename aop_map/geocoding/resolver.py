@@ -9,8 +9,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
-
 from aop_map.geocoding.directory import PostcodeLookup, default_postcode_lookup
 from aop_map.geocoding.districts import bundled_vocabulary, district_area_code, district_name
 from aop_map.geocoding.gazetteer import Gazetteer, default_gazetteer
@@ -136,17 +134,15 @@ class Resolver:
         return self._online(wanted, found.district_code, notes) or found
 
     def _exact(self, lat: float, lon: float, postcode: str) -> _Found:
-        full = normalise_postcode(postcode)
-        district = self.postcodes.lookup([full])["district_code"].iat[0] if full else None
+        hit = self.postcodes.find(postcode) if postcode else None
+        district = hit.district_code if hit else None
         return _Found(lat, lon, "exact", district or self._nearest_district(lat, lon))
 
     def _postcode(self, raw: str, notes: list[str]) -> _Found | None:
+        hit = self.postcodes.find(raw)
+        if hit:
+            return _Found(hit.lat, hit.lon, "postcode", hit.district_code)
         full = normalise_postcode(raw)
-        if full:
-            hit = self.postcodes.lookup([full]).iloc[0]
-            if not np.isnan(hit["lat"]):
-                return _Found(float(hit["lat"]), float(hit["lon"]), "postcode",
-                              hit["district_code"])
         bare = None if full else outward_code(raw)
         # 'GL50 3P': not a postcode, but its first word is still a usable outward code.
         outward = full.split()[0] if full else bare or outward_code(raw.split()[0])
