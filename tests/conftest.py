@@ -13,6 +13,17 @@ ROOT = Path(__file__).resolve().parents[1]
 MAPDATA = ROOT / "mapdata"
 # Open reference geodata beside the checkout: for checks only, never copied into the project.
 SHARED_GEODATA = ROOT.parent / "shared" / "geodata"
+# Modules whose every test starts another process (the CLI as a user runs it, the benchmark
+# suite's workers): marked slow here, so `make test-fast` leaves them out. Browser modules mark
+# themselves with `pytestmark`.
+SLOW_MODULES = frozenset({"test_cli", "test_bench"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test of SLOW_MODULES `slow`."""
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
