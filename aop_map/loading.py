@@ -559,13 +559,14 @@ class _VocabularyHolder:
     """
 
     _vocabulary: Vocabulary | None = None
+    _failed = False  # tried once and failed: not tried again for every cell
 
     def get(self) -> Vocabulary | None:
-        if self._vocabulary is None:
+        if self._vocabulary is None and not self._failed:
             try:
                 self._vocabulary = Vocabulary.load(BUNDLED_DATA_DIR / VOCABULARY_FILE)
             except (OSError, ValueError, yaml.YAMLError):
-                return None
+                self._failed = True
         return self._vocabulary
 
 

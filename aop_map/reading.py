@@ -105,14 +105,18 @@ def read_data_file(path: Path | str, limit: int | None = MAX_FILE_BYTES) -> byte
         if error.errno in (errno.ELOOP, errno.EMLINK) and os.path.islink(path):
             raise FileRefused(LINK_REASON) from None
         raise
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
+    with open(fd, "rb", buffering=0) as handle:
+        info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise FileRefused("skipped: not a regular file")
         if limit is not None and info.st_size > limit:
             raise FileRefused(_too_big(info.st_size, limit))
-        data = handle.read() if limit is None else handle.read(limit + 1)
-    if limit is not None and len(data) > limit:  # it grew after the check
+        # As many bytes as fstat said, and one more to see growth: a read of limit + 1 bytes
+        # would allocate the whole limit (64 MiB for a CSV) for every file.
+        data = handle.read(info.st_size + 1) or b""
+        if len(data) > info.st_size:  # it grew since: read on, up to the limit
+            data += handle.read(None if limit is None else limit + 1 - len(data)) or b""
+    if limit is not None and len(data) > limit:
         raise FileRefused(_too_big(len(data), limit))
     return data
 
