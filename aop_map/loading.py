@@ -994,21 +994,38 @@ def _combine(results: list[FileResult]) -> LoadResult:
     problems: list[Problem] = []
     origins: dict[str, Origin] = {}
     for source, items, file_problems in results:
-        problems.extend(file_problems)
+        found = list(file_problems)
         for record, record_problems, line in items:
-            problems.extend(record_problems)
+            found.extend(record_problems)
             if record is None:
                 continue
             first = origins.get(record.id)
             if first is not None:
                 where = first.source + (f" line {first.line}" if first.line else "")
-                problems.append(Problem(
+                found.append(Problem(
                     source, f"duplicate id {record.id!r}: already used in {where}; "
                     "this copy is ignored", line, "id", record.id))
                 continue
             origins[record.id] = Origin(source, line)
             records.append(record)
+        problems.extend(_capped(source, found))
     return LoadResult(records, problems, origins)
+
+
+# Problems listed per file; the rest are counted in one more. A file of 200,000 one-line
+# non-records would otherwise bury every other message (and the About page's table).
+MAX_PROBLEMS_PER_FILE = 200
+
+
+def _capped(source: str, problems: list[Problem]) -> list[Problem]:
+    if len(problems) <= MAX_PROBLEMS_PER_FILE:
+        return problems
+    hidden = problems[MAX_PROBLEMS_PER_FILE:]
+    errors = sum(p.severity == "error" for p in hidden)
+    return [*problems[:MAX_PROBLEMS_PER_FILE], Problem(
+        source, f"{len(hidden):,} more problems in this file are not listed ({errors:,} of "
+        "them errors): fix the ones above and load it again",
+        severity="error" if errors else "warning")]
 
 
 def _with_default_id(data: Any) -> Any:

@@ -219,6 +219,17 @@ def test_a_hostile_file_is_one_problem_and_the_good_records_load(case: str,
         assert problem["severity"] == "error"
 
 
+def test_a_flood_of_problems_from_one_file_is_summed_up(tmp_path: Path) -> None:
+    folder = data_folder(tmp_path)
+    (folder / "providers" / "flood.yaml").write_text("- not a record\n" * 60_000, "utf-8")
+    got = load_here(folder, tmp_path / "cache")
+    assert got["seconds"] < LOAD_SECONDS
+    assert sorted(got["records"]) == sorted(GOOD_IDS)
+    assert {p["source"] for p in got["problems"]} == {"mapdata/providers/flood.yaml"}
+    assert len(got["problems"]) == loading.MAX_PROBLEMS_PER_FILE + 1
+    assert got["problems"][-1]["message"].startswith("59,800 more problems in this file")
+
+
 def test_links_to_folders_are_not_walked(tmp_path: Path) -> None:
     folder = data_folder(tmp_path)
     (folder / "providers" / "loop").symlink_to(folder)  # once walked 40 levels deep
