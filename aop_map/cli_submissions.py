@@ -70,7 +70,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_approve(args: argparse.Namespace) -> int:
     """Approve a submission: it becomes a record in the data directory."""
-    record = _store(args).approve(args.id, args.moderator)
+    record = _store(args).approve(args.id, args.moderator, self_declared=True)
     result = {"id": args.id, "status": "approved", "record_id": record.id}
     if args.json:
         _say_json(result)
@@ -81,7 +81,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 def cmd_reject(args: argparse.Namespace) -> int:
     """Reject a submission with a reason."""
-    submission = _store(args).reject(args.id, args.moderator, args.reason)
+    submission = _store(args).reject(args.id, args.moderator, args.reason, self_declared=True)
     result = {"id": submission.id, "status": submission.status, "reason": args.reason}
     if args.json:
         _say_json(result)

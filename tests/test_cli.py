@@ -421,3 +421,17 @@ def test_export_to_a_terminal_shows_escapes(data_dir: Path) -> None:
     shown = b"".join(chunks).decode("utf-8").replace("\r\n", "\n")  # the terminal's own CRLF
     assert "\\x1b[2J" in shown and "evil" in shown
     assert not CONTROL.search(shown.replace("\n", "")), repr(shown)
+
+
+def test_a_terminal_moderator_name_is_audited_as_self_declared(data_dir: Path) -> None:
+    from aop_map.store import SubmissionStore
+
+    reference = SubmissionStore(data_dir=data_dir).submit(
+        {"name": "Quiet Choir", "kind": "programme", "status": "established",
+         "areas_served": ["Stroud"], "consent": {"listing": True}}).id
+    done = run("submissions", "approve", reference, "--moderator", "Sam",
+               "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr
+    approvals = [e for e in SubmissionStore(data_dir=data_dir).audit_log()
+                 if e.get("action") == "approved"]
+    assert approvals and approvals[-1]["who"] == "Sam" and approvals[-1]["self_declared"]
