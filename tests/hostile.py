@@ -34,7 +34,11 @@ CONTROL_PAYLOADS = ["\x1b[2J", "\x1b]8;;http://evil.example\x07x\x1b]8;;\x07", "
 
 
 def evaluated(text: str) -> bool:
-    """Whether `text` (a rendered page, script or file) shows a template payload having run."""
+    """Whether `text` (a rendered page, script or file) shows a template payload having run:
+    7*191 computed (1337, not inside a longer number such as a coordinate), the server's
+    working directory printed, or a template syntax error."""
     import os
+    import re
 
-    return "1337" in text or os.getcwd() in text or "TemplateSyntaxError" in text
+    return bool(re.search(r"(?<![\d.])1337(?![\d])", text)) or os.getcwd() in text or (
+        "TemplateSyntaxError" in text)

@@ -18,6 +18,7 @@ import yaml
 from streamlit.testing.v1 import AppTest
 
 from aop_map import ui
+from aop_map.mapping import safe_json
 from tests.conftest import MAPDATA
 from tests.hostile import MARKUP_PAYLOADS, TEMPLATE_PAYLOADS, evaluated
 
@@ -69,11 +70,20 @@ def _env(monkeypatch: pytest.MonkeyPatch, hostile_data: Path) -> None:
 
 @pytest.fixture
 def templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every Jinja template output from now on (the maps are rendered through Jinja)."""
+    """Every Jinja template output from now on, and the script, HTML and header of every map
+    st_folium sends the browser (each element's macros are rendered through Jinja)."""
     outputs: list[str] = []
     real = jinja2.Template.render
     monkeypatch.setattr(jinja2.Template, "render",
                         lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1])
+    real_arguments = ui.folium_arguments
+
+    def arguments(m, **options):
+        sent = real_arguments(m, **options)
+        outputs.extend(str(sent.get(part, "")) for part in ("script", "html", "header"))
+        return sent
+
+    monkeypatch.setattr(ui, "folium_arguments", arguments)
     ui.clear_map_cache()
     return outputs
 
@@ -112,7 +122,9 @@ def test_provider_page_and_its_map(index: int, templates: list[str]) -> None:
     assert not at.exception, [e.value for e in at.exception]
     page = shown(at)
     assert "Choir" in page and not evaluated(page)
-    assert templates and not [t for t in templates if evaluated(t)]  # its map was rendered
+    assert not [t for t in templates if evaluated(t)]
+    script = next(t for t in templates if "LocationPoints" in t or "circleMarker" in t)
+    assert safe_json(PAYLOADS[index])[1:-1] in script  # in the map, literally, as JSON text
 
 
 def test_exports_keep_the_text(hostile_data: Path, tmp_path: Path) -> None:
@@ -121,3 +133,59 @@ def test_exports_keep_the_text(hostile_data: Path, tmp_path: Path) -> None:
                     "--out", str(out)], check=True, capture_output=True, timeout=120)
     names = {f["properties"]["name"] for f in json.loads(out.read_text())["features"]}
     assert {f"Choir {p} end" for p in PAYLOADS} <= names
+
+
+# ---------------------------------------------------------------------------------------------
+# The Register form, its preview, the moderation queue and the published file
+
+
+def labelled(elements, label: str):
+    found = [e for e in elements if e.label.startswith(label)]
+    assert found, f"no widget labelled {label!r}: {[e.label for e in elements]}"
+    return found[0]
+
+
+def run_page(at: AppTest, templates: list[str]) -> str:
+    assert not at.exception, [e.value for e in at.exception]
+    page = shown(at) + "\n".join(e.label for e in at.expander)
+    assert not evaluated(page) and not [t for t in templates if evaluated(t)]
+    return page
+
+
+@pytest.mark.parametrize("payload", ["{{ 7*191 }}", "Group {#1} Choir {% if 1 %}",
+                                     "{{ lipsum.__globals__.os.getcwd() }}"])
+def test_register_preview_moderate_publish(payload: str, tmp_path: Path, templates: list[str],
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "mapdata"
+    data.mkdir()
+    (data / "vocabulary.yaml").write_bytes((MAPDATA / "vocabulary.yaml").read_bytes())
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
+    monkeypatch.delenv("AOP_MAP_SUBMISSIONS_DIR", raising=False)
+    monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", "a long enough passphrase")
+    text = f"Choir {payload}"
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/register.py").run()
+    for label in ("Name", "Short summary", "Description", "Parent organisation",
+                  "Venue 1", "Evaluation frameworks", "Links and sources", "Contact name"):
+        element = labelled([*at.text_input, *at.text_area], label)
+        element.input(text)
+    labelled(at.text_input, "Postcode 1").input("GL50 3PR")
+    labelled(at.multiselect, "Art forms").select("singing")
+    labelled(at.checkbox, "I agree").check()
+    labelled(at.button, "Check my listing").click().run()
+    assert "Check before you send" in run_page(at, templates)  # the preview, with its map
+    assert any("circleMarker" in t for t in templates)
+    labelled(at.button, "Send my listing for review").click().run()
+    run_page(at, templates)
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    at.switch_page("pages/moderate.py").run()
+    labelled(at.text_input, "Your name").input("Sam")
+    labelled(at.text_input, "Moderator password").input("a long enough passphrase")
+    labelled(at.button, "Sign in").click().run()
+    assert "Choir" in run_page(at, templates)
+    labelled(at.button, "Approve and publish").click().run()
+    run_page(at, templates)
+    (published,) = (data / "community").glob("*.yaml")
+    record = yaml.safe_load(published.read_text(encoding="utf-8"))
+    assert record["name"] == text and record["summary"] == text
