@@ -277,7 +277,23 @@ var {{ this.get_name() }} = (function () {
       '<br><b>Art forms:</b> ' + terms("a", r[2]) +
       '<br><b>Conditions:</b> ' + terms("c", r[3]) +
       '<br><b>Areas served:</b> ' + terms("d", r[4]) +
-      '<br><a href="' + esc(href) + '" target="_top">Open the provider page</a></div>';
+      '<br><a class="aop-open" href="' + esc(href) + '" target="_top">' +
+      'Open the provider page</a></div>';
+  }
+  // The map sits in Streamlit's sandboxed iframe, which may not navigate the app's window
+  // (Chromium refuses target="_top"). That window is the same origin: put the provider page's
+  // address in its history and tell it, and Streamlit routes to the page as it does for Back
+  // and Forward -- same tab, the address shows ?id=..., Back returns to the map as it was.
+  function openInApp(event) {
+    var top = window.top;
+    if (top === window) { return; }  // a page of its own: the link works as a link
+    try {
+      top.history.pushState(null, "", event.currentTarget.href);
+      top.dispatchEvent(new PopStateEvent("popstate"));
+    } catch (e) {
+      window.open(event.currentTarget.href, "_blank", "noopener");  // another origin
+    }
+    event.preventDefault();
   }
   function clusterIcon(cluster) {
     var children = cluster.getAllChildMarkers(), emerging = 0, n = children.length;
@@ -316,8 +332,10 @@ var {{ this.get_name() }} = (function () {
     // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
     // (listening on this group after this handler) then names the point exactly.
     e.latlng = e.layer.getLatLng();
-    L.popup({maxWidth: 320}).setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer))
-      .openOn(map);
+    var opened = L.popup({maxWidth: 320}).setLatLng(e.latlng)
+      .setContent(group.aopPopupHtml(e.layer)).openOn(map);
+    var open = opened.getElement && opened.getElement().querySelector("a.aop-open");
+    if (open) { open.addEventListener("click", openInApp); }
   });
   // On the map first: markercluster checks every marker added to a group that is not yet on
   // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points). No

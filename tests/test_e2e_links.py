@@ -1,0 +1,49 @@
+"""In headless Chromium: links that change the record shown change the address (issue 11).
+
+The map's popup link sits in Streamlit's sandboxed iframe; clicking it must open the provider
+page in the same tab with ``?id=...`` in the address, and Back must return to the map with its
+filters.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import FOLIUM_IFRAME, screenshot, wait_for_app
+from tests.test_e2e import (  # noqa: F401 (fixtures)
+    LONE_MARKER_JS,
+    Watched,
+    browser_page,
+    bundled,
+    chromium,
+    wait_for_map,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_popup_link_opens_the_provider_page(bundled: str, browser_page: Watched) -> None:
+    page = browser_page.open(bundled + "/?status=established")
+    wait_for_map(page)
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.evaluate("() => window.map.setView([51.845, -2.15], 9, {animate: false})")
+    page.wait_for_timeout(500)
+    point = frame.evaluate(LONE_MARKER_JS)
+    assert point is not None
+    box = page.locator(FOLIUM_IFRAME).bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.get_by_text("Open the provider page").wait_for()
+    name = popup.locator("strong").first.inner_text()
+    popup.get_by_text("Open the provider page").click()
+    page.wait_for_url(re.compile(r"/provider\?id=[^&]+$"))
+    wait_for_app(page)
+    page.get_by_test_id("stMain").get_by_text(name, exact=True).first.wait_for()
+    screenshot(page, "provider-from-popup")
+    assert not browser_page.dialogs
+    page.go_back()
+    page.wait_for_url(re.compile(r"status=established"))
+    wait_for_app(page)
+    wait_for_map(page)
