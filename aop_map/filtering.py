@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
@@ -30,6 +29,8 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from aop_map.geocoding import haversine_km
+from aop_map.text import fold as fold_text
+from aop_map.text import normalise
 from aop_map.vocabulary import Vocabulary
 
 # Selection attribute (= URL parameter) -> frame column. Order is the URL's and sidebar's order.
@@ -233,34 +234,19 @@ def selection_to_params(selection: Selection) -> dict[str, list[str] | str]:
 # Text search
 
 
-_WORD = re.compile(r"[^\W_]+")
-# Unicode's combining-mark blocks: what NFKD splits accents into ("é" -> "e" + U+0301).
-# Letters NFKD keeps whole, spelt as an English keyboard would ("Ærø" -> "aero").
-_LETTERS = str.maketrans(
-    {"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
-)
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-
-
 _WORD_OR_BREAK = re.compile(r"[^\W_]+|\n")
-
-
-def _fold(text: str) -> str:
-    """Case-folded, accents removed; punctuation and spacing kept."""
-    text = text.casefold()
-    if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_LETTERS)
-    return text
+# The corpus is folded once (text.fold) and split into words and line breaks in one pass.
+_fold = fold_text
 
 
 def fold_words(text: str) -> list[str]:
-    """The words of a text in search form: case-folded, accents removed ("Café" -> "cafe")."""
-    return _WORD.findall(_fold(text))
+    """The words of a text in search form (text.normalise): "Café" -> ["cafe"]."""
+    return normalise(text).split()
 
 
 def fold(text: str) -> str:
-    """Search form of a text: its folded words separated by single spaces."""
-    return " ".join(fold_words(text))
+    """Search form of a text: text.normalise, its folded words separated by single spaces."""
+    return normalise(text)
 
 
 @dataclass(frozen=True, eq=False)

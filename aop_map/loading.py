@@ -45,6 +45,7 @@ from aop_map.reading import (
     read_data_file,
 )
 from aop_map.records import Problem, Record, excerpt, slugify, validate_record
+from aop_map.text import normalise
 from aop_map.vocabulary import LIST_FIELDS, Vocabulary
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -341,8 +342,8 @@ _BOOLEAN_WORDS = {
 
 
 def normalise_header(header: str) -> str:
-    """A header's matching key: lower case with spaces, '_', '-' and punctuation removed."""
-    return re.sub(r"[^a-z0-9]", "", header.lower())
+    """A header's matching key: text.normalise with no separator ("Art forms" -> "artforms")."""
+    return normalise(header, "")
 
 
 def parse_csv_text(text: str, source: str) -> tuple[list[RawRecord], list[Problem]]:

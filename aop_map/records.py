@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
@@ -24,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from aop_map.text import normalise
 from aop_map.vocabulary import CONTROLLED_FIELDS, UnknownTermError, Vocabulary
 
 # Lengths are generous for real descriptions but stop a pasted essay (or an attack) bloating
@@ -90,10 +90,7 @@ class Problem:
 
 def slugify(text: str) -> str:
     """A stable id from a name: lower case ASCII words joined by hyphens."""
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    text = text.lower().replace("&", " and ").replace("'", "")
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    slug = slug[:120].strip("-") or "record"
+    slug = normalise(text, "-", ascii_only=True)[:120].strip("-") or "record"
     return f"{slug}-record" if slug in RESERVED_IDS else slug  # "Community" is a fine name
 
 

@@ -1,4 +1,5 @@
-"""User text made safe for where it goes: a terminal, a JSON document, a spreadsheet. No I/O.
+"""Text made comparable (the one normaliser) and user text made safe for where it goes: a
+terminal, a JSON document, a spreadsheet. No I/O.
 
 User text is data, never code: an escape sequence in a provider's name must not clear a
 moderator's terminal, and a name beginning ``=`` must not run as a formula in a spreadsheet.
@@ -7,8 +8,48 @@ moderator's terminal, and a name beginning ``=`` must not run as a formula in a 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
+
+# ---------------------------------------------------------------------------------------------
+# The one normaliser: vocabulary terms, search words, place names, CSV headers and record ids
+# are all compared (or made) in this form, so "Café & Crafts", "cafe and crafts" and
+# "CAFE-AND-CRAFTS" are one spelling everywhere.
+
+# Unicode's combining-mark blocks: what NFKD splits accents into ("é" -> "e" + U+0301).
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Letters NFKD keeps whole, spelt as an English keyboard would ("Ærø" -> "aero").
+_LETTERS = str.maketrans(
+    {"æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
+)
+# An apostrophe joins ("Lucy's" is one word, "lucys"); '&' is the word "and".
+_JOINERS = str.maketrans({"'": None, "\u2019": None, "&": " and "})
+# A word: a run of letters and digits (underscore is punctuation here).
+WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """The character step of ``normalise``: case-folded, accents removed, apostrophes dropped,
+    '&' spelt "and"; other punctuation and spacing kept (so a large corpus can be folded once
+    and split into ``WORD``s in one pass, line breaks and all)."""
+    text = text.casefold()
+    if not text.isascii():
+        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).translate(_LETTERS)
+    return text.translate(_JOINERS)
+
+
+def normalise(text: str, separator: str = " ", *, ascii_only: bool = False) -> str:
+    """The matching form of a text: its ``fold``ed words joined by ``separator``.
+
+    "Café & Crafts" -> "cafe and crafts"; "Alzheimer's" -> "alzheimers"; "  a__b--c " ->
+    "a b c". ``ascii_only`` drops letters with no ASCII spelling (ids and URL slugs).
+    """
+    folded = fold(text)
+    if ascii_only and not folded.isascii():
+        folded = folded.encode("ascii", "ignore").decode()
+    return separator.join(WORD.findall(folded))
+
 
 # Characters a terminal may act on rather than show: C0 and C1 controls and DEL (escape
 # sequences, bell, carriage return...), line and paragraph separators, the bidirectional

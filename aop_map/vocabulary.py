@@ -9,7 +9,6 @@ ignores case, spacing, hyphens/underscores/slashes and "&" vs "and", so "Creativ
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from aop_map.reading import FileRefused, read_yaml_file
+from aop_map.text import normalise
 
 # Record field -> vocabulary section. kind and status are single values, the rest are lists.
 FIELD_SECTIONS: dict[str, str] = {
@@ -46,10 +46,8 @@ MAX_QUOTED = 60
 
 
 def normalise_key(text: str) -> str:
-    """The matching key of a term: lower case, '&' as 'and', punctuation as single spaces."""
-    text = text.lower().replace("&", " and ").replace("\u2019", "'")
-    text = re.sub(r"['\"()]", "", text)
-    return re.sub(r"[\s_\-/.,;:+]+", " ", text).strip()
+    """The matching key of a term: text.normalise ("Arts & Crafts" -> "arts and crafts")."""
+    return normalise(text)
 
 
 @dataclass(frozen=True)

@@ -396,7 +396,12 @@ def test_radius_across_the_antimeridian(vocabulary: Vocabulary) -> None:
             Selection(),
             ["Ignored unknown district 'Atlantis'", "Ignored unknown status 'copd'"],
         ),
-        ({"model": "<script>"}, Selection(), ["Ignored unknown model '<script>'"]),
+        # Markup is punctuation to the normaliser: "script" is close to "prescription".
+        (
+            {"model": "<script>"},
+            Selection(),
+            ["Ignored unknown model '<script>' (did you mean 'Arts on prescription'?)"],
+        ),
         ({"condition": "x" * 100}, Selection(), [f"Ignored unknown condition '{'x' * 60}...'"]),
         (
             {"q": " choir ", "near": "GL14 2AA", "radius_km": "10"},

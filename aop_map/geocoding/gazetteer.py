@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import functools
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from rapidfuzz import fuzz, process
 from aop_map.geocoding.coordinates import haversine_km
 from aop_map.geocoding.districts import GLOS_DISTRICTS
 from aop_map.loading import BUNDLED_DATA_DIR, GAZETTEER_FILE
+from aop_map.text import normalise
 
 GAZETTEER_COLUMNS = ("name", "alt_names", "lat", "lon", "district_code", "district_name")
 # A fuzzy place match below this rapidfuzz ratio is more likely another place than a typo
@@ -28,10 +28,8 @@ SUGGEST_CUTOFF = 75
 
 def place_key(name: str) -> str:
     """Matching key of a place name: no accents, case, punctuation, 'the' or 'Saint'."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
-    text = re.sub(r"[^a-z0-9&]+", " ", text.replace("'", "").replace("\u2019", ""))
-    text = re.sub(r"\bsaint\b", "st", text.replace("&", " and "))
-    return re.sub(r"^the ", "", " ".join(text.split()))
+    text = re.sub(r"\bsaint\b", "st", normalise(name, ascii_only=True))
+    return re.sub(r"^the ", "", text)
 
 
 @dataclass(frozen=True)
