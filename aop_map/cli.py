@@ -101,13 +101,19 @@ def _result_dict(result: Any) -> dict[str, Any]:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Export the valid, geocoded records as CSV (formula-like cells neutralised) or GeoJSON."""
+    """Export the valid, geocoded records as CSV (formula-like cells neutralised), GeoJSON, or
+    Open Referral UK services (one page of a /services response holding every service)."""
     from aop_map.dataset import load_dataset
     from aop_map.filtering import records_table, to_geojson
     from aop_map.text import table_to_csv
 
     dataset = load_dataset(_data_dir(args))
-    if args.format == "geojson":
+    if args.format == "oruk":
+        from aop_map.oruk import export_feed
+
+        feed = export_feed(dataset.records, dataset.vocabulary, dataset.frame)
+        text = json_terminal_safe(json.dumps(feed, ensure_ascii=False, indent=1)) + "\n"
+    elif args.format == "geojson":
         text = to_geojson(dataset.frame, dataset.vocabulary)
     else:
         text = table_to_csv(records_table(dataset.frame, dataset.vocabulary))
@@ -116,10 +122,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         say(f"wrote {args.out}", err=True)
     elif args.format == "geojson":
         sys.stdout.write(json_terminal_safe(text))  # the same JSON, escaped
+    elif args.format == "oruk":
+        sys.stdout.write(text)  # escaped already, for the file too (no lone surrogate)
     elif sys.stdout.isatty():  # shown, not piped: no escape sequence reaches the terminal
         sys.stdout.write("\n".join(terminal_safe(line) for line in text.split("\n")))
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_serve_api(args: argparse.Namespace) -> int:
+    """Serve the records as a read-only Open Referral UK API until interrupted."""
+    import uvicorn
+
+    from aop_map.api import create_app
+
+    app = create_app(_data_dir(args))
+    catalogue = app.state.catalogue.current()  # load now: a broken data directory fails here
+    say(f"serving {len(catalogue.services)} services on http://{args.host}:{args.port}/",
+        err=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
 
@@ -165,10 +187,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_geocode)
 
     p = sub.add_parser("export", help="export the valid, geocoded records")
-    p.add_argument("--format", choices=("csv", "geojson"), default="csv", help="output format")
+    p.add_argument("--format", choices=("csv", "geojson", "oruk"), default="csv",
+                   help="output format (oruk: Open Referral UK services, as JSON)")
     p.add_argument("--out", help="output file (default: standard output)")
     p.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
     p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("serve-api", help="serve a read-only Open Referral UK API of the records")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    p.set_defaults(handler=cmd_serve_api)
 
     p = sub.add_parser("geodata", help="manage the offline postcode data")
     geo = p.add_subparsers(dest="geodata_command", required=True, metavar="ACTION")

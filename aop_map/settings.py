@@ -94,6 +94,15 @@ _DECLARED = (
         meaning="the shared password for the Moderation page",
     ),
     Setting(
+        name="AOP_MAP_API_URL",
+        kind="text",
+        unset="the About page says how to run the API instead of linking it",
+        meaning=(
+            "the public address of the Open Referral UK API (`aop-map serve-api`), "
+            "linked from the About page"
+        ),
+    ),
+    Setting(
         name="AOP_MAP_REQUIRE_BROWSER",
         kind="flag",
         unset="browser tests skip without chromium",
