@@ -623,17 +623,35 @@ def clear_map_cache() -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _cached_outlines(vocabulary_file: str, mtime_ns: int) -> gpd.GeoDataFrame:
-    from aop_map.boundaries import district_outlines
+    from aop_map.boundaries import load_districts
 
-    return district_outlines(Vocabulary.load(vocabulary_file))
+    return load_districts(Vocabulary.load(vocabulary_file))
 
 
 def get_district_outlines(dataset: Dataset) -> gpd.GeoDataFrame | None:
-    """Approximate district outlines (None if the postcode data cannot provide them)."""
+    """The six districts' boundaries (mapdata/basemap), named as in the vocabulary; None if
+    the file cannot be read (the map then has no districts, but works)."""
     path = vocabulary_path(dataset.data_dir)
     try:
         return _cached_outlines(str(path), path.stat().st_mtime_ns)
-    except Exception:  # outlines are decoration: the map works without them
+    except Exception:  # boundaries are context: the map works without them
+        logging.getLogger(__name__).exception("cannot read the district boundaries")
+        return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def _cached_places() -> Any:
+    from aop_map.boundaries import load_places
+
+    return load_places()
+
+
+def get_places() -> Any:
+    """Place names for the map's labels (mapdata/basemap), or None if they cannot be read."""
+    try:
+        return _cached_places()
+    except Exception:  # labels are context: the map works without them
+        logging.getLogger(__name__).exception("cannot read the place names")
         return None
 
 
