@@ -859,3 +859,23 @@ def to_geojson(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> str:
     ]
     collection = {"type": "FeatureCollection", "features": features}
     return json.dumps(collection, ensure_ascii=False, indent=1, default=str)
+
+
+def gaps_by_district(
+    frame: pd.DataFrame,
+    vocabulary: Vocabulary,
+    field: str = "conditions",
+    *,
+    countywide: bool = True,
+) -> dict[str, list[str]]:
+    """``gaps`` for every district (the areas with an ONS code), in vocabulary order: district
+    id -> the terms of `field` no record counting for that district covers.
+
+    One coverage matrix instead of a filtering per district; tests check it against ``gaps``.
+    """
+    matrix = coverage_matrix(frame, vocabulary, "district", field, countywide=countywide)
+    districts = [t.id for t in vocabulary.terms("areas_served") if t.code]
+    return {
+        district: [term for term, count in matrix.loc[district].items() if count == 0]
+        for district in districts
+    }

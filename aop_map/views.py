@@ -1,0 +1,289 @@
+"""What the pages show, worked out without Streamlit: map views, clicked points, link targets,
+area providers, contact lines and the About page's tables.
+
+Plain data in, plain data out (frames, strings, Markdown already escaped): the pages only
+draw it, and each function is tested on its own. Nothing here imports streamlit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from aop_map.filtering import FilterIndex, Selection, counts_by, coverage_matrix, filter_frame
+from aop_map.geocoding import haversine_km
+from aop_map.loading import Origin
+from aop_map.records import Problem, Record
+from aop_map.text import md_escape, md_link
+from aop_map.vocabulary import Vocabulary
+
+# ---------------------------------------------------------------------------------------------
+# The energy map
+
+GLOUCESTERSHIRE_VIEW = ((51.845, -2.15), 9)  # centre (lat, lon) and zoom showing the county
+# A click on the map selects the record whose point is this close (km): a marker's radius at
+# the zoom where single markers show, so a click beside every marker selects nothing.
+CLICK_RADIUS_KM = 0.05
+# url_path of the pages that show the energy map or link into it (app.py's st.Page list).
+MAP_PAGES = ("map", "directory", "coverage", "provider")
+
+
+def map_view(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary
+) -> tuple[tuple[float, float] | None, int | None, int]:
+    """Centre and zoom for the energy map, and how many places lie outside the county.
+
+    The map fits its points, except when case studies elsewhere in the UK would shrink
+    Gloucestershire to a dot: then it shows the county and they are a zoom-out away.
+    """
+    located = frame[frame.geometry.notna()] if len(frame) else frame
+    if not len(located):
+        return None, None, 0
+    codes = {t.code for t in vocabulary.terms("areas_served") if t.code}
+    inside = located["district_code"].isin(codes)
+    outside = int((~inside).sum())
+    if inside.any() and outside:
+        center, zoom = GLOUCESTERSHIRE_VIEW
+        return center, zoom, outside
+    return None, None, outside
+
+
+def record_at(clicked: dict | None, frame: gpd.GeoDataFrame) -> dict | None:
+    """The row at a clicked map point ({"lat", "lng"}, within CLICK_RADIUS_KM), or None."""
+    if not clicked or not len(frame) or "lat" not in clicked:
+        return None
+    located = frame[frame.geometry.notna()]
+    if not len(located):
+        return None
+    distances = haversine_km(clicked["lat"], clicked["lng"], located["lat"], located["lon"])
+    best = int(distances.argmin())
+    if distances[best] > CLICK_RADIUS_KM:
+        return None
+    return located.iloc[best].to_dict()
+
+
+def provider_link_template(page_url: str | None) -> str:
+    """An absolute link to the provider page with an `{id}` slot, for use inside the map's
+    iframe (where a relative link would resolve against the component's own address).
+
+    ``page_url`` is the address the browser shows (st.context.url): its scheme, host and any
+    base path the app is served under are kept; the current page's own segment is dropped.
+    """
+    match = re.match(r"^(https?://[^/?#]+)([^?#]*)", page_url or "")
+    if not match:
+        return "/provider?id={id}"
+    path = match.group(2).rstrip("/")
+    head, _, last = path.rpartition("/")
+    base = head if last in MAP_PAGES else path
+    return f"{match.group(1)}{base}/provider?id={{id}}"
+
+
+def serving_area(
+    frame: gpd.GeoDataFrame,
+    vocabulary: Vocabulary,
+    applied: Selection,
+    district_code: str | None,
+    nearby: gpd.GeoDataFrame,
+    *,
+    index: FilterIndex | None = None,
+) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Records serving the district of a searched place, or the whole county, that are not
+    already among ``nearby``; and that district's label. (None, None) outside the county.
+
+    Countywide services rarely publish a venue, so a 'near' search alone would miss them;
+    they match every filter of ``applied`` but the distance. One row per record.
+    """
+    term = vocabulary.district_by_code(district_code or "")
+    if term is None:  # outside Gloucestershire: no county service is known to reach it
+        return None, None
+    anywhere = filter_frame(
+        frame, replace(applied, near="", radius_km=None), vocabulary, index=index
+    )
+    wanted = {term.id, "countywide"}
+    serves = anywhere["areas_served"].map(lambda areas: bool(wanted.intersection(areas or ())))
+    fresh = ~anywhere["record_id"].isin(set(nearby["record_id"]))
+    chosen = anywhere[serves.to_numpy() & fresh.to_numpy()]
+    return chosen.drop_duplicates("record_id"), term.label
+
+
+# ---------------------------------------------------------------------------------------------
+# Provider pages and lists
+
+PRECISION_LABELS = {
+    "exact": "Exact point",
+    "postcode": "Full postcode",
+    "postcode_district": "Postcode district centre",
+    "place": "Town or village",
+    "online": "Online geocoder",
+    "none": "Not placed",
+}
+PRECISION_NOTES = {
+    "exact": "placed at the exact point given",
+    "postcode": "placed at its postcode",
+    "postcode_district": "placed at the centre of its postcode district: the full postcode "
+    "was not found",
+    "place": "placed at town or village level: no address is published",
+    "online": "placed by an online geocoder from its place name",
+    "none": "not on the map: no location could be found",
+}
+
+
+def _present(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def contact_markdown(website: Any, email: Any, phone: Any) -> str | None:
+    """Published contact details as escaped Markdown (links only for http(s) and email)."""
+    parts = []
+    if _present(website):
+        parts.append(md_link(website, website))
+    if _present(email):
+        parts.append("email " + md_escape(email))
+    if _present(phone):
+        parts.append("phone " + md_escape(phone))
+    return " · ".join(parts) or None
+
+
+def location_lines(rows: pd.DataFrame) -> list[str]:
+    """One escaped Markdown line per location row of a record: where, and how precisely."""
+    lines = []
+    for row in rows.itertuples():
+        if row.location_index < 0:
+            lines.append("No place given: listed by the areas it serves.")
+            continue
+        parts = (row.location_label, row.address, row.place, row.postcode)
+        where = ", ".join(dict.fromkeys(p for p in parts if isinstance(p, str) and p))
+        district = row.district_name
+        if isinstance(district, str) and district not in where:
+            where += f" ({district})"
+        precision = PRECISION_NOTES.get(row.location_precision, md_escape(row.location_precision))
+        lines.append(f"{md_escape(where)}: {precision}.")
+    return lines
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """A record's long text as escaped Markdown paragraphs (split at blank lines)."""
+    return [md_escape(p) for p in re.split(r"\n\s*\n", text or "") if p.strip()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage and gaps
+
+
+def gaps_table(missing: dict[str, list[str]], vocabulary: Vocabulary) -> pd.DataFrame:
+    """One row per district: the conditions with no provider there, and how many.
+
+    ``missing`` is ``filtering.gaps_by_district`` for the conditions.
+    """
+    rows = []
+    for district, terms in missing.items():
+        labels = vocabulary.labels("conditions", terms)
+        rows.append(
+            {
+                "District": vocabulary.label("areas_served", district),
+                "Conditions with no provider": ", ".join(labels) or "none: every condition covered",
+                "Missing": len(terms),
+            }
+        )
+    return pd.DataFrame(rows, columns=["District", "Conditions with no provider", "Missing"])
+
+
+def district_status_table(frame: pd.DataFrame, vocabulary: Vocabulary) -> pd.DataFrame:
+    """Records per district (countywide providers included), in all and per status."""
+    totals = counts_by(frame, vocabulary, "district")
+    per_status = coverage_matrix(frame, vocabulary, "district", "status")
+    statuses = vocabulary.terms("status")
+    rows = [
+        {
+            "District": t.label,
+            "Records": int(totals.get(t.id, 0)),
+            **{s.label: int(per_status.at[t.id, s.id]) for s in statuses},
+        }
+        for t in vocabulary.terms("areas_served")
+        if t.code
+    ]
+    return pd.DataFrame(rows, columns=["District", "Records", *(s.label for s in statuses)])
+
+
+# ---------------------------------------------------------------------------------------------
+# About and data quality
+
+PROBLEM_COLUMNS = ["File", "Line", "Field", "Record", "Severity", "Problem"]
+
+
+def kind_status_table(records: Iterable[Record], vocabulary: Vocabulary) -> pd.DataFrame:
+    """Records counted by kind (rows) and status (columns), with totals; empty without any."""
+    kinds = pd.DataFrame(
+        [
+            {
+                "Kind": vocabulary.label("kind", r.kind),
+                "Status": vocabulary.label("status", r.status),
+            }
+            for r in records
+        ],
+        columns=["Kind", "Status"],
+    )
+    if kinds.empty:
+        return kinds
+    return pd.crosstab(kinds["Kind"], kinds["Status"], margins=True, margins_name="Total")
+
+
+def precision_counts(frame: pd.DataFrame) -> pd.Series:
+    """Locations counted by how precisely they are placed, labelled for people."""
+    labels = frame["location_precision"].map(lambda p: PRECISION_LABELS.get(p, p))
+    return labels.value_counts().rename("Locations").rename_axis("Placed by")
+
+
+def problems_table(problems: Sequence[Problem]) -> pd.DataFrame:
+    """Loading and geocoding problems, one row each."""
+    return pd.DataFrame(
+        [
+            {
+                "File": p.source,
+                "Line": p.line,
+                "Field": p.field,
+                "Record": p.record_id,
+                "Severity": p.severity,
+                "Problem": p.message,
+            }
+            for p in problems
+        ],
+        columns=PROBLEM_COLUMNS,
+    )
+
+
+def unlocated_table(
+    records: Sequence[Record],
+    problems: Sequence[Problem],
+    origins: dict[str, Origin],
+    vocabulary: Vocabulary,
+) -> pd.DataFrame:
+    """Records with no point on the map: where each is defined, what it serves, and why."""
+    reasons: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.record_id and (problem.field or "").startswith("locations"):
+            reasons.setdefault(problem.record_id, []).append(problem.message)
+    rows = []
+    for r in records:
+        origin = origins.get(r.id)
+        why = "; ".join(reasons.get(r.id, [])) or (
+            "its location could not be found"
+            if r.locations
+            else "no location given: listed by the areas it serves"
+        )
+        rows.append(
+            {
+                "Record": r.name,
+                "Id": r.id,
+                "File": origin.source if origin else "",
+                "Line": origin.line if origin else None,
+                "Areas served": ", ".join(vocabulary.labels("areas_served", r.areas_served)),
+                "Why": why,
+            }
+        )
+    return pd.DataFrame(rows, columns=["Record", "Id", "File", "Line", "Areas served", "Why"])
