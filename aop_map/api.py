@@ -264,7 +264,7 @@ def _search_frame(records: list[Record], vocabulary: Vocabulary) -> pd.DataFrame
     """What `search` looks in: the app's search columns, with the term labels added."""
     def labels(record: Record) -> str:
         return " ".join(label for tax in oruk.TAXONOMIES
-                        for label in vocabulary.labels(tax.field, getattr(record, tax.field)))
+                        for label in vocabulary.labels(tax.field, oruk.terms_of(record, tax.field)))
 
     return pd.DataFrame({
         "name": [r.name for r in records],

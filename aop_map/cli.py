@@ -112,7 +112,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         from aop_map.oruk import export_feed
 
         feed = export_feed(dataset.records, dataset.vocabulary, dataset.frame)
-        text = json_terminal_safe(json.dumps(feed, ensure_ascii=False, indent=1)) + "\n"
+        # Compact: indenting 10,000 services took 2 s and a quarter more space.
+        text = json.dumps(feed, ensure_ascii=False, separators=(",", ":"))
+        text = json_terminal_safe(text) + "\n"
     elif args.format == "geojson":
         text = to_geojson(dataset.frame, dataset.vocabulary)
     else:

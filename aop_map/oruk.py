@@ -15,6 +15,8 @@ them. The mapping is table-driven: :data:`STATUSES`, :data:`TAXONOMIES`, :data:`
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import math
 import re
 import uuid
@@ -59,6 +61,10 @@ class Taxonomy:
 
 
 TAXONOMIES: tuple[Taxonomy, ...] = (
+    # ORUK's status says only active; this keeps whether it is established or emerging.
+    Taxonomy("status", "Stage", "Whether an activity is established (running or "
+             "commissioned) or emerging (new, a pilot, or looking for its first commission).",
+             "status"),
     Taxonomy("conditions", "Health conditions",
              "Health conditions and needs an arts-and-health activity is for.", "audience"),
     Taxonomy("art_forms", "Art forms", "The art forms an activity uses.", "activity"),
@@ -93,9 +99,22 @@ AREA_URI = "http://statistics.data.gov.uk/id/statistical-geography/{code}"
 URI_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
 
 
+_NAMESPACE_BYTES = ORUK_NAMESPACE.bytes
+
+
 def oruk_id(name: str) -> str:
     """The stable ORUK id (a uuid5 in :data:`ORUK_NAMESPACE`) of a name such as
-    ``service:<record id>``."""
+    ``service:<record id>``: :func:`oruk_id_plain`'s answer, computed without building
+    uuid.UUID objects (an export makes ~15 ids a record; this takes a third of the time)."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def oruk_id_plain(name: str) -> str:
+    """The readable twin of :func:`oruk_id` (tests check they agree)."""
     return str(uuid.uuid5(ORUK_NAMESPACE, name))
 
 
@@ -197,22 +216,56 @@ OPTIONAL_FIELDS: tuple[OptionalField, ...] = (
 )
 
 
+@functools.cache
+def _targets(specs: tuple[OptionalField, ...],
+             target_prefix: str) -> tuple[tuple[str, OptionalField], ...]:
+    """(ORUK key, spec) of the optional fields that go to one target."""
+    out = []
+    for spec in specs:
+        prefix, _, key = spec.target.partition(".")
+        if prefix == target_prefix:
+            out.append((key, spec))
+    return tuple(out)
+
+
+@functools.cache
+def _class_attributes(cls: type) -> frozenset[str]:
+    """The optional field names a record class answers for everyone (properties, fields)."""
+    names = {name for spec in OPTIONAL_FIELDS for name in spec.attributes}
+    declared = getattr(cls, "model_fields", {})
+    return frozenset(n for n in names if n in declared or hasattr(cls, n))
+
+
+def _has(record: Record, name: str) -> bool:
+    # Asking a pydantic model for an attribute it lacks raises inside it: 0.5 s of an export
+    # of 10,000 records. A value is in the instance (a field, or a registry-only extra) or
+    # its class (a property).
+    extra = getattr(record, "__pydantic_extra__", None)
+    return (name in record.__dict__ or (extra is not None and name in extra)
+            or name in _class_attributes(type(record)))
+
+
 def optional_values(record: Record, target_prefix: str) -> dict[str, Any]:
     """The ORUK values of the optional fields a record has, for one target (``service`` or
     ``location``), keyed by ORUK name; an empty value is left out."""
     out: dict[str, Any] = {}
-    for spec in OPTIONAL_FIELDS:
-        prefix, _, key = spec.target.partition(".")
-        if prefix != target_prefix:
-            continue
+    for key, spec in _targets(OPTIONAL_FIELDS, target_prefix):
         for name in spec.attributes:
-            value = getattr(record, name, None)
+            value = getattr(record, name, None) if _has(record, name) else None
             if value is not None and value != "" and value != []:
                 converted = spec.convert(value, f"{record.id}:{name}")
                 if converted is not None and converted != []:
                     out[key] = converted
                 break
     return out
+
+
+def terms_of(record: Record, field_name: str) -> list[str]:
+    """The term ids of a controlled field, a single one (status) as a list of one."""
+    value = getattr(record, field_name, None) if _has(record, field_name) else None
+    if isinstance(value, str):
+        return [value]
+    return list(value or ())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +327,7 @@ def _term_object(section: str, term: Term, tax_id: str, tax_name: str) -> dict[s
 def _attributes(record: Record, link_id: str, taxonomies: Taxonomies) -> list[dict[str, Any]]:
     out = []
     for tax in TAXONOMIES:
-        for term in getattr(record, tax.field):
+        for term in terms_of(record, tax.field):
             item = taxonomies.by_term.get((tax.field, term))
             if item is None:
                 continue
@@ -287,6 +340,13 @@ def _attributes(record: Record, link_id: str, taxonomies: Taxonomies) -> list[di
                 "taxonomy_term": item,
             })
     return out
+
+
+def _funding(record: Record, sid: str, vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """How the activity is commissioned or funded (its commissioning models)."""
+    return [{"id": oruk_id(f"funding:{record.id}:{model}"), "service_id": sid,
+             "source": vocabulary.label("commissioning_models", model)}
+            for model in record.commissioning_models]
 
 
 def _service_areas(record: Record, sid: str, vocabulary: Vocabulary) -> list[dict[str, Any]]:
@@ -458,7 +518,13 @@ LIST_KEYS = ("id", "organization_id", "name", "description", "url", "email", "st
              "alert", "last_modified", "organization")
 # Arrays every full service carries, empty when the record has nothing for them.
 ARRAY_KEYS = ("service_areas", "service_at_locations", "contacts", "schedules", "cost_options",
-              "attributes")
+              "funding", "attributes")
+
+
+def description(record: Record) -> str:
+    """The service description: the summary as its first paragraph, then the description."""
+    parts = [record.summary, record.description]
+    return "\n\n".join(p for p in parts if p)
 
 
 def build_service(record: Record, vocabulary: Vocabulary, taxonomies: Taxonomies,
@@ -468,8 +534,7 @@ def build_service(record: Record, vocabulary: Vocabulary, taxonomies: Taxonomies
     sid = service_id(record.id)
     organization = organisations.of(record)
     service: dict[str, Any] = {"id": sid, "organization_id": organization["id"],
-                               "name": record.name,
-                               "description": record.description or record.summary}
+                               "name": record.name, "description": description(record)}
     if record.publish_contact:  # the website and email are the provider's, shown by consent
         if record.contact.website:
             service["url"] = uri(record.contact.website)
@@ -491,6 +556,7 @@ def build_service(record: Record, vocabulary: Vocabulary, taxonomies: Taxonomies
     service["contacts"] = _contacts(record, sid)
     service["schedules"] = [{**s, "service_id": sid} for s in extra.get("schedules", [])]
     service["cost_options"] = [{**c, "service_id": sid} for c in extra.get("cost_options", [])]
+    service["funding"] = _funding(record, sid, vocabulary)
     service["attributes"] = _attributes(record, sid, taxonomies)
     return service
 
