@@ -19,7 +19,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -28,45 +28,25 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from aop_map import fields
 from aop_map.geocoding import haversine_km
 from aop_map.text import fold as fold_text
 from aop_map.text import normalise
 from aop_map.vocabulary import Vocabulary
 
-# Selection attribute (= URL parameter) -> frame column. Order is the URL's and sidebar's order.
-FILTER_FIELDS: dict[str, str] = {
-    "condition": "conditions",
-    "art_form": "art_forms",
-    "age_group": "age_groups",
-    "district": "areas_served",
-    "status": "status",
-    "delivery": "delivery",
-    "referral": "referral_routes",
-    "model": "commissioning_models",
-}
-# Facets that can be counted: every filter, plus kind (not a filter, but worth a chart).
-FACET_FIELDS: dict[str, str] = {**FILTER_FIELDS, "kind": "kind"}
-# Other spellings of a facet accepted by the counting functions (frame columns, sections).
-FACET_ALIASES: dict[str, str] = {
-    **{column: name for name, column in FACET_FIELDS.items()},
-    "areas": "district",
-    "district_code": "district",
-    "statuses": "status",
-    "kinds": "kind",
-}
-LIST_COLUMNS = (
-    "conditions",
-    "art_forms",
-    "age_groups",
-    "areas_served",
-    "delivery",
-    "referral_routes",
-    "commissioning_models",
-)
-URL_PARAMS = (*FILTER_FIELDS, "q", "near", "radius_km")
-SEARCH_COLUMNS = ("name", "summary", "description", "organisation")
+# Which fields are facets, their URL parameters, frame columns and order: the field registry
+# (aop_map.fields), asked at call time through the functions below.
+# The facet whose terms are areas: a row also counts for the district it is located in, and a
+# countywide record for every district.
+DISTRICT = "district"
 COUNTYWIDE = "countywide"
-MAX_RADIUS_KM = 500.0
+# Spellings of a facet accepted by the counting functions besides its name, column and section.
+EXTRA_FACET_ALIASES = {"district_code": DISTRICT}
+# URL parameters of the search itself, after the filters'.
+SEARCH_PARAMS = ("q", "near", "radius_km")
+SEARCH_COLUMNS = ("name", "summary", "description", "organisation")
+# The largest distance filter: beyond it the county and its neighbours are all "near".
+MAX_RADIUS_KM = 500
 # A link can carry anything; past these sizes it is an accident or an attack, not a search.
 MAX_QUERY = 200
 MAX_NEAR = 100
@@ -84,15 +64,66 @@ MIN_INFIX_WORD = 4
 MIN_PARTIAL_TYPO = 6
 
 
+def filter_fields() -> dict[str, str]:
+    """Filter name (Selection key = URL parameter) -> frame column, in sidebar and URL order."""
+    return {spec.facet: spec.column_name for spec in fields.filters() if spec.facet}
+
+
+def facet_fields() -> dict[str, str]:
+    """Every countable facet -> frame column: the filters, plus kind (counted, not filtered)."""
+    return {spec.facet: spec.column_name for spec in fields.facets() if spec.facet}
+
+
+def url_params() -> tuple[str, ...]:
+    """The URL parameters a selection reads and writes, in the order it writes them."""
+    return (*filter_fields(), *SEARCH_PARAMS)
+
+
+def list_columns() -> tuple[str, ...]:
+    """Frame columns holding tuples of term ids (the controlled list fields)."""
+    return tuple(spec.column_name for spec in fields.controlled() if spec.many and spec.frame)
+
+
+_FORMER_NAMES: dict[str, Any] = {
+    "FILTER_FIELDS": filter_fields, "FACET_FIELDS": facet_fields, "URL_PARAMS": url_params,
+    "LIST_COLUMNS": list_columns,
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The former constants, answered from the registry when asked (new code calls the
+    # functions: a `from ... import` of these is a copy taken at import time).
+    if name in _FORMER_NAMES:
+        return _FORMER_NAMES[name]()
+    if name == "TABLE_COLUMNS":
+        return table_columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def _coerce_terms(value: Any) -> tuple[str, ...]:
     if value is None or isinstance(value, str):
         return (value,) if value else ()
     return tuple(value)
 
 
-@dataclass(frozen=True)
+def _filter_names() -> tuple[str, ...]:
+    return tuple(filter_fields())
+
+
+TermChoice = Iterable[str] | str | None
+
+
+@dataclass(frozen=True, init=False)
 class Selection:
     """What the user chose: OR within a field, AND across fields; empty means no filter.
+
+    Facets are data: ``chosen`` holds (filter name, term ids) pairs for the registry's filters
+    (``aop_map.fields.filters()``), in their order, only those with terms. Build one with the
+    filter names as keywords -- ``Selection(condition=("copd",), q="choir")`` -- or a mapping,
+    ``Selection({"condition": ["copd"]})``; read one filter with ``terms("condition")`` (or
+    ``selection.condition``); change it with ``with_terms(condition=...)`` or
+    ``dataclasses.replace``, which take the same keywords. A name that is not a filter is a
+    TypeError, as an unknown keyword always was.
 
     ``district`` matches rows located in, or records serving, a chosen district, and records
     serving ``countywide`` (a countywide provider serves every district). ``near`` is the
@@ -100,37 +131,68 @@ class Selection:
     which keeps rows within ``radius_km`` of it.
     """
 
-    condition: tuple[str, ...] = ()
-    art_form: tuple[str, ...] = ()
-    age_group: tuple[str, ...] = ()
-    district: tuple[str, ...] = ()
-    status: tuple[str, ...] = ()
-    delivery: tuple[str, ...] = ()
-    referral: tuple[str, ...] = ()
-    model: tuple[str, ...] = ()
-    q: str = ""
-    near: str = ""
-    radius_km: float | None = None
+    chosen: tuple[tuple[str, tuple[str, ...]], ...]
+    q: str
+    near: str
+    radius_km: float | None
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        chosen: Mapping[str, TermChoice] | Iterable[tuple[str, TermChoice]] | None = None,
+        *,
+        q: str = "",
+        near: str = "",
+        radius_km: float | None = None,
+        **terms: TermChoice,
+    ) -> None:
+        given = dict(chosen.items() if isinstance(chosen, Mapping) else chosen or ())
+        given.update(terms)
+        names = _filter_names()
+        unknown = [name for name in given if name not in names]
+        if unknown:
+            raise TypeError(f"Selection has no filter {unknown[0]!r}; the filters are "
+                            f"{', '.join(names)}")
         # Lists or a bare string would make the selection unhashable or iterate characters.
-        for name in FILTER_FIELDS:
-            object.__setattr__(self, name, _coerce_terms(getattr(self, name)))
+        pairs = tuple((name, found) for name in names if (found := _coerce_terms(given.get(name))))
+        object.__setattr__(self, "chosen", pairs)
+        object.__setattr__(self, "q", q)
+        object.__setattr__(self, "near", near)
+        object.__setattr__(self, "radius_km", radius_km)
+
+    def __getattr__(self, name: str) -> tuple[str, ...]:
+        # Only reached for names that are not attributes: a filter's terms, read by name.
+        if not name.startswith("_") and name in _filter_names():
+            return self.terms(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def is_empty(self) -> bool:
         """True when nothing is selected."""
-        return self == Selection()
+        return not (self.chosen or self.q or self.near or self.radius_km is not None)
 
     def terms(self, name: str) -> tuple[str, ...]:
-        """The chosen term ids of one filter field."""
-        return getattr(self, name)
+        """The chosen term ids of one filter (empty when none are chosen)."""
+        for chosen, terms in self.chosen:
+            if chosen == name:
+                return terms
+        if name not in _filter_names():
+            raise KeyError(f"no filter {name!r}; the filters are {', '.join(_filter_names())}")
+        return ()
+
+    def with_terms(self, **terms: TermChoice) -> Selection:
+        """The selection with some filters' terms replaced (an empty value clears one)."""
+        return replace(self, **terms)
+
+
+# What clear_field resets the search parts of a selection to.
+_SEARCH_DEFAULTS: dict[str, Any] = {"q": "", "near": "", "radius_km": None}
 
 
 def clear_field(selection: Selection, name: str) -> Selection:
-    """The selection with one field reset to its default."""
-    default = {f.name: f.default for f in fields(Selection)}[name]
-    return replace(selection, **{name: default})
+    """The selection with one filter, or ``q``/``near``/``radius_km``, reset to nothing."""
+    if name in _SEARCH_DEFAULTS:
+        return replace(selection, **{name: _SEARCH_DEFAULTS[name]})
+    return selection.with_terms(**{name: ()})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,7 +221,7 @@ def _parse_terms(
     name: str, raw: str | Iterable[str] | None, vocabulary: Vocabulary
 ) -> tuple[tuple[str, ...], list[str]]:
     """Term ids from ids, labels or synonyms; a note for each value that means nothing."""
-    field = FILTER_FIELDS[name]
+    field = filter_fields()[name]
     terms: list[str] = []
     notes: list[str] = []
     for value in _values(raw)[:MAX_VALUES]:
@@ -186,7 +248,8 @@ def _parse_radius(raw: str | Iterable[str] | None) -> tuple[float | None, str | 
     except ValueError:
         return None, f"Ignored radius {_shown(text)}: not a number"
     if math.isnan(radius) or not 0 < radius <= MAX_RADIUS_KM:
-        return None, f"Ignored radius {_shown(text)}: use a distance above 0 and up to 500 km"
+        return None, (f"Ignored radius {_shown(text)}: use a distance above 0 and up to "
+                      f"{MAX_RADIUS_KM:g} km")
     return radius, None
 
 
@@ -199,15 +262,15 @@ def selection_from_params(
     labels or synonyms (``condition=COPD,dementia&condition=Alzheimers``). Unknown parameter
     names are left alone: pages have their own (``id``).
     """
-    chosen: dict[str, Any] = {}
+    chosen: dict[str, tuple[str, ...]] = {}
     notes: list[str] = []
-    for name in FILTER_FIELDS:
+    for name in filter_fields():
         chosen[name], field_notes = _parse_terms(name, params.get(name), vocabulary)
         notes += field_notes
     radius, radius_note = _parse_radius(params.get("radius_km"))
     notes += [radius_note] if radius_note else []
     selection = Selection(
-        **chosen,
+        chosen,
         q=_last(params.get("q"))[:MAX_QUERY],
         near=_last(params.get("near"))[:MAX_NEAR],
         radius_km=radius,
@@ -217,10 +280,7 @@ def selection_from_params(
 
 def selection_to_params(selection: Selection) -> dict[str, list[str] | str]:
     """URL query parameters for a selection: only what is set, always in the same order."""
-    params: dict[str, list[str] | str] = {}
-    for name in FILTER_FIELDS:
-        if selection.terms(name):
-            params[name] = list(selection.terms(name))
+    params: dict[str, list[str] | str] = {name: list(terms) for name, terms in selection.chosen}
     if selection.q:
         params["q"] = selection.q
     if selection.near:
@@ -453,13 +513,16 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
     A few seconds for 100,000 rows, mostly the text index; ``search=False`` skips that for
     counting-only uses (a query then builds it on the fly). Cache the result per frame.
     """
-    term_ids = {name: tuple(t.id for t in vocabulary.terms(f)) for name, f in FACET_FIELDS.items()}
-    matrices = {}
-    for name, column in FACET_FIELDS.items():
-        build = _list_matrix if column in LIST_COLUMNS else _value_matrix
-        matrices[name] = _readonly(build(frame[column], term_ids[name]))
+    term_ids: dict[str, tuple[str, ...]] = {}
+    matrices: dict[str, np.ndarray] = {}
+    for spec in fields.facets():
+        assert spec.facet is not None
+        term_ids[spec.facet] = tuple(t.id for t in vocabulary.terms(spec.name))
+        build = _list_matrix if spec.many else _value_matrix
+        matrices[spec.facet] = _readonly(build(frame[spec.column_name], term_ids[spec.facet]))
     codes = frame["district_code"].to_numpy(dtype=object)
-    areas = vocabulary.terms("areas_served")
+    district = fields.by_facet(DISTRICT)
+    areas = vocabulary.terms(district.name) if district else []
     located = np.stack(
         [(codes == a.code) if a.code else np.zeros(len(frame), bool) for a in areas], 1
     )
@@ -494,10 +557,22 @@ def _index_for(
 # Selecting
 
 
+def facet_aliases() -> dict[str, str]:
+    """Every spelling of a facet the counting functions accept -> the facet: its name, its
+    field and column, its vocabulary section (``conditions``, ``areas``...), district_code."""
+    aliases = dict(EXTRA_FACET_ALIASES)
+    for spec in fields.facets():
+        assert spec.facet is not None
+        for spelling in (spec.section, spec.name, spec.column_name, spec.facet):
+            if spelling:
+                aliases[spelling] = spec.facet
+    return aliases
+
+
 def _facet(name: str) -> str:
-    facet = FACET_ALIASES.get(name, name)
-    if facet not in FACET_FIELDS:
-        raise ValueError(f"unknown field {name!r}; use one of {', '.join(FACET_FIELDS)}")
+    facet = facet_aliases().get(name)
+    if facet is None:
+        raise ValueError(f"unknown field {name!r}; use one of {', '.join(facet_fields())}")
     return facet
 
 
@@ -509,7 +584,7 @@ def facet_matrix(index: FilterIndex, facet: str, *, countywide: bool = True) -> 
     """
     facet = _facet(facet)
     matrix = index.matrices[facet]
-    if facet != "district":
+    if facet != DISTRICT:
         return matrix
     combined = matrix | index.located
     if countywide and COUNTYWIDE in index.term_ids[facet]:
@@ -526,9 +601,9 @@ def _term_mask(
     mask = np.zeros(index.length, dtype=bool)
     for column in columns:
         mask |= index.matrices[facet][:, column]
-        if facet == "district":
+        if facet == DISTRICT:
             mask |= index.located[:, column]
-    if facet == "district" and countywide and columns and COUNTYWIDE in index.term_ids[facet]:
+    if facet == DISTRICT and countywide and columns and COUNTYWIDE in index.term_ids[facet]:
         mask |= index.matrices[facet][:, index.term_ids[facet].index(COUNTYWIDE)]
     return mask
 
@@ -572,9 +647,8 @@ def selection_mask(
     the radius applies only with both an origin and ``selection.radius_km``.
     """
     mask = np.ones(index.length, dtype=bool)
-    for name in FILTER_FIELDS:
-        terms = selection.terms(name)
-        if terms and name != skip:
+    for name, terms in selection.chosen:
+        if name != skip:
             mask &= _term_mask(index, name, terms, countywide)
     if selection.q.strip() and skip != "q":
         text = index.text
@@ -726,24 +800,22 @@ def gaps(
 # ---------------------------------------------------------------------------------------------
 # Tables and exports
 
-CONTACT_COLUMNS = ("website", "email", "phone", "contact_name")
-TABLE_COLUMNS = (
-    "id",
-    "name",
-    "kind",
-    "status",
-    "organisation",
-    "summary",
-    *LIST_COLUMNS,
-    "place",
-    "district",
-    "locations",
-    "location_precision",
-    "lat",
-    "lon",
-    *CONTACT_COLUMNS,
-    "last_verified",
-)
+# Columns records_table derives from a record's locations, shown where the registry's location
+# fields sit: where to find it (label, place, postcode), its district, how many locations it
+# has and how precisely the shown one was placed.
+WHERE_COLUMNS = ("place", "district", "locations", "location_precision", "lat", "lon")
+
+
+def table_columns() -> tuple[str, ...]:
+    """records_table's columns: the registry's table fields, in its order, with the
+    WHERE_COLUMNS in place of its location fields."""
+    out: list[str] = []
+    for spec in fields.all_fields():
+        if spec.group == "locations":
+            out += [c for c in WHERE_COLUMNS if c not in out]
+        elif spec.table:
+            out.append(spec.name)
+    return tuple(out)
 
 
 def _text(value: Any) -> str:
@@ -793,54 +865,81 @@ def records_table(
     Contact columns are blank unless the provider agreed to publish them. With
     `with_distance` and a ``distance_km`` column, rows are nearest first.
     """
+    columns = table_columns()
     if not len(frame):
-        return pd.DataFrame(columns=list(TABLE_COLUMNS))
+        return pd.DataFrame(columns=list(columns))
     first = _one_row_per_record(frame)
-    located = frame.loc[frame.geometry.notna(), "record_id"].value_counts()
     consented = [_consented(v) for v in first["publish_contact"]]
-    out = pd.DataFrame({"id": first["record_id"].to_numpy(dtype=object)})
-    out["name"] = first["name"].to_numpy(dtype=object)
-    out["kind"] = _labels(first["kind"], vocabulary, "kind")
-    out["status"] = _labels(first["status"], vocabulary, "status")
-    out["organisation"] = [_text(v) for v in first["organisation"]]
-    out["summary"] = [_text(v) for v in first["summary"]]
-    for column in LIST_COLUMNS:
-        out[column] = _labels(first[column], vocabulary, column)
-    out["place"] = _places(first)
-    out["district"] = [_text(v) for v in first["district_name"]]
-    out["locations"] = located.reindex(out["id"]).fillna(0).astype(int).to_numpy()
-    out["location_precision"] = first["location_precision"].to_numpy(dtype=object)
-    out["lat"] = np.round(pd.to_numeric(first["lat"], errors="coerce").to_numpy(float), 6)
-    out["lon"] = np.round(pd.to_numeric(first["lon"], errors="coerce").to_numpy(float), 6)
-    for column in CONTACT_COLUMNS:
-        values = [_text(v) for v in first[column]]
-        out[column] = [v if ok else "" for v, ok in zip(values, consented, strict=True)]
-    out["last_verified"] = [_date_text(v) for v in first["last_verified"]]
+    where = _where_columns(frame, first)
+    out = pd.DataFrame({
+        name: where[name] if name in where
+        else _table_column(first[fields.by_name(name).column_name], fields.by_name(name),
+                           vocabulary, consented)
+        for name in columns
+    })
     if with_distance and "distance_km" in first:
         distances = np.round(first["distance_km"].to_numpy(dtype=float), 1)
         out.insert(2, "distance_km", distances)
     return out
 
 
+def _table_column(values: pd.Series, spec: fields.FieldSpec, vocabulary: Vocabulary,
+                  consented: list[bool]) -> Any:
+    """One field's table column: labels for terms, ISO dates, stripped text; personal
+    values blank unless the provider agreed to publish them."""
+    if spec.controlled:
+        return _labels(values, vocabulary, spec.name)
+    if spec.many:
+        texts = [", ".join(v for v in items or () if isinstance(v, str)) for items in values]
+    elif spec.datatype == "date":
+        texts = [_date_text(v) for v in values]
+    else:
+        texts = [_text(v) for v in values]
+    if spec.personal:
+        texts = [v if ok else "" for v, ok in zip(texts, consented, strict=True)]
+    return np.array(texts, dtype=object)
+
+
+def _where_columns(frame: pd.DataFrame, first: pd.DataFrame) -> dict[str, Any]:
+    """The WHERE_COLUMNS of each record's shown row (`first`)."""
+    located = frame.loc[frame.geometry.notna(), "record_id"].value_counts()
+    return {
+        "place": _places(first),
+        "district": [_text(v) for v in first["district_name"]],
+        "locations": located.reindex(first["record_id"]).fillna(0).astype(int).to_numpy(),
+        "location_precision": first["location_precision"].to_numpy(dtype=object),
+        "lat": np.round(pd.to_numeric(first["lat"], errors="coerce").to_numpy(float), 6),
+        "lon": np.round(pd.to_numeric(first["lon"], errors="coerce").to_numpy(float), 6),
+    }
+
+
 def _feature(row: dict[str, Any], x: float, y: float) -> dict[str, Any]:
-    properties: dict[str, Any] = {
-        "id": _text(row["record_id"]),
-        "name": _text(row["name"]),
-        "kind": _text(row["kind"]) or None,
-        "status": _text(row["status"]) or None,
-        "organisation": _text(row["organisation"]) or None,
-        "summary": _text(row["summary"]),
-        **{column: [t for t in row[column] or () if isinstance(t, str)] for column in LIST_COLUMNS},
+    """One located row as a feature: the registry's table fields (term ids, not labels),
+    personal ones only with consent, and where the row is."""
+    consented = _consented(row["publish_contact"])
+    properties: dict[str, Any] = {}
+    for spec in fields.table_fields():
+        if spec.personal and not consented:
+            continue
+        value = row[spec.column_name]
+        if spec.many:
+            properties[spec.name] = [t for t in value or () if isinstance(t, str)]
+        elif spec.datatype == "date":
+            properties[spec.name] = _date_text(value) or None
+        else:
+            properties[spec.name] = _text(value) or None
+    properties.update(_where_properties(row))
+    geometry = {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]}
+    return {"type": "Feature", "properties": properties, "geometry": geometry}
+
+
+def _where_properties(row: dict[str, Any]) -> dict[str, Any]:
+    return {
         "place": ", ".join(p for p in map(_text, (row["location_label"], row["place"])) if p),
         "postcode": _text(row["postcode"]) or None,
         "district": _text(row["district_name"]) or None,
         "location_precision": _text(row["location_precision"]) or None,
-        "last_verified": _date_text(row["last_verified"]) or None,
     }
-    if _consented(row["publish_contact"]):
-        properties.update({c: _text(row[c]) or None for c in CONTACT_COLUMNS})
-    geometry = {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]}
-    return {"type": "Feature", "properties": properties, "geometry": geometry}
 
 
 def to_geojson(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> str:

@@ -3,7 +3,13 @@
 A record is kept compatible with Open Referral UK: a record of kind ``organisation`` maps to an
 ORUK *organization*, ``programme``/``freelance-artist``/``venue`` to a *service* (with the parent
 ``organisation`` as its organization), ``locations`` to *location*s and every controlled term to
-a *taxonomy* term. ``aop_map.export`` does that mapping.
+a *taxonomy* term. ``aop_map.oruk`` does that mapping.
+
+Which fields are controlled, and by which vocabulary section, is ``aop_map.fields``'s answer at
+validation time. ``Record`` keeps a typed attribute for each field it has always had; a
+top-level field declared only in the registry is accepted as a pydantic *extra*: its terms are
+normalised like the others', its length is checked, ``record.<name>`` reads it and
+``model_dump`` writes it beside the rest. Any other unknown key is refused.
 """
 
 from __future__ import annotations
@@ -14,25 +20,30 @@ from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from aop_map import fields
+from aop_map.fields import (
+    MAX_DESCRIPTION,
+    MAX_LIST,
+    MAX_NAME,
+    MAX_PHONE,
+    MAX_POSTCODE,
+    MAX_SHORT,
+    MAX_SUMMARY,
+)
 from aop_map.text import normalise
-from aop_map.vocabulary import CONTROLLED_FIELDS, UnknownTermError, Vocabulary
-
-# Lengths are generous for real descriptions but stop a pasted essay (or an attack) bloating
-# every page that shows the record.
-MAX_NAME = 200
-MAX_SUMMARY = 500
-MAX_DESCRIPTION = 5000
-MAX_SHORT = 300
-MAX_LIST = 50
+from aop_map.vocabulary import UnknownTermError, Vocabulary
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?$")
 # An id names a file (<id>.yaml), so never one the data directory uses for something else,
@@ -49,9 +60,6 @@ PHONE_PATTERN = re.compile(r"^\+?[\d\s()-]{10,20}$")
 
 ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
 
-# Fields whose values are personal and shown publicly only when the record's publish_contact is
-# true. Problems are shown publicly (the About page), so they never quote these values.
-PRIVATE_FIELDS = frozenset({"contact"})
 # Unknown fields reported one by one per record; the rest are counted in one more problem.
 MAX_UNKNOWN_REPORTED = 20
 # Longest text quoted from a file in a problem (a column or field name): enough to spot a typo,
@@ -103,20 +111,24 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
     # Records are cached as pickles of tens of thousands of these. A compact state (values,
-    # shared field set) unpickles faster than pydantic's four-key dict per object; a state
-    # in pydantic's own shape (older pickles) is still accepted.
+    # shared field set, and registry-only fields when there are any) unpickles faster than
+    # pydantic's four-key dict per object; a state in pydantic's own shape (older pickles) is
+    # still accepted.
     def __getstate__(self) -> Any:
-        fields = frozenset(self.__pydantic_fields_set__)
-        return self.__dict__, _FIELD_SETS.setdefault(fields, fields)
+        given = frozenset(self.__pydantic_fields_set__)
+        shared = _FIELD_SETS.setdefault(given, given)
+        extra = self.__pydantic_extra__
+        return (self.__dict__, shared, extra) if extra else (self.__dict__, shared)
 
     def __setstate__(self, state: Any) -> None:
         if not isinstance(state, tuple):
             super().__setstate__(state)
             return
-        values, fields = state
+        values, given, *extra = state
         _set_slot(self, "__dict__", values)
-        _set_slot(self, "__pydantic_fields_set__", set(fields))
-        _set_slot(self, "__pydantic_extra__", None)
+        _set_slot(self, "__pydantic_fields_set__", set(given))
+        allows = self.model_config.get("extra") == "allow"
+        _set_slot(self, "__pydantic_extra__", extra[0] if extra else {} if allows else None)
         _set_slot(self, "__pydantic_private__", None)
 
 
@@ -125,7 +137,7 @@ class Location(_Strict):
 
     label: ShortText | None = None
     address: ShortText | None = None
-    postcode: Annotated[str, Field(max_length=12)] | None = None
+    postcode: Annotated[str, Field(max_length=MAX_POSTCODE)] | None = None
     place: ShortText | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -142,13 +154,13 @@ class Location(_Strict):
 class Contact(_Strict):
     """How to reach a provider; shown publicly only when the record's publish_contact is true.
 
-    Its messages never quote a value (see PRIVATE_FIELDS): the problem list is public.
+    Its messages never quote a value (see _private_parts): the problem list is public.
     """
 
     name: ShortText | None = None
     website: ShortText | None = None
     email: ShortText | None = None
-    phone: Annotated[str, Field(max_length=30)] | None = None
+    phone: Annotated[str, Field(max_length=MAX_PHONE)] | None = None
 
     @field_validator("website")
     @classmethod
@@ -199,8 +211,29 @@ class Readiness(_Strict):
     evaluation_frameworks: list[ShortText] = Field(default_factory=list, max_length=MAX_LIST)
 
 
+def _registry_value(value: Any) -> Any:
+    """A registry-only field's value, after term normalisation: text, or a list of texts."""
+    if isinstance(value, str):
+        if len(value) > MAX_DESCRIPTION:
+            raise ValueError(f"too long: at most {MAX_DESCRIPTION} characters")
+        return value
+    if isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise ValueError(f"List should have at most {MAX_LIST} items, not {len(value)}")
+        if not all(isinstance(item, str) and len(item) <= MAX_SHORT for item in value):
+            raise ValueError(f"expected a list of texts of at most {MAX_SHORT} characters")
+        return value
+    raise ValueError("expected text or a list of texts")
+
+
 class Record(_Strict):
     """A provider (organisation, freelance artist, venue) or an activity/programme."""
+
+    # Registry-only fields (aop_map.fields) are kept as extras; _check_fields refuses others.
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Annotated[Any, AfterValidator(_registry_value)]] = Field(
+        init=False
+    )
 
     id: str
     name: Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
@@ -255,22 +288,79 @@ class Record(_Strict):
     def _list_from_text(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator(*sorted(CONTROLLED_FIELDS), mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _normalise_terms(cls, value: Any, info: ValidationInfo) -> Any:
-        vocabulary: Vocabulary | None = (info.context or {}).get("vocabulary")
-        if vocabulary is None:
-            return value
-        field = info.field_name
-        assert field is not None
-        if field in ("kind", "status"):
-            return vocabulary.normalise(field, value) if isinstance(value, str) else value
-        return _normalise_list(vocabulary, field, value, (info.context or {}).get("unknown"))
+    def _check_fields(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Record], info: ValidationInfo
+    ) -> Record:
+        """Refuse keys the registry does not know; normalise every controlled field's terms.
+
+        The registry is read now, not at import: a field added to it is validated at once.
+        An unknown key or single term is reported beside every other problem of the record,
+        at its own field, as pydantic reports its own.
+        """
+        if not isinstance(data, dict):
+            return handler(data)
+        data, errors = _prepare(data, info.context or {})
+        if not errors:
+            return handler(data)
+        try:
+            handler(data)
+        except ValidationError as error:
+            errors += [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"],
+                                        ctx=e.get("ctx", {})) for e in error.errors()]
+        raise ValidationError.from_exception_data(cls.__name__, errors)
 
     @property
     def located(self) -> bool:
         """True when at least one location is given (it may still fail to geocode)."""
         return bool(self.locations)
+
+
+def _prepare(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                    list[InitErrorDetails]]:
+    """Record data with controlled terms normalised and unknown keys left out, and an error
+    for each unknown key or unknown single term. The caller's dict is never changed.
+
+    An unknown term in a list is left out and collected in ``context["unknown"]`` when the
+    caller collects them (the record is kept), else it is an error too.
+    """
+    known = Record.model_fields
+    top = fields.top_level_names()
+    errors = [_error("extra_forbidden", "Extra inputs are not permitted", key, data[key])
+              for key in data if key not in known and key not in top]
+    out = {key: value for key, value in data.items() if key in known or key in top}
+    vocabulary: Vocabulary | None = context.get("vocabulary")
+    for spec in fields.controlled():
+        if spec.name not in out:
+            continue
+        value = out[spec.name]
+        try:
+            if vocabulary is None:
+                out[spec.name] = [value] if spec.many and isinstance(value, str) else value
+            elif not spec.many:
+                if isinstance(value, str):
+                    out[spec.name] = vocabulary.normalise(spec.name, value)
+            else:
+                out[spec.name] = _normalise_list(vocabulary, spec.name, value,
+                                                 context.get("unknown"))
+        except ValueError as error:  # UnknownTermError, or any when terms are not collected
+            errors.append(_error("value_error", str(error), spec.name, value))
+    for key, value in out.items():  # a registry-only list given as one text (as partners)
+        if isinstance(value, str) and key not in known and fields.by_name(key).many:
+            out[key] = [value]
+    return out, errors
+
+
+def _error(kind: str, message: str, field: str, value: Any) -> InitErrorDetails:
+    # The message is the context, never the template: a term such as "{x}" stays as typed.
+    return InitErrorDetails(type=PydanticCustomError(kind, "{message}", {"message": message}),
+                            loc=(field,), input=value)
+
+
+def _private_parts() -> frozenset[str]:
+    """Top-level keys holding personal values (``contact``): problems never quote them."""
+    return frozenset(spec.group or spec.name for spec in fields.personal_fields())
 
 
 def _source_from_text(text: str) -> dict[str, str]:
@@ -326,8 +416,8 @@ def validate_record(
         kind = type(data).__name__
         return None, [Problem(source, f"expected a record (a mapping), got {kind}", line)]
     unknown: list[UnknownTermError] = []
-    fields = Record.model_fields
-    extra = [key for key in data if key not in fields]
+    known = Record.model_fields.keys() | fields.top_level_names()
+    extra = [key for key in data if key not in known]
     problems = [
         Problem(
             source,
@@ -343,7 +433,7 @@ def validate_record(
             source, f"{len(extra) - MAX_UNKNOWN_REPORTED:,} more unknown fields ignored",
             line, None, record_id))
     if extra:
-        data = {key: value for key, value in data.items() if key in fields}
+        data = {key: value for key, value in data.items() if key in known}
     record: Record | None = None
     try:
         record = Record.model_validate(data, context={"vocabulary": vocabulary, "unknown": unknown})
@@ -375,7 +465,7 @@ def _problem_from_error(
         message = "required field is missing"
     elif error.get("type") == "extra_forbidden":
         message = f"unknown field {excerpt(loc[-1])} (check the spelling)"
-    if top in PRIVATE_FIELDS:
+    if top in _private_parts():
         message = _without_value(message, error.get("input"))
     return Problem(source, message, field_lines.get(top, line), field, record_id)
 

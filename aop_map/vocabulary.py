@@ -1,9 +1,10 @@
 """Controlled terms (conditions, art forms, ...) and synonym normalisation; reads only its YAML.
 
-Every controlled field of a record maps to one section of ``mapdata/vocabulary.yaml``. A term has
-an id (used in records, URLs and exports), a label, a short description and synonyms. Matching
-ignores case, spacing, hyphens/underscores/slashes and "&" vs "and", so "Creative-Writing",
-"creative writing" and "CREATIVE_WRITING" are one term.
+Every controlled field of a record (a field of ``aop_map.fields`` with a ``section``) maps to
+one section of ``mapdata/vocabulary.yaml``. A term has an id (used in records, URLs and
+exports), a label, a short description and synonyms. Matching ignores case, spacing,
+hyphens/underscores/slashes and "&" vs "and", so "Creative-Writing", "creative writing" and
+"CREATIVE_WRITING" are one term.
 """
 
 from __future__ import annotations
@@ -17,23 +18,25 @@ from typing import Any
 import yaml
 from rapidfuzz import fuzz, process
 
+from aop_map import fields
 from aop_map.reading import FileRefused, read_yaml_file
 from aop_map.text import normalise
 
-# Record field -> vocabulary section. kind and status are single values, the rest are lists.
-FIELD_SECTIONS: dict[str, str] = {
-    "kind": "kinds",
-    "status": "statuses",
-    "conditions": "conditions",
-    "art_forms": "art_forms",
-    "age_groups": "age_groups",
-    "areas_served": "areas",
-    "delivery": "delivery",
-    "referral_routes": "referral_routes",
-    "commissioning_models": "commissioning_models",
-}
-CONTROLLED_FIELDS = frozenset(FIELD_SECTIONS)
-LIST_FIELDS = tuple(f for f in FIELD_SECTIONS if f not in ("kind", "status"))
+
+def __getattr__(name: str) -> Any:
+    """The registry's answers under their former names, read when asked (never frozen here).
+
+    FIELD_SECTIONS (field -> section), CONTROLLED_FIELDS and LIST_FIELDS now come from
+    ``aop_map.fields``; new code asks it directly.
+    """
+    if name == "FIELD_SECTIONS":
+        return dict(fields.sections())
+    if name == "CONTROLLED_FIELDS":
+        return frozenset(fields.sections())
+    if name == "LIST_FIELDS":
+        return tuple(f.name for f in fields.controlled() if f.many)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # Suggestions below this rapidfuzz WRatio score are noise rather than help.
 SUGGESTION_CUTOFF = 70
@@ -125,7 +128,7 @@ class Vocabulary:
                     raise ValueError(f"vocabulary section {section!r}: duplicate id {term.id!r}")
                 terms[term.id] = term
             sections[str(section)] = terms
-        missing = set(FIELD_SECTIONS.values()) - set(sections)
+        missing = set(fields.sections().values()) - set(sections)
         if missing:
             raise ValueError(f"vocabulary has no section(s): {', '.join(sorted(missing))}")
         return cls(sections)
@@ -159,7 +162,7 @@ class Vocabulary:
 
     def section(self, field_name: str) -> str:
         """The vocabulary section of a record field (or a section name itself)."""
-        return FIELD_SECTIONS.get(field_name, field_name)
+        return fields.sections().get(field_name, field_name)
 
     def terms(self, field_name: str) -> list[Term]:
         """The terms of a field, in vocabulary order."""

@@ -1,8 +1,9 @@
 """Synthetic record frames for tests, generated in code (never committed as data).
 
 The frames follow ``aop_map.geocoding``'s contract: one row per record location, the columns
-of ``FRAME_COLUMNS`` with the same dtypes (object text with None, float lat/lon with NaN,
-tuples of term ids), plus a Point geometry (None when there is no location), EPSG:4326.
+of ``frame_columns()`` (from the field registry as it is when called) with the same dtypes
+(object text with None, float lat/lon with NaN, tuples of term ids), plus a Point geometry
+(None when there is no location), EPSG:4326.
 
 ``make_frame(rows)`` fills in defaults for hand-written rows; ``synthetic_frame(n, seed)``
 makes n realistic random rows over Gloucestershire with the real vocabulary.
@@ -20,19 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from aop_map.geocoding import FRAME_COLUMNS
+from aop_map import fields
+from aop_map.geocoding.frame import frame_columns
 from aop_map.vocabulary import Vocabulary
 
 VOCABULARY_PATH = Path(__file__).resolve().parents[1] / "mapdata" / "vocabulary.yaml"
-LIST_COLUMNS = (
-    "art_forms",
-    "conditions",
-    "age_groups",
-    "areas_served",
-    "delivery",
-    "referral_routes",
-    "commissioning_models",
-)
 # District code -> (name, centre lat, centre lon, spread in degrees): rough, but every point
 # generated for a district lies in or near it.
 DISTRICTS = {
@@ -110,8 +103,13 @@ def real_vocabulary() -> Vocabulary:
     return Vocabulary.load(VOCABULARY_PATH)
 
 
+def list_columns() -> tuple[str, ...]:
+    """The frame's columns of term-id tuples (the registry's controlled list fields)."""
+    return tuple(f.column_name for f in fields.controlled() if f.many and f.frame)
+
+
 def _defaults() -> dict[str, Any]:
-    defaults: dict[str, Any] = dict.fromkeys(FRAME_COLUMNS)
+    defaults: dict[str, Any] = dict.fromkeys(frame_columns())
     defaults.update(
         location_index=0,
         kind="organisation",
@@ -122,7 +120,7 @@ def _defaults() -> dict[str, Any]:
         location_precision="postcode",
         lat=np.nan,
         lon=np.nan,
-        **dict.fromkeys(LIST_COLUMNS, ()),
+        **dict.fromkeys(list_columns(), ()),
     )
     return defaults
 
@@ -148,7 +146,7 @@ frame_from_rows = make_frame  # the earlier name
 
 def _to_geodataframe(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
     """Rows -> GeoDataFrame with geocoding's dtypes (object text, so None stays None)."""
-    frame = pd.DataFrame(rows, columns=list(FRAME_COLUMNS), dtype=object)
+    frame = pd.DataFrame(rows, columns=list(frame_columns()), dtype=object)
     frame["location_index"] = frame["location_index"].astype(int)
     frame["publish_contact"] = frame["publish_contact"].astype(bool)
     frame["lat"] = pd.to_numeric(frame["lat"]).astype(float)
@@ -161,9 +159,10 @@ def _to_geodataframe(rows: list[dict[str, Any]]) -> gpd.GeoDataFrame:
 
 def _record(rng: random.Random, number: int, vocabulary: Vocabulary) -> dict[str, Any]:
     """The record-level columns of one random record."""
-    terms = {c: [t.id for t in vocabulary.terms(c)] for c in LIST_COLUMNS}
+    columns = list_columns()
+    terms = {c: [t.id for t in vocabulary.terms(c)] for c in columns}
     areas = [a for a in terms["areas_served"] if a != "elsewhere"]
-    chosen = {c: tuple(rng.sample(terms[c], rng.choice((0, 1, 1, 2, 3)))) for c in LIST_COLUMNS}
+    chosen = {c: tuple(rng.sample(terms[c], rng.choice((0, 1, 1, 2, 3)))) for c in columns}
     chosen["areas_served"] = tuple(rng.sample(areas, rng.choice((0, 1, 1, 2))))
     art = vocabulary.label("art_forms", chosen["art_forms"][0]) if chosen["art_forms"] else "arts"
     cond = (

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,8 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aop_map.filtering import (
-    FILTER_FIELDS,
-    URL_PARAMS,
     Selection,
     build_index,
     clear_field,
@@ -22,6 +22,7 @@ from aop_map.filtering import (
     count_records,
     counts_by,
     coverage_matrix,
+    filter_fields,
     filter_frame,
     fold,
     fold_words,
@@ -30,6 +31,7 @@ from aop_map.filtering import (
     selection_from_params,
     selection_to_params,
     to_geojson,
+    url_params,
 )
 from aop_map.geocoding import haversine_km
 from aop_map.vocabulary import Vocabulary
@@ -480,7 +482,7 @@ def test_params_to_selection(
 )
 def test_params_round_trip(vocabulary: Vocabulary, selection: Selection) -> None:
     params = selection_to_params(selection)
-    assert list(params) == [p for p in URL_PARAMS if p in params]  # stable order
+    assert list(params) == [p for p in url_params() if p in params]  # stable order
     assert all(value for value in params.values())  # only what is set
     assert selection_from_params(params, vocabulary) == (selection, [])
 
@@ -499,7 +501,7 @@ def _terms_strategy(field: str) -> st.SearchStrategy[tuple[str, ...]]:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    terms=st.fixed_dictionaries({n: _terms_strategy(f) for n, f in FILTER_FIELDS.items()}),
+    terms=st.fixed_dictionaries({n: _terms_strategy(f) for n, f in filter_fields().items()}),
     q=st.text(max_size=30).map(lambda s: " ".join(s.split())),
     near=st.sampled_from(["", "GL5 1AA", "Cirencester"]),
     radius=st.one_of(st.none(), st.floats(min_value=0.5, max_value=500)),
@@ -515,11 +517,31 @@ def test_params_round_trip_property(terms: dict, q: str, near: str, radius: floa
 
 
 def test_selection_coerces_lists_and_clears() -> None:
-    selection = Selection(condition=["copd"], art_form="singing")  # type: ignore[arg-type]
-    assert selection.condition == ("copd",) and selection.art_form == ("singing",)
+    selection = Selection(condition=["copd"], art_form="singing")
+    assert selection.terms("condition") == ("copd",) and selection.art_form == ("singing",)
+    assert selection.chosen == (("condition", ("copd",)), ("art_form", ("singing",)))
     assert hash(selection)
     assert clear_field(selection, "condition") == Selection(art_form=("singing",))
     assert Selection().is_empty and not selection.is_empty
+
+
+def test_selection_facets_are_data() -> None:
+    selection = Selection({"art_form": ["singing"], "condition": ()}, q="choir")
+    assert selection == Selection(art_form=("singing",), q="choir")  # empty terms dropped
+    assert selection.terms("condition") == () and selection.terms("district") == ()
+    # Changed by keyword, with dataclasses.replace as with with_terms; the rest is kept.
+    changed = replace(selection, condition=("copd",), near="Stroud")
+    assert replace(changed, near="") == selection.with_terms(condition=("copd",)) != selection
+    assert changed.terms("condition") == ("copd",) and changed.near == "Stroud"
+    assert changed.q == "choir" and changed.art_form == ("singing",)
+    assert clear_field(changed, "near").near == "" and clear_field(changed, "q").q == ""
+    assert pickle.loads(pickle.dumps(changed)) == changed
+    with pytest.raises(TypeError, match="no filter 'conditions'"):
+        Selection(conditions=("copd",))
+    with pytest.raises(KeyError):
+        selection.terms("nonsense")
+    with pytest.raises(AttributeError):
+        selection.nonsense  # noqa: B018
 
 
 # ---------------------------------------------------------------------------------------------
@@ -727,7 +749,7 @@ def test_nothing_mutates_its_input(frame: pd.DataFrame, vocabulary: Vocabulary) 
     index = build_index(frame, vocabulary)
     selection = Selection(condition=("copd", "mental-health"), q="choir", radius_km=30)
     filter_frame(frame, selection, vocabulary, origin=STROUD, index=index)
-    for name in FILTER_FIELDS:
+    for name in filter_fields():
         count_options(frame, selection, vocabulary, name, origin=STROUD, index=index)
     coverage_matrix(frame, vocabulary)
     counts_by(frame, vocabulary, "district")
@@ -769,7 +791,7 @@ def naive_terms(row: pd.Series, name: str, vocabulary: Vocabulary) -> set[str]:
     if name == "status":
         return {row["status"]}
     if name != "district":
-        return set(row[FILTER_FIELDS[name]])
+        return set(row[filter_fields()[name]])
     codes = {t.code: t.id for t in vocabulary.terms("areas_served") if t.code}
     values = set(row["areas_served"]) | {codes.get(row["district_code"])}
     if "countywide" in values:
@@ -788,7 +810,7 @@ def naive_mask(
     """The obvious row-by-row filter (exact words only) that the index must agree with."""
 
     def keep(row: pd.Series) -> bool:
-        for name in FILTER_FIELDS:
+        for name in filter_fields():
             terms = set(selection.terms(name))
             if terms and name != skip and not terms & naive_terms(row, name, vocabulary):
                 return False
@@ -811,7 +833,7 @@ def naive_mask(
 def random_selection(rng: random.Random, vocabulary: Vocabulary, words: list[str]) -> Selection:
     chosen = {
         name: tuple(rng.sample([t.id for t in vocabulary.terms(column)], rng.randint(1, 2)))
-        for name, column in FILTER_FIELDS.items()
+        for name, column in filter_fields().items()
         if rng.random() < 0.3
     }
     query = " ".join(rng.sample(words, rng.choice([0, 0, 1, 2])))
@@ -845,7 +867,7 @@ def test_facet_counts_agree_with_naive(big: pd.DataFrame, vocabulary: Vocabulary
     for _ in range(5):
         selection = random_selection(rng, vocabulary, words)
         origin = STROUD if selection.radius_km else None
-        for name, column in FILTER_FIELDS.items():
+        for name, column in filter_fields().items():
             counts = count_options(big, selection, vocabulary, name, origin=origin, index=index)
             rows = big[naive_mask(big, selection, vocabulary, origin, skip=name)]
             records: dict[str, set[str]] = {t.id: set() for t in vocabulary.terms(column)}

@@ -4,6 +4,7 @@ Never changes the records."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from aop_map import fields
 from aop_map.geocoding.directory import PostcodeLookup
 from aop_map.geocoding.districts import district_name
 from aop_map.geocoding.gazetteer import Gazetteer
@@ -22,38 +24,52 @@ from aop_map.loading import Origin
 from aop_map.records import Problem, Record
 from aop_map.vocabulary import Vocabulary
 
-FRAME_COLUMNS = (
-    "record_id", "location_index", "name", "kind", "status", "summary", "description",
-    "organisation", "art_forms", "conditions", "age_groups", "areas_served", "delivery",
-    "referral_routes", "commissioning_models", "location_label", "address", "postcode", "place",
-    "lat", "lon", "location_precision", "district_code", "district_name", "last_verified",
-    "publish_contact", "website", "email", "phone", "contact_name",
-)  # + "geometry", last
+# What geocoding adds to each location: how it was placed and the district it lies in.
+GEOCODED_COLUMNS = ("location_precision", "district_code", "district_name")
 
 
-def _base_columns(record: Record) -> dict[str, Any]:
-    consented = record.publish_contact
-    contact = record.contact
-    return {
-        "record_id": record.id, "name": record.name, "kind": record.kind,
-        "status": record.status, "summary": record.summary, "description": record.description,
-        "organisation": record.organisation,
-        "art_forms": tuple(record.art_forms), "conditions": tuple(record.conditions),
-        "age_groups": tuple(record.age_groups), "areas_served": tuple(record.areas_served),
-        "delivery": tuple(record.delivery), "referral_routes": tuple(record.referral_routes),
-        "commissioning_models": tuple(record.commissioning_models),
-        "last_verified": record.last_verified, "publish_contact": bool(consented),
-        # Personal contact details leave the record only with the provider's consent.
-        "website": contact.website if consented else None,
-        "email": contact.email if consented else None,
-        "phone": contact.phone if consented else None,
-        "contact_name": contact.name if consented else None,
-    }
+def frame_columns() -> tuple[str, ...]:
+    """The frame's columns, "geometry" aside, from the field registry as it is now: the record
+    id and location number, every other record-level field of ``fields.frame_fields()``, then
+    the location fields and what geocoding adds."""
+    first = fields.by_name("id").column_name
+    specs = fields.frame_fields()
+    record_level = [s.column_name for s in specs if s.group != "locations" and s.name != "id"]
+    located = [s.column_name for s in specs if s.group == "locations"]
+    return (first, "location_index", *record_level, *located, *GEOCODED_COLUMNS)
+
+
+def __getattr__(name: str) -> Any:
+    # FRAME_COLUMNS, the former constant, is answered from the registry when asked.
+    if name == "FRAME_COLUMNS":
+        return frame_columns()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# (column, field, reader) of one record-level frame column.
+_Reader = tuple[str, fields.FieldSpec, Callable[[Any], Any]]
+
+
+def _record_readers() -> list[_Reader]:
+    """How to read each record-level frame column from a record, in frame order."""
+    return [(spec.column_name, spec, fields.getter(spec)) for spec in fields.frame_fields()
+            if spec.group != "locations"]
+
+
+def _base_columns(record: Record, readers: list[_Reader]) -> dict[str, Any]:
+    consented = bool(record.publish_contact)
+    row: dict[str, Any] = {}
+    for column, spec, read in readers:
+        value = read(record)
+        if spec.personal and not consented:  # contact details leave a record only with consent
+            value = () if spec.many else None
+        row[column] = tuple(value) if spec.many else value
+    return row
 
 
 def empty_frame() -> gpd.GeoDataFrame:
     """A frame with every column and no rows (EPSG:4326)."""
-    return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in FRAME_COLUMNS},
+    return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in frame_columns()},
                             geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 
 
@@ -86,17 +102,20 @@ def geocode_records(
 
 
 def _location_rows(records: list[Record]) -> pd.DataFrame:
+    """One row per location (one without a place for a record without locations), with the
+    location's fields as given: lat and lon are the inputs of the resolution steps."""
+    readers = _record_readers()
+    located = [(spec.column_name, spec.attribute) for spec in fields.frame_fields()
+               if spec.group == "locations"]
+    nowhere = {column: None for column, _ in located}
     rows: list[dict[str, Any]] = []
     for record in records:
-        base = _base_columns(record)
-        for index, location in enumerate(record.locations or [None]):
-            rows.append({**base, "location_index": index if location else -1,
-                         "location_label": location.label if location else None,
-                         "address": location.address if location else None,
-                         "postcode": location.postcode if location else None,
-                         "place": location.place if location else None,
-                         "_lat": location.lat if location else None,
-                         "_lon": location.lon if location else None})
+        base = _base_columns(record, readers)
+        if not record.locations:
+            rows.append({**base, "location_index": -1, **nowhere})
+        for index, location in enumerate(record.locations):
+            rows.append({**base, "location_index": index,
+                         **{column: getattr(location, attribute) for column, attribute in located}})
     # object dtype keeps None for missing text (pandas 3 would infer strings with NaN).
     frame = pd.DataFrame(rows, dtype=object)
     frame["location_index"] = frame["location_index"].astype(np.int64)
@@ -124,8 +143,8 @@ class _Resolution:
 
 
 def _resolve_exact(frame: pd.DataFrame, resolved: _Resolution) -> None:
-    lat = pd.to_numeric(frame["_lat"], errors="coerce").to_numpy(dtype=float)
-    lon = pd.to_numeric(frame["_lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)  # as given
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     exact = ~np.isnan(lat) & ~np.isnan(lon)
     resolved.lat[exact], resolved.lon[exact] = lat[exact], lon[exact]
     resolved.precision[exact] = "exact"
@@ -203,6 +222,6 @@ def _finish_frame(frame: pd.DataFrame, resolved: _Resolution,
     located = ~np.isnan(resolved.lat)
     geometry = np.full(len(frame), None, dtype=object)
     geometry[located] = shapely.points(resolved.lon[located], resolved.lat[located])
-    frame = frame.drop(columns=["_lat", "_lon"])[list(FRAME_COLUMNS)]
+    frame = frame[list(frame_columns())]
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"),
                             crs="EPSG:4326")
