@@ -46,8 +46,16 @@ MAX_PER_PAGE = 1000
 MAX_PROXIMITY_M = 500_000
 MAX_POSTCODE = 100
 # A location's one-to-one fields: what /service_at_locations lists.
-LOCATION_LIST_KEYS = ("id", "location_type", "name", "description", "latitude", "longitude",
-                      "external_identifier", "external_identifier_type")
+LOCATION_LIST_KEYS = (
+    "id",
+    "location_type",
+    "name",
+    "description",
+    "latitude",
+    "longitude",
+    "external_identifier",
+    "external_identifier_type",
+)
 # areas_served terms that cover a postcode wherever it is, in the county, or outside it.
 EVERYWHERE, COUNTYWIDE, ELSEWHERE = "national", "countywide", "elsewhere"
 
@@ -91,8 +99,9 @@ class Catalogue:
     vocabulary: Vocabulary
 
     @classmethod
-    def build(cls, records: list[Record], vocabulary: Vocabulary,
-              frame: pd.DataFrame | None = None) -> Catalogue:
+    def build(
+        cls, records: list[Record], vocabulary: Vocabulary, frame: pd.DataFrame | None = None
+    ) -> Catalogue:
         """The catalogue of some records (``frame``: their geocoded frame, for points)."""
         records = sorted(records, key=oruk.sort_key)
         services = oruk.build_services(records, vocabulary, frame)
@@ -117,10 +126,12 @@ class Catalogue:
             areas=[tuple(r.areas_served) for r in records],
             text=build_text_index(_search_frame(records, vocabulary)),
             sal_service=np.array([n for n, _ in sals], dtype=np.int64),
-            sal_lat=np.array([sal["location"].get("latitude", math.nan) for _, sal in sals],
-                             dtype=float),
-            sal_lon=np.array([sal["location"].get("longitude", math.nan) for _, sal in sals],
-                             dtype=float),
+            sal_lat=np.array(
+                [sal["location"].get("latitude", math.nan) for _, sal in sals], dtype=float
+            ),
+            sal_lon=np.array(
+                [sal["location"].get("longitude", math.nan) for _, sal in sals], dtype=float
+            ),
             vocabulary=vocabulary,
         )
 
@@ -136,9 +147,15 @@ class Catalogue:
         n = self.service_index.get(service_id)
         return None if n is None else self.services[n]
 
-    def select(self, *, search: str | None = None, taxonomy_term_id: str | None = None,
-               taxonomy_id: str | None = None, minimum_age: float | None = None,
-               maximum_age: float | None = None) -> np.ndarray:
+    def select(
+        self,
+        *,
+        search: str | None = None,
+        taxonomy_term_id: str | None = None,
+        taxonomy_id: str | None = None,
+        minimum_age: float | None = None,
+        maximum_age: float | None = None,
+    ) -> np.ndarray:
         """Which services match every filter given (a boolean array in listing order).
 
         As the ORUK API describes them: ``minimum_age`` keeps services whose minimum age is
@@ -180,8 +197,9 @@ class Catalogue:
         rest = {k: v for k, v in self.services[n].items() if k != "service_at_locations"}
         return {**sal, "service": rest}
 
-    def service_at_locations(self, services: np.ndarray, origin: Origin | None = None,
-                             proximity_m: float | None = None) -> list[dict[str, Any]]:
+    def service_at_locations(
+        self, services: np.ndarray, origin: Origin | None = None, proximity_m: float | None = None
+    ) -> list[dict[str, Any]]:
         """The services' locations as ``/service_at_locations`` items.
 
         With an origin: nearest first, and only those within ``proximity_m`` metres when it
@@ -190,13 +208,17 @@ class Catalogue:
         """
         rows = np.flatnonzero(services[self.sal_service])
         if origin is not None:
-            distance = haversine_km(origin.lat, origin.lon, self.sal_lat[rows],
-                                    self.sal_lon[rows]) * 1000.0
+            distance = (
+                haversine_km(origin.lat, origin.lon, self.sal_lat[rows], self.sal_lon[rows])
+                * 1000.0
+            )
             if proximity_m is not None:
                 keep = distance <= proximity_m  # NaN (not placed) is never within
             else:
-                keep = np.array([self._covers(self.sal_service[r], origin.district_code)
-                                 for r in rows], dtype=bool)
+                keep = np.array(
+                    [self._covers(self.sal_service[r], origin.district_code) for r in rows],
+                    dtype=bool,
+                )
             rows, distance = rows[keep], distance[keep]
             rows = rows[np.argsort(np.nan_to_num(distance, nan=math.inf), kind="stable")]
         return [self._sal_item(r) for r in rows]
@@ -207,9 +229,11 @@ class Catalogue:
             return True
         term = self.vocabulary.district_by_code(district_code) if district_code else None
         in_county = district_code in GLOS_DISTRICTS
-        return bool((term is not None and term.id in areas)
-                    or (COUNTYWIDE in areas and in_county)
-                    or (ELSEWHERE in areas and district_code and not in_county))
+        return bool(
+            (term is not None and term.id in areas)
+            or (COUNTYWIDE in areas and in_county)
+            or (ELSEWHERE in areas and district_code and not in_county)
+        )
 
     def _sal(self, row: int) -> tuple[int, dict[str, Any]]:
         """The service number and service_at_location of a row."""
@@ -220,9 +244,13 @@ class Catalogue:
     def _sal_item(self, row: int) -> dict[str, Any]:
         n, sal = self._sal(row)
         location = {k: sal["location"][k] for k in LOCATION_LIST_KEYS if k in sal["location"]}
-        return {"id": sal["id"], "service_id": sal["service_id"],
-                "location_id": sal["location_id"], "location": location,
-                "service": self.listed[n]}
+        return {
+            "id": sal["id"],
+            "service_id": sal["service_id"],
+            "location_id": sal["location_id"],
+            "location": location,
+            "service": self.listed[n],
+        }
 
     # Taxonomies ------------------------------------------------------------------------------
 
@@ -248,8 +276,10 @@ class Catalogue:
             raise QueryError(f"postcode is longer than {MAX_POSTCODE} characters")
         found = geocode_query(postcode, vocabulary=self.vocabulary)
         if found.lat is None or found.lon is None:
-            raise QueryError("postcode not found: give a UK postcode (GL50 3PR), an outward "
-                             "code (GL14) or a Gloucestershire place name")
+            raise QueryError(
+                "postcode not found: give a UK postcode (GL50 3PR), an outward "
+                "code (GL14) or a Gloucestershire place name"
+            )
         return Origin(found.lat, found.lon, found.district_code)
 
 
@@ -262,16 +292,23 @@ def _terms_by_taxonomy(terms: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def _search_frame(records: list[Record], vocabulary: Vocabulary) -> pd.DataFrame:
     """What `search` looks in: the app's search columns, with the term labels added."""
-    def labels(record: Record) -> str:
-        return " ".join(label for tax in oruk.TAXONOMIES
-                        for label in vocabulary.labels(tax.field, oruk.terms_of(record, tax.field)))
 
-    return pd.DataFrame({
-        "name": [r.name for r in records],
-        "summary": [r.summary for r in records],
-        "description": [f"{r.description} {labels(r)}" for r in records],
-        "organisation": [r.organisation or "" for r in records],
-    }, dtype=object)
+    def labels(record: Record) -> str:
+        return " ".join(
+            label
+            for tax in oruk.TAXONOMIES
+            for label in vocabulary.labels(tax.field, oruk.terms_of(record, tax.field))
+        )
+
+    return pd.DataFrame(
+        {
+            "name": [r.name for r in records],
+            "summary": [r.summary for r in records],
+            "description": [f"{r.description} {labels(r)}" for r in records],
+            "organisation": [r.organisation or "" for r in records],
+        },
+        dtype=object,
+    )
 
 
 def _uuid(value: str, name: str) -> str:
@@ -297,9 +334,14 @@ class CatalogueHolder:
     seconds; a failed reload keeps serving the last good catalogue.
     """
 
-    def __init__(self, data_dir: Path, *, interval: float = RELOAD_CHECK_S,
-                 clock: Callable[[], float] = time.monotonic,
-                 load: Callable[[Path], Catalogue] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        interval: float = RELOAD_CHECK_S,
+        clock: Callable[[], float] = time.monotonic,
+        load: Callable[[Path], Catalogue] | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.interval = interval
         self._clock = clock
@@ -324,8 +366,7 @@ class CatalogueHolder:
             except Exception as error:
                 if self._catalogue is None:
                     raise DataUnavailable(str(error)) from error
-                logger.exception("reloading %s failed; serving the previous data",
-                                 self.data_dir)
+                logger.exception("reloading %s failed; serving the previous data", self.data_dir)
                 return self._catalogue
             self._catalogue, self._signature = catalogue, signature
             return catalogue
@@ -357,28 +398,36 @@ class _AllowAnyOrigin:
 
         async def send_with_header(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", [])
-                           if k.lower() != b"access-control-allow-origin"]
-                message = {**message,
-                           "headers": [*headers, (b"access-control-allow-origin", b"*")]}
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"access-control-allow-origin"
+                ]
+                message = {**message, "headers": [*headers, (b"access-control-allow-origin", b"*")]}
             await send(message)
 
         await self.app(scope, receive, send_with_header)
 
 
-def create_app(data_dir: Path | str | None = None, *,
-               reload_interval: float = RELOAD_CHECK_S) -> FastAPI:
+def create_app(
+    data_dir: Path | str | None = None, *, reload_interval: float = RELOAD_CHECK_S
+) -> FastAPI:
     """The ORUK API over a data directory (default: $AOP_MAP_DATA_DIR or the bundled
     mapdata/), read through the same loader as the app."""
-    holder = CatalogueHolder(Path(data_dir) if data_dir else data_dir_from_env(),
-                             interval=reload_interval)
-    app = FastAPI(title="aop-map: Open Referral UK API", version=oruk.ORUK_VERSION,
-                  description="Arts and health activity in Gloucestershire as Open Referral "
-                              "UK services. Read-only and open: no key.",
-                  default_response_class=ORUKResponse)
+    holder = CatalogueHolder(
+        Path(data_dir) if data_dir else data_dir_from_env(), interval=reload_interval
+    )
+    app = FastAPI(
+        title="aop-map: Open Referral UK API",
+        version=oruk.ORUK_VERSION,
+        description="Arts and health activity in Gloucestershire as Open Referral "
+        "UK services. Read-only and open: no key.",
+        default_response_class=ORUKResponse,
+    )
     app.state.catalogue = holder
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET"],
-                       allow_headers=["*"])
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["GET"], allow_headers=["*"]
+    )
     app.add_middleware(_AllowAnyOrigin)
     _add_error_handlers(app)
     _add_routes(app, holder)
@@ -392,15 +441,17 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataUnavailable)
     async def _no_data(_request: Request, _error: DataUnavailable) -> ORUKResponse:
-        return ORUKResponse({"detail": "the directory's data cannot be loaded just now"},
-                            status_code=503)
+        return ORUKResponse(
+            {"detail": "the directory's data cannot be loaded just now"}, status_code=503
+        )
 
 
 PageNumber = Annotated[int, Query(ge=1, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")]
 Age = Annotated[float | None, Query(ge=0, le=150, description="age in years")]
-Proximity = Annotated[float | None, Query(gt=0, le=MAX_PROXIMITY_M,
-                                          description="metres from the postcode")]
+Proximity = Annotated[
+    float | None, Query(gt=0, le=MAX_PROXIMITY_M, description="metres from the postcode")
+]
 
 
 def _found(item: dict[str, Any] | None, what: str) -> dict[str, Any]:
@@ -412,18 +463,31 @@ def _found(item: dict[str, Any] | None, what: str) -> dict[str, Any]:
 def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
     @app.get("/", summary="About this API and its relation to Open Referral UK")
     def root(request: Request) -> dict[str, Any]:
-        return {"version": oruk.ORUK_VERSION, "profile": oruk.ORUK_PROFILE,
-                "openapi_url": str(request.url_for("openapi"))}
+        return {
+            "version": oruk.ORUK_VERSION,
+            "profile": oruk.ORUK_PROFILE,
+            "openapi_url": str(request.url_for("openapi")),
+        }
 
     @app.get("/services", summary="Services, page by page")
-    def services(page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE,
-                 search: str | None = None, taxonomy_term_id: str | None = None,
-                 taxonomy_id: str | None = None, minimum_age: Age = None,
-                 maximum_age: Age = None, full: bool = False) -> dict[str, Any]:
+    def services(
+        page: PageNumber = 1,
+        per_page: PerPage = DEFAULT_PER_PAGE,
+        search: str | None = None,
+        taxonomy_term_id: str | None = None,
+        taxonomy_id: str | None = None,
+        minimum_age: Age = None,
+        maximum_age: Age = None,
+        full: bool = False,
+    ) -> dict[str, Any]:
         catalogue = holder.current()
-        mask = catalogue.select(search=search, taxonomy_term_id=taxonomy_term_id,
-                                taxonomy_id=taxonomy_id, minimum_age=minimum_age,
-                                maximum_age=maximum_age)
+        mask = catalogue.select(
+            search=search,
+            taxonomy_term_id=taxonomy_term_id,
+            taxonomy_id=taxonomy_id,
+            minimum_age=minimum_age,
+            maximum_age=maximum_age,
+        )
         items = catalogue.services if full else catalogue.listed
         return oruk.page([items[n] for n in np.flatnonzero(mask)], page, per_page)
 
@@ -432,8 +496,7 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
         return _found(holder.current().service(service_id), "service")
 
     @app.get("/taxonomies", summary="The taxonomies terms come from")
-    def taxonomies(page: PageNumber = 1,
-                   per_page: PerPage = DEFAULT_PER_PAGE) -> dict[str, Any]:
+    def taxonomies(page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE) -> dict[str, Any]:
         return oruk.page(holder.current().taxonomies, page, per_page)
 
     @app.get("/taxonomies/{taxonomy_id}", summary="One taxonomy")
@@ -441,8 +504,9 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
         return _found(holder.current().taxonomy(taxonomy_id), "taxonomy")
 
     @app.get("/taxonomy_terms", summary="Taxonomy terms, page by page")
-    def taxonomy_terms(page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE,
-                       taxonomy_id: str | None = None) -> dict[str, Any]:
+    def taxonomy_terms(
+        page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, taxonomy_id: str | None = None
+    ) -> dict[str, Any]:
         return oruk.page(holder.current().terms_of(taxonomy_id), page, per_page)
 
     @app.get("/taxonomy_terms/{term_id}", summary="One taxonomy term")
@@ -451,18 +515,27 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
 
     @app.get("/service_at_locations", summary="Services at their venues, nearest first")
     def service_at_locations(
-        page: PageNumber = 1, per_page: PerPage = DEFAULT_PER_PAGE, search: str | None = None,
-        taxonomy_term_id: str | None = None, taxonomy_id: str | None = None,
-        minimum_age: Age = None, maximum_age: Age = None, postcode: str | None = None,
+        page: PageNumber = 1,
+        per_page: PerPage = DEFAULT_PER_PAGE,
+        search: str | None = None,
+        taxonomy_term_id: str | None = None,
+        taxonomy_id: str | None = None,
+        minimum_age: Age = None,
+        maximum_age: Age = None,
+        postcode: str | None = None,
         proximity: Proximity = None,
     ) -> dict[str, Any]:
         catalogue = holder.current()
         if proximity is not None and not (postcode and postcode.strip()):
             raise QueryError("proximity needs a postcode to measure from")
         origin = catalogue.origin(postcode) if postcode and postcode.strip() else None
-        mask = catalogue.select(search=search, taxonomy_term_id=taxonomy_term_id,
-                                taxonomy_id=taxonomy_id, minimum_age=minimum_age,
-                                maximum_age=maximum_age)
+        mask = catalogue.select(
+            search=search,
+            taxonomy_term_id=taxonomy_term_id,
+            taxonomy_id=taxonomy_id,
+            minimum_age=minimum_age,
+            maximum_age=maximum_age,
+        )
         items = catalogue.service_at_locations(mask, origin, proximity)
         return oruk.page(items, page, per_page)
 

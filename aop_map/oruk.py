@@ -62,17 +62,27 @@ class Taxonomy:
 
 TAXONOMIES: tuple[Taxonomy, ...] = (
     # ORUK's status says only active; this keeps whether it is established or emerging.
-    Taxonomy("status", "Stage", "Whether an activity is established (running or "
-             "commissioned) or emerging (new, a pilot, or looking for its first commission).",
-             "status"),
-    Taxonomy("conditions", "Health conditions",
-             "Health conditions and needs an arts-and-health activity is for.", "audience"),
+    Taxonomy(
+        "status",
+        "Stage",
+        "Whether an activity is established (running or "
+        "commissioned) or emerging (new, a pilot, or looking for its first commission).",
+        "status",
+    ),
+    Taxonomy(
+        "conditions",
+        "Health conditions",
+        "Health conditions and needs an arts-and-health activity is for.",
+        "audience",
+    ),
     Taxonomy("art_forms", "Art forms", "The art forms an activity uses.", "activity"),
     Taxonomy("age_groups", "Age groups", "The age groups an activity is for.", "audience"),
-    Taxonomy("delivery", "Delivery", "How sessions are held: in person, online or both.",
-             "delivery"),
-    Taxonomy("referral_routes", "Referral routes", "How people can be referred or join.",
-             "referral"),
+    Taxonomy(
+        "delivery", "Delivery", "How sessions are held: in person, online or both.", "delivery"
+    ),
+    Taxonomy(
+        "referral_routes", "Referral routes", "How people can be referred or join.", "referral"
+    ),
 )
 
 # Age group term -> (minimum, maximum) age in years; None is no limit. A service's ages span
@@ -182,10 +192,23 @@ def _objects(kind: str, text_key: str, keys: frozenset[str]) -> Callable[[Any, s
     return convert
 
 
-SCHEDULE_KEYS = frozenset({
-    "valid_from", "valid_to", "dtstart", "freq", "interval", "byday", "bymonthday",
-    "description", "opens_at", "closes_at", "schedule_link", "attending_type", "notes",
-})
+SCHEDULE_KEYS = frozenset(
+    {
+        "valid_from",
+        "valid_to",
+        "dtstart",
+        "freq",
+        "interval",
+        "byday",
+        "bymonthday",
+        "description",
+        "opens_at",
+        "closes_at",
+        "schedule_link",
+        "attending_type",
+        "notes",
+    }
+)
 COST_KEYS = frozenset({"valid_from", "valid_to", "option", "amount", "amount_description"})
 ACCESSIBILITY_KEYS = frozenset({"description", "details", "url"})
 
@@ -201,24 +224,34 @@ class OptionalField:
 
 
 OPTIONAL_FIELDS: tuple[OptionalField, ...] = (
-    OptionalField(("schedules", "schedule"), "service.schedules",
-                  _objects("schedule", "description", SCHEDULE_KEYS)),
-    OptionalField(("cost_options", "cost", "costs"), "service.cost_options",
-                  _objects("cost_option", "amount_description", COST_KEYS)),
+    OptionalField(
+        ("schedules", "schedule"),
+        "service.schedules",
+        _objects("schedule", "description", SCHEDULE_KEYS),
+    ),
+    OptionalField(
+        ("cost_options", "cost", "costs"),
+        "service.cost_options",
+        _objects("cost_option", "amount_description", COST_KEYS),
+    ),
     OptionalField(("fees",), "service.fees", _text),
     OptionalField(("eligibility",), "service.eligibility_description", _text),  # HSDS 3.0
     OptionalField(("minimum_age",), "service.minimum_age", _number),
     OptionalField(("maximum_age",), "service.maximum_age", _number),
     OptionalField(("accreditations",), "service.accreditations", _text),
     OptionalField(("alert",), "service.alert", _text),
-    OptionalField(("accessibility",), "location.accessibility",
-                  _objects("accessibility", "description", ACCESSIBILITY_KEYS)),
+    OptionalField(
+        ("accessibility",),
+        "location.accessibility",
+        _objects("accessibility", "description", ACCESSIBILITY_KEYS),
+    ),
 )
 
 
 @functools.cache
-def _targets(specs: tuple[OptionalField, ...],
-             target_prefix: str) -> tuple[tuple[str, OptionalField], ...]:
+def _targets(
+    specs: tuple[OptionalField, ...], target_prefix: str
+) -> tuple[tuple[str, OptionalField], ...]:
     """(ORUK key, spec) of the optional fields that go to one target."""
     out = []
     for spec in specs:
@@ -241,8 +274,11 @@ def _has(record: Record, name: str) -> bool:
     # of 10,000 records. A value is in the instance (a field, or a registry-only extra) or
     # its class (a property).
     extra = getattr(record, "__pydantic_extra__", None)
-    return (name in record.__dict__ or (extra is not None and name in extra)
-            or name in _class_attributes(type(record)))
+    return (
+        name in record.__dict__
+        or (extra is not None and name in extra)
+        or name in _class_attributes(type(record))
+    )
 
 
 def optional_values(record: Record, target_prefix: str) -> dict[str, Any]:
@@ -331,22 +367,29 @@ def _attributes(record: Record, link_id: str, taxonomies: Taxonomies) -> list[di
             item = taxonomies.by_term.get((tax.field, term))
             if item is None:
                 continue
-            out.append({
-                "id": oruk_id(f"attribute:{record.id}:{tax.field}:{term}"),
-                "link_id": link_id,
-                "taxonomy_term_id": item["id"],
-                "link_type": tax.link_type,
-                "link_entity": "service",
-                "taxonomy_term": item,
-            })
+            out.append(
+                {
+                    "id": oruk_id(f"attribute:{record.id}:{tax.field}:{term}"),
+                    "link_id": link_id,
+                    "taxonomy_term_id": item["id"],
+                    "link_type": tax.link_type,
+                    "link_entity": "service",
+                    "taxonomy_term": item,
+                }
+            )
     return out
 
 
 def _funding(record: Record, sid: str, vocabulary: Vocabulary) -> list[dict[str, Any]]:
     """How the activity is commissioned or funded (its commissioning models)."""
-    return [{"id": oruk_id(f"funding:{record.id}:{model}"), "service_id": sid,
-             "source": vocabulary.label("commissioning_models", model)}
-            for model in record.commissioning_models]
+    return [
+        {
+            "id": oruk_id(f"funding:{record.id}:{model}"),
+            "service_id": sid,
+            "source": vocabulary.label("commissioning_models", model),
+        }
+        for model in record.commissioning_models
+    ]
 
 
 def _service_areas(record: Record, sid: str, vocabulary: Vocabulary) -> list[dict[str, Any]]:
@@ -354,8 +397,12 @@ def _service_areas(record: Record, sid: str, vocabulary: Vocabulary) -> list[dic
     for area in record.areas_served:
         term = vocabulary.term("areas_served", area)
         label = term.label if term else area
-        item = {"id": oruk_id(f"service_area:{record.id}:{area}"), "service_id": sid,
-                "name": label, "service_area": label}
+        item = {
+            "id": oruk_id(f"service_area:{record.id}:{area}"),
+            "service_id": sid,
+            "name": label,
+            "service_area": label,
+        }
         if term is not None and term.code:
             item["uri"] = AREA_URI.format(code=term.code)
         out.append(item)
@@ -374,8 +421,9 @@ def _contacts(record: Record, sid: str) -> list[dict[str, Any]]:
     if contact.email:
         item["email"] = contact.email  # HSDS 3.0 contact fields
     if contact.phone:
-        item["phones"] = [{"id": oruk_id(f"phone:{record.id}"), "contact_id": cid,
-                           "number": contact.phone}]
+        item["phones"] = [
+            {"id": oruk_id(f"phone:{record.id}"), "contact_id": cid, "number": contact.phone}
+        ]
     return [item]
 
 
@@ -395,24 +443,42 @@ def placements(frame: pd.DataFrame | None) -> dict[tuple[str, int], Placed]:
     """(record id, location index) -> where the geocoded frame put it."""
     if frame is None or not len(frame):
         return {}
-    columns = [frame[c].to_numpy() for c in ("record_id", "location_index", "lat", "lon",
-                                              "location_precision", "postcode",
-                                              "district_code", "district_name")]
+    columns = [
+        frame[c].to_numpy()
+        for c in (
+            "record_id",
+            "location_index",
+            "lat",
+            "lon",
+            "location_precision",
+            "postcode",
+            "district_code",
+            "district_name",
+        )
+    ]
     out = {}
     for rid, index, lat, lon, precision, postcode, code, name in zip(*columns, strict=True):
         if index < 0:
             continue
-        located = lat is not None and lon is not None and math.isfinite(lat) and \
-            math.isfinite(lon)
+        located = lat is not None and lon is not None and math.isfinite(lat) and math.isfinite(lon)
         out[(rid, int(index))] = Placed(
-            float(lat) if located else None, float(lon) if located else None,
-            str(precision or "none"), postcode if isinstance(postcode, str) else None,
-            code if isinstance(code, str) else None, name if isinstance(name, str) else None)
+            float(lat) if located else None,
+            float(lon) if located else None,
+            str(precision or "none"),
+            postcode if isinstance(postcode, str) else None,
+            code if isinstance(code, str) else None,
+            name if isinstance(name, str) else None,
+        )
     return out
 
 
-def _location(record: Record, index: int, location: Location, placed: Placed | None,
-              accessibility: list[dict[str, Any]] | None) -> dict[str, Any]:
+def _location(
+    record: Record,
+    index: int,
+    location: Location,
+    placed: Placed | None,
+    accessibility: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
     lid = oruk_id(f"location:{record.id}:{index}")
     postcode = (placed.postcode if placed else None) or location.postcode
     description = ", ".join(p for p in (location.address, location.place, postcode) if p)
@@ -422,8 +488,7 @@ def _location(record: Record, index: int, location: Location, placed: Placed | N
     item: dict[str, Any] = {
         "id": lid,
         "location_type": "physical",
-        "name": location.label or location.place or location.address or postcode
-        or record.name,
+        "name": location.label or location.place or location.address or postcode or record.name,
         "description": description,
     }
     if placed is not None and placed.lat is not None:
@@ -447,18 +512,26 @@ def _location(record: Record, index: int, location: Location, placed: Placed | N
     if accessibility:
         item["accessibility"] = [
             {**a, "id": oruk_id(f"accessibility:{record.id}:{index}:{n}"), "location_id": lid}
-            for n, a in enumerate(accessibility)]
+            for n, a in enumerate(accessibility)
+        ]
     return item
 
 
-def _service_at_locations(record: Record, sid: str,
-                          placed: Mapping[tuple[str, int], Placed]) -> list[dict[str, Any]]:
+def _service_at_locations(
+    record: Record, sid: str, placed: Mapping[tuple[str, int], Placed]
+) -> list[dict[str, Any]]:
     accessibility = optional_values(record, "location").get("accessibility")
     out = []
     for index, location in enumerate(record.locations):
         item = _location(record, index, location, placed.get((record.id, index)), accessibility)
-        out.append({"id": oruk_id(f"service_at_location:{record.id}:{index}"),
-                    "service_id": sid, "location_id": item["id"], "location": item})
+        out.append(
+            {
+                "id": oruk_id(f"service_at_location:{record.id}:{index}"),
+                "service_id": sid,
+                "location_id": item["id"],
+                "location": item,
+            }
+        )
     return out
 
 
@@ -490,13 +563,19 @@ class Organisations:
             if parent is not None and parent.id != record.id:
                 return self._from_record(parent)
             if parent is None:
-                return {"id": oruk_id(f"organization-name:{normalise_key(record.organisation)}"),
-                        "name": record.organisation, "description": ""}
+                return {
+                    "id": oruk_id(f"organization-name:{normalise_key(record.organisation)}"),
+                    "name": record.organisation,
+                    "description": "",
+                }
         return self._from_record(record)
 
     def _from_record(self, record: Record) -> dict[str, Any]:
-        item: dict[str, Any] = {"id": oruk_id(f"organization:{record.id}"), "name": record.name,
-                                "description": record.summary or record.description}
+        item: dict[str, Any] = {
+            "id": oruk_id(f"organization:{record.id}"),
+            "name": record.name,
+            "description": record.summary or record.description,
+        }
         if record.publish_contact:
             if record.contact.email:
                 item["email"] = record.contact.email
@@ -513,12 +592,34 @@ class Organisations:
 
 
 # A service's one-to-one fields: what /services lists (the rest is in /services/{id}).
-LIST_KEYS = ("id", "organization_id", "name", "description", "url", "email", "status", "fees",
-             "accreditations", "minimum_age", "maximum_age", "assured_date", "assurer_email",
-             "alert", "last_modified", "organization")
+LIST_KEYS = (
+    "id",
+    "organization_id",
+    "name",
+    "description",
+    "url",
+    "email",
+    "status",
+    "fees",
+    "accreditations",
+    "minimum_age",
+    "maximum_age",
+    "assured_date",
+    "assurer_email",
+    "alert",
+    "last_modified",
+    "organization",
+)
 # Arrays every full service carries, empty when the record has nothing for them.
-ARRAY_KEYS = ("service_areas", "service_at_locations", "contacts", "schedules", "cost_options",
-              "funding", "attributes")
+ARRAY_KEYS = (
+    "service_areas",
+    "service_at_locations",
+    "contacts",
+    "schedules",
+    "cost_options",
+    "funding",
+    "attributes",
+)
 
 
 def description(record: Record) -> str:
@@ -527,14 +628,22 @@ def description(record: Record) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def build_service(record: Record, vocabulary: Vocabulary, taxonomies: Taxonomies,
-                  organisations: Organisations,
-                  placed: Mapping[tuple[str, int], Placed]) -> dict[str, Any]:
+def build_service(
+    record: Record,
+    vocabulary: Vocabulary,
+    taxonomies: Taxonomies,
+    organisations: Organisations,
+    placed: Mapping[tuple[str, int], Placed],
+) -> dict[str, Any]:
     """One record as a fully nested ORUK service (the ``/services/{id}`` shape)."""
     sid = service_id(record.id)
     organization = organisations.of(record)
-    service: dict[str, Any] = {"id": sid, "organization_id": organization["id"],
-                               "name": record.name, "description": description(record)}
+    service: dict[str, Any] = {
+        "id": sid,
+        "organization_id": organization["id"],
+        "name": record.name,
+        "description": description(record),
+    }
     if record.publish_contact:  # the website and email are the provider's, shown by consent
         if record.contact.website:
             service["url"] = uri(record.contact.website)
@@ -571,8 +680,9 @@ def sort_key(record: Record) -> tuple[str, str]:
     return record.name.casefold(), record.id
 
 
-def build_services(records: Iterable[Record], vocabulary: Vocabulary,
-                   frame: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+def build_services(
+    records: Iterable[Record], vocabulary: Vocabulary, frame: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
     """Every record as a fully nested ORUK service, by name. ``frame`` (the geocoded frame
     of :func:`aop_map.geocoding.geocode_records`) gives locations their points."""
     records = sorted(records, key=sort_key)
@@ -590,7 +700,7 @@ def page(items: list[Any], page_number: int, per_page: int) -> dict[str, Any]:
     """One page of ``items`` in ORUK's paged shape (``page_number`` counts from 1)."""
     total = len(items)
     start = (page_number - 1) * per_page
-    contents = items[start:start + per_page] if start < total else []
+    contents = items[start : start + per_page] if start < total else []
     total_pages = math.ceil(total / per_page)
     return {
         "total_items": total,
@@ -604,8 +714,9 @@ def page(items: list[Any], page_number: int, per_page: int) -> dict[str, Any]:
     }
 
 
-def export_feed(records: Iterable[Record], vocabulary: Vocabulary,
-                frame: pd.DataFrame | None = None) -> dict[str, Any]:
+def export_feed(
+    records: Iterable[Record], vocabulary: Vocabulary, frame: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """Every record as one page of a ``/services`` response, each service fully nested."""
     services = build_services(records, vocabulary, frame)
     return page(services, 1, max(len(services), 1))

@@ -58,38 +58,50 @@ def selected(catalogue: Catalogue, **filters: Any) -> set[str]:
     return {catalogue.services[n]["id"] for n in np.flatnonzero(catalogue.select(**filters))}
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    ({}, [r["id"] for r in RECORDS]),
-    ({"search": "dance"}, ["cinderford-arts", "lydney-dance"]),
-    ({"search": "DANCE lydney"}, ["lydney-dance"]),
-    ({"search": "dementia"}, ["cinderford-arts"]),  # a term label, not in the text
-    ({"search": "   "}, [r["id"] for r in RECORDS]),
-    ({"search": "nothing-like-this"}, []),
-    ({"taxonomy_term_id": oruk.term_id("art_forms", "dance")},
-     ["cinderford-arts", "lydney-dance"]),
-    ({"taxonomy_term_id": oruk.term_id("art_forms", "dance").upper()},
-     ["cinderford-arts", "lydney-dance"]),
-    ({"taxonomy_term_id": oruk.term_id("art_forms", "circus")}, []),
-    ({"taxonomy_id": oruk.taxonomy_id("age_groups")},
-     ["cinderford-arts", "private-choir", "lydney-dance"]),
-    ({"taxonomy_id": oruk.taxonomy_id("art_forms"), "search": "choir"}, ["private-choir"]),
-    # As ORUK describes them: a minimum age of at least, a maximum age of at most.
-    ({"minimum_age": 18}, ["cinderford-arts"]),
-    ({"minimum_age": 13}, ["cinderford-arts", "lydney-dance"]),
-    ({"minimum_age": 0}, [r["id"] for r in RECORDS]),
-    ({"maximum_age": 12}, ["private-choir"]),
-    ({"maximum_age": 25}, ["private-choir", "lydney-dance"]),
-    ({"minimum_age": 13, "maximum_age": 25}, ["lydney-dance"]),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({}, [r["id"] for r in RECORDS]),
+        ({"search": "dance"}, ["cinderford-arts", "lydney-dance"]),
+        ({"search": "DANCE lydney"}, ["lydney-dance"]),
+        ({"search": "dementia"}, ["cinderford-arts"]),  # a term label, not in the text
+        ({"search": "   "}, [r["id"] for r in RECORDS]),
+        ({"search": "nothing-like-this"}, []),
+        (
+            {"taxonomy_term_id": oruk.term_id("art_forms", "dance")},
+            ["cinderford-arts", "lydney-dance"],
+        ),
+        (
+            {"taxonomy_term_id": oruk.term_id("art_forms", "dance").upper()},
+            ["cinderford-arts", "lydney-dance"],
+        ),
+        ({"taxonomy_term_id": oruk.term_id("art_forms", "circus")}, []),
+        (
+            {"taxonomy_id": oruk.taxonomy_id("age_groups")},
+            ["cinderford-arts", "private-choir", "lydney-dance"],
+        ),
+        ({"taxonomy_id": oruk.taxonomy_id("art_forms"), "search": "choir"}, ["private-choir"]),
+        # As ORUK describes them: a minimum age of at least, a maximum age of at most.
+        ({"minimum_age": 18}, ["cinderford-arts"]),
+        ({"minimum_age": 13}, ["cinderford-arts", "lydney-dance"]),
+        ({"minimum_age": 0}, [r["id"] for r in RECORDS]),
+        ({"maximum_age": 12}, ["private-choir"]),
+        ({"maximum_age": 25}, ["private-choir", "lydney-dance"]),
+        ({"minimum_age": 13, "maximum_age": 25}, ["lydney-dance"]),
+    ],
+)
 def test_select(catalogue: Catalogue, filters: dict[str, Any], expected: list[str]) -> None:
     assert selected(catalogue, **filters) == {sid(r) for r in expected}
 
 
-@pytest.mark.parametrize("filters", [
-    {"taxonomy_term_id": "dance"},
-    {"taxonomy_id": "not-a-uuid"},
-    {"search": "x" * 201},
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"taxonomy_term_id": "dance"},
+        {"taxonomy_id": "not-a-uuid"},
+        {"search": "x" * 201},
+    ],
+)
 def test_select_refuses_a_bad_parameter(catalogue: Catalogue, filters: dict[str, Any]) -> None:
     with pytest.raises(QueryError):
         catalogue.select(**filters)
@@ -99,8 +111,12 @@ def test_near_a_postcode_nearest_first(catalogue: Catalogue) -> None:
     origin = catalogue.origin(HOME)
     items = catalogue.service_at_locations(catalogue.select(), origin, 10_000)
     assert [i["service_id"] for i in items] == [sid(r) for r in WITHIN_10_KM]
-    distances = [haversine_km(origin.lat, origin.lon, [i["location"]["latitude"]],
-                              [i["location"]["longitude"]])[0] for i in items]
+    distances = [
+        haversine_km(
+            origin.lat, origin.lon, [i["location"]["latitude"]], [i["location"]["longitude"]]
+        )[0]
+        for i in items
+    ]
     assert distances == sorted(distances) and distances[-1] <= 10.0
     for item in items:
         assert_valid(item, "compiled/service_at_location_list.json")
@@ -112,8 +128,7 @@ def test_a_postcode_alone_keeps_the_services_covering_it(catalogue: Catalogue) -
     items = catalogue.service_at_locations(catalogue.select(), catalogue.origin(HOME))
     services = [i["service_id"] for i in items]
     assert sid("coleford-venue") not in services
-    assert services[:3] == [sid("forest-arts-trust"), sid("cinderford-arts"),
-                            sid("private-choir")]
+    assert services[:3] == [sid("forest-arts-trust"), sid("cinderford-arts"), sid("private-choir")]
     assert services[-1] == sid("lost-place")  # not placed: last
     bristol = catalogue.service_at_locations(catalogue.select(), catalogue.origin("BS1 4DJ"))
     assert sid("coleford-venue") in [i["service_id"] for i in bristol]
@@ -138,13 +153,23 @@ def test_the_bundled_data_within_10_km_of_gl14_2aa() -> None:
     origin = geocode_query(HOME)
     items = catalogue.service_at_locations(catalogue.select(), catalogue.origin(HOME), 10_000)
     assert items, "the bundled data has venues in and around Cinderford"
-    distances = [haversine_km(origin.lat, origin.lon, [i["location"]["latitude"]],
-                              [i["location"]["longitude"]])[0] for i in items]
+    distances = [
+        haversine_km(
+            origin.lat, origin.lon, [i["location"]["latitude"]], [i["location"]["longitude"]]
+        )[0]
+        for i in items
+    ]
     assert distances == sorted(distances) and max(distances) <= 10.0
     everything = catalogue.service_at_locations(catalogue.select())
-    near = [i for i in everything if "latitude" in i["location"] and haversine_km(
-        origin.lat, origin.lon, [i["location"]["latitude"]], [i["location"]["longitude"]])[0]
-        <= 10.0]
+    near = [
+        i
+        for i in everything
+        if "latitude" in i["location"]
+        and haversine_km(
+            origin.lat, origin.lon, [i["location"]["latitude"]], [i["location"]["longitude"]]
+        )[0]
+        <= 10.0
+    ]
     assert len(items) == len(near)
 
 
@@ -236,9 +261,22 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AOP_MAP_")}
         env["AOP_MAP_CACHE_DIR"] = str(cache_dir)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aop_map", "serve-api", "--port", str(self.port),
-             "--data-dir", str(data_dir)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            [
+                sys.executable,
+                "-m",
+                "aop_map",
+                "serve-api",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(data_dir),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
 
     def wait(self) -> None:
         deadline = time.monotonic() + SERVER_START_S
@@ -252,8 +290,9 @@ class Server:
                 time.sleep(0.2)
         pytest.fail("serve-api did not answer in time")
 
-    def request(self, path: str, method: str = "GET",
-                headers: dict[str, str] | None = None) -> tuple[int, Any, Any]:
+    def request(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> tuple[int, Any, Any]:
         request = urllib.request.Request(self.base + path, method=method, headers=headers or {})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
@@ -330,8 +369,13 @@ def test_services_full_and_filtered(server: Server) -> None:
     assert_page(full, "compiled/service_list.json")
     for service in full["contents"]:
         assert_valid(service, "compiled/service.json")
-    body = ok(server, "/services", search="dance",
-              taxonomy_term_id=oruk.term_id("art_forms", "dance"), minimum_age=13)
+    body = ok(
+        server,
+        "/services",
+        search="dance",
+        taxonomy_term_id=oruk.term_id("art_forms", "dance"),
+        minimum_age=13,
+    )
     assert_page(body, "compiled/service_list.json")
     assert {s["id"] for s in body["contents"]} == {sid("cinderford-arts"), sid("lydney-dance")}
     body = ok(server, "/services", maximum_age=12, taxonomy_id=oruk.taxonomy_id("age_groups"))
@@ -358,8 +402,9 @@ def test_taxonomies_and_terms(server: Server, vocabulary: Vocabulary) -> None:
     terms = ok(server, "/taxonomy_terms", per_page=1000)
     assert_page(terms, "taxonomy_term.json")
     assert terms["total_items"] == sum(len(vocabulary.terms(t.field)) for t in oruk.TAXONOMIES)
-    conditions = ok(server, "/taxonomy_terms", taxonomy_id=oruk.taxonomy_id("conditions"),
-                    per_page=1000)
+    conditions = ok(
+        server, "/taxonomy_terms", taxonomy_id=oruk.taxonomy_id("conditions"), per_page=1000
+    )
     assert_page(conditions, "taxonomy_term.json")
     assert conditions["total_items"] == len(vocabulary.terms("conditions"))
     term = ok(server, f"/taxonomy_terms/{oruk.term_id('conditions', 'dementia')}")
@@ -372,13 +417,13 @@ def test_service_at_locations_within_10_km_of_gl14_2aa(server: Server) -> None:
     body = ok(server, "/service_at_locations", postcode=HOME, proximity=10000)
     assert_page(body, "compiled/service_at_location_list.json")
     assert [i["service_id"] for i in body["contents"]] == [sid(r) for r in WITHIN_10_KM]
-    paged = ok(server, "/service_at_locations", postcode=HOME, proximity=10000, page=2,
-               per_page=3)
+    paged = ok(server, "/service_at_locations", postcode=HOME, proximity=10000, page=2, per_page=3)
     assert_page(paged, "compiled/service_at_location_list.json")
     assert paged["contents"] == body["contents"][3:]
     # The same, written as people write postcodes, and with other filters.
-    spaced = ok(server, "/service_at_locations", postcode="gl142aa", proximity="10000",
-                search="choir")
+    spaced = ok(
+        server, "/service_at_locations", postcode="gl142aa", proximity="10000", search="choir"
+    )
     assert [i["service_id"] for i in spaced["contents"]] == [sid("private-choir")]
     everything = ok(server, "/service_at_locations", per_page=1000)
     assert_page(everything, "compiled/service_at_location_list.json")
@@ -389,28 +434,31 @@ def test_service_at_locations_within_10_km_of_gl14_2aa(server: Server) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("path", "status"), [
-    (f"/services/{oruk.oruk_id('no such service')}", 404),
-    ("/services/not-a-uuid", 404),
-    (f"/taxonomies/{oruk.oruk_id('nothing')}", 404),
-    (f"/taxonomy_terms/{oruk.oruk_id('nothing')}", 404),
-    (f"/service_at_locations/{oruk.oruk_id('nothing')}", 404),
-    ("/no/such/path", 404),
-    ("/services?page=0", 422),
-    ("/services?page=two", 422),
-    ("/services?per_page=100000", 422),
-    ("/services?per_page=0", 422),
-    ("/services?minimum_age=old", 422),
-    ("/services?maximum_age=-1", 422),
-    ("/services?taxonomy_term_id=dance", 422),
-    ("/taxonomy_terms?taxonomy_id=conditions", 422),
-    (f"/services?search={'x' * 201}", 422),
-    ("/service_at_locations?proximity=10000", 422),
-    (f"/service_at_locations?postcode={quote('ZZ99 9ZZ')}&proximity=10000", 422),
-    (f"/service_at_locations?postcode={quote(HOME)}&proximity=-5", 422),
-    (f"/service_at_locations?postcode={quote(HOME)}&proximity=far", 422),
-    (f"/service_at_locations?postcode={quote(HOME)}&proximity=600000", 422),
-])
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"/services/{oruk.oruk_id('no such service')}", 404),
+        ("/services/not-a-uuid", 404),
+        (f"/taxonomies/{oruk.oruk_id('nothing')}", 404),
+        (f"/taxonomy_terms/{oruk.oruk_id('nothing')}", 404),
+        (f"/service_at_locations/{oruk.oruk_id('nothing')}", 404),
+        ("/no/such/path", 404),
+        ("/services?page=0", 422),
+        ("/services?page=two", 422),
+        ("/services?per_page=100000", 422),
+        ("/services?per_page=0", 422),
+        ("/services?minimum_age=old", 422),
+        ("/services?maximum_age=-1", 422),
+        ("/services?taxonomy_term_id=dance", 422),
+        ("/taxonomy_terms?taxonomy_id=conditions", 422),
+        (f"/services?search={'x' * 201}", 422),
+        ("/service_at_locations?proximity=10000", 422),
+        (f"/service_at_locations?postcode={quote('ZZ99 9ZZ')}&proximity=10000", 422),
+        (f"/service_at_locations?postcode={quote(HOME)}&proximity=-5", 422),
+        (f"/service_at_locations?postcode={quote(HOME)}&proximity=far", 422),
+        (f"/service_at_locations?postcode={quote(HOME)}&proximity=600000", 422),
+    ],
+)
 def test_errors_are_json_with_their_status(server: Server, path: str, status: int) -> None:
     got, headers, body = server.request(path)
     assert got == status, body
@@ -426,8 +474,11 @@ def test_read_only_open_and_cors(server: Server) -> None:
     status, headers, _ = server.request("/services", method="DELETE")
     assert status == 405
     # A browser page elsewhere may ask, preflight included; no key is ever asked for.
-    status, headers, _ = server.request("/services", method="OPTIONS", headers={
-        "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"})
+    status, headers, _ = server.request(
+        "/services",
+        method="OPTIONS",
+        headers={"Origin": "https://elsewhere.example", "Access-Control-Request-Method": "GET"},
+    )
     assert status == 200 and headers["access-control-allow-origin"] == "*"
     status, headers, _ = server.request("/services", headers={"Origin": "https://x.example"})
     assert status == 200 and headers["access-control-allow-origin"] == "*"
@@ -436,8 +487,13 @@ def test_read_only_open_and_cors(server: Server) -> None:
 @pytest.mark.slow
 def test_the_server_reloads_when_a_record_is_added(server: Server) -> None:
     data_dir: Path = server.data_dir  # type: ignore[attr-defined]
-    added = {"id": "new-arrival", "name": "New Arrival", "kind": "venue",
-             "status": "established", "locations": [{"postcode": "GL14 2DB"}]}
+    added = {
+        "id": "new-arrival",
+        "name": "New Arrival",
+        "kind": "venue",
+        "status": "established",
+        "locations": [{"postcode": "GL14 2DB"}],
+    }
     write_records(data_dir, [added])
     try:
         deadline = time.monotonic() + 30  # checked every RELOAD_CHECK_S (5 s)

@@ -30,8 +30,16 @@ from aop_map.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT.parent / "shared" / "oruk" / "schema"
-PAGE_KEYS = ("total_items", "total_pages", "page_number", "size", "first_page", "last_page",
-             "empty", "contents")
+PAGE_KEYS = (
+    "total_items",
+    "total_pages",
+    "page_number",
+    "size",
+    "first_page",
+    "last_page",
+    "empty",
+    "contents",
+)
 
 # ---------------------------------------------------------------------------------------------
 # The ORUK schemas
@@ -47,8 +55,11 @@ def _is_uri(value: object) -> bool:
     """RFC 3986: a scheme, then only URI characters, every '%' starting an escape."""
     if not isinstance(value, str):
         return True
-    return bool(_URI.match(value)) and not _BAD_ESCAPE.search(value) and (
-        urlsplit(value).scheme not in ("http", "https") or bool(urlsplit(value).netloc))
+    return (
+        bool(_URI.match(value))
+        and not _BAD_ESCAPE.search(value)
+        and (urlsplit(value).scheme not in ("http", "https") or bool(urlsplit(value).netloc))
+    )
 
 
 @FORMATS.checks("date-time", raises=ValueError)
@@ -69,7 +80,9 @@ def _registry() -> Registry:
     names = [p.relative_to(SCHEMA_DIR).as_posix() for p in SCHEMA_DIR.rglob("*.json")]
     return Registry().with_resources(
         (name, Resource.from_contents(schema(name), default_specification=DRAFT202012))
-        for name in names if name != "openapi.json")
+        for name in names
+        if name != "openapi.json"
+    )
 
 
 @functools.cache
@@ -82,15 +95,18 @@ def assert_valid(instance: Any, name: str) -> None:
     """Fail with every (first 10) schema error, each with where it is."""
     errors = sorted(validator(name).iter_errors(instance), key=lambda e: list(e.absolute_path))
     assert not errors, f"not valid against {name}:\n" + "\n".join(
-        f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}"
-        for e in errors[:10])
+        f"  at {'/'.join(map(str, e.absolute_path)) or '(top)'}: {e.message}" for e in errors[:10]
+    )
 
 
 @functools.cache
 def _page_validator() -> Draft202012Validator:
     page = json.loads((SCHEMA_DIR / "openapi.json").read_text())["components"]["schemas"]["Page"]
-    envelope = {**page, "required": list(PAGE_KEYS),
-                "properties": {**page["properties"], "contents": {"type": "array"}}}
+    envelope = {
+        **page,
+        "required": list(PAGE_KEYS),
+        "properties": {**page["properties"], "contents": {"type": "array"}},
+    }
     return Draft202012Validator(envelope, format_checker=FORMATS)
 
 
@@ -112,12 +128,15 @@ def test_the_schemas_are_there() -> None:
 
 
 def test_the_format_checker_refuses_what_oruk_refuses() -> None:
-    assert not validator("service.json").is_valid({"id": "not-a-uuid", "name": "x",
-                                                   "status": "active"})
-    assert not validator("service.json").is_valid({"id": str(uuid.uuid4()), "name": "x",
-                                                   "status": "active", "url": "http://a b"})
-    assert not validator("service.json").is_valid({"id": str(uuid.uuid4()), "name": "x",
-                                                   "status": "open"})
+    assert not validator("service.json").is_valid(
+        {"id": "not-a-uuid", "name": "x", "status": "active"}
+    )
+    assert not validator("service.json").is_valid(
+        {"id": str(uuid.uuid4()), "name": "x", "status": "active", "url": "http://a b"}
+    )
+    assert not validator("service.json").is_valid(
+        {"id": str(uuid.uuid4()), "name": "x", "status": "open"}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -141,51 +160,99 @@ FULL = {  # every optional field of records.Record set
     "referral_routes": ["gp", "self-referral"],
     "commissioning_models": ["grant"],
     "locations": [
-        {"label": "Cinderford Hub", "address": "1 High Street", "postcode": "gl14 3ja",
-         "place": "Cinderford"},
+        {
+            "label": "Cinderford Hub",
+            "address": "1 High Street",
+            "postcode": "gl14 3ja",
+            "place": "Cinderford",
+        },
         {"label": "Pittville Pump Room", "lat": 51.9105, "lon": -2.0693},
     ],
-    "contact": {"name": "Jo Bloggs", "website": "https://example.org/arts|health",
-                "email": "jo@example.org", "phone": "01594 123456"},
+    "contact": {
+        "name": "Jo Bloggs",
+        "website": "https://example.org/arts|health",
+        "email": "jo@example.org",
+        "phone": "01594 123456",
+    },
     "publish_contact": True,
-    "readiness": {"safeguarding_policy": True, "dbs_checks": True, "insurance": False,
-                  "evaluation_frameworks": ["WEMWBS"]},
+    "readiness": {
+        "safeguarding_policy": True,
+        "dbs_checks": True,
+        "insurance": False,
+        "evaluation_frameworks": ["WEMWBS"],
+    },
     "last_verified": "2024-05-01",
-    "sources": [{"title": "A leaflet", "url": "https://example.org/leaflet",
-                 "date": "2024-01-01"}],
+    "sources": [{"title": "A leaflet", "url": "https://example.org/leaflet", "date": "2024-01-01"}],
     "notes": "Checked by phone.",
 }
-MINIMAL = {"id": "bare", "name": "Bare Minimum", "kind": "freelance-artist",
-           "status": "established"}
+MINIMAL = {
+    "id": "bare",
+    "name": "Bare Minimum",
+    "kind": "freelance-artist",
+    "status": "established",
+}
 RECORDS = [
     FULL,
     MINIMAL,
-    {"id": "forest-arts-trust", "name": "Forest Arts Trust", "kind": "organisation",
-     "status": "established", "summary": "The Forest of Dean's arts charity.",
-     "areas_served": ["forest-of-dean"], "locations": [{"postcode": "GL14 2DB"}],
-     "contact": {"website": "https://forestarts.example.org", "email": "hello@example.org"},
-     "publish_contact": True},
-    {"id": "private-choir", "name": "Private Choir", "kind": "programme",
-     "status": "established", "organisation": "Unlisted Singers", "art_forms": ["singing"],
-     "age_groups": ["children"], "locations": [{"postcode": "GL17 0AA"}],
-     "contact": {"name": "Sam Secret", "email": "sam.secret@example.org",
-                 "phone": "07700 900123", "website": "https://secret.example.org"},
-     "publish_contact": False},
-    {"id": "coleford-venue", "name": "Coleford Venue", "kind": "venue", "status": "established",
-     "areas_served": ["elsewhere"], "locations": [{"postcode": "GL16 8AA"}]},
-    {"id": "lydney-dance", "name": "Lydney Dance", "kind": "programme", "status": "emerging",
-     "art_forms": ["dance"], "age_groups": ["young-people"],
-     "locations": [{"postcode": "GL15 5AA"}]},
-    {"id": "lost-place", "name": "Lost Place", "kind": "venue", "status": "established",
-     "locations": [{"place": "Zzqxville"}]},
+    {
+        "id": "forest-arts-trust",
+        "name": "Forest Arts Trust",
+        "kind": "organisation",
+        "status": "established",
+        "summary": "The Forest of Dean's arts charity.",
+        "areas_served": ["forest-of-dean"],
+        "locations": [{"postcode": "GL14 2DB"}],
+        "contact": {"website": "https://forestarts.example.org", "email": "hello@example.org"},
+        "publish_contact": True,
+    },
+    {
+        "id": "private-choir",
+        "name": "Private Choir",
+        "kind": "programme",
+        "status": "established",
+        "organisation": "Unlisted Singers",
+        "art_forms": ["singing"],
+        "age_groups": ["children"],
+        "locations": [{"postcode": "GL17 0AA"}],
+        "contact": {
+            "name": "Sam Secret",
+            "email": "sam.secret@example.org",
+            "phone": "07700 900123",
+            "website": "https://secret.example.org",
+        },
+        "publish_contact": False,
+    },
+    {
+        "id": "coleford-venue",
+        "name": "Coleford Venue",
+        "kind": "venue",
+        "status": "established",
+        "areas_served": ["elsewhere"],
+        "locations": [{"postcode": "GL16 8AA"}],
+    },
+    {
+        "id": "lydney-dance",
+        "name": "Lydney Dance",
+        "kind": "programme",
+        "status": "emerging",
+        "art_forms": ["dance"],
+        "age_groups": ["young-people"],
+        "locations": [{"postcode": "GL15 5AA"}],
+    },
+    {
+        "id": "lost-place",
+        "name": "Lost Place",
+        "kind": "venue",
+        "status": "established",
+        "locations": [{"place": "Zzqxville"}],
+    },
 ]
 # GL14 2AA to each postcode above, in km (ONSPD centroids): GL14 2DB 0.10, GL14 3JA 1.34,
 # GL17 0AA 5.63, GL16 8AA 8.84, GL15 5AA 12.37; the Pump Room is ~30 km away.
 WITHIN_10_KM = ["forest-arts-trust", "cinderford-arts", "private-choir", "coleford-venue"]
 
 
-def make_records(vocabulary: Vocabulary,
-                 raw: list[dict[str, Any]] | None = None) -> list[Record]:
+def make_records(vocabulary: Vocabulary, raw: list[dict[str, Any]] | None = None) -> list[Record]:
     """Validated records (any problem fails the test)."""
     out = []
     for data in raw or RECORDS:
@@ -241,7 +308,8 @@ def test_the_full_record(feed: dict[str, Any], vocabulary: Vocabulary) -> None:
     areas = {a["name"]: a.get("uri") for a in service["service_areas"]}
     assert areas == {
         "Forest of Dean": "http://statistics.data.gov.uk/id/statistical-geography/E07000080",
-        "Countywide (Gloucestershire)": None}
+        "Countywide (Gloucestershire)": None,
+    }
     hub, pump_room = (sal["location"] for sal in service["service_at_locations"])
     assert hub["name"] == "Cinderford Hub"
     centroid = geocode_query("GL14 3JA")
@@ -249,15 +317,26 @@ def test_the_full_record(feed: dict[str, Any], vocabulary: Vocabulary) -> None:
     [address] = hub["addresses"]
     assert address["postal_code"] == "GL14 3JA"  # normalised
     assert (address["address_1"], address["city"]) == ("1 High Street", "Cinderford")
-    assert (address["state_province"], address["region"]) == ("Gloucestershire",
-                                                             "Forest of Dean")
+    assert (address["state_province"], address["region"]) == ("Gloucestershire", "Forest of Dean")
     assert (pump_room["latitude"], pump_room["longitude"]) == (51.9105, -2.0693)
     assert "addresses" not in pump_room
     terms = {a["taxonomy_term"]["code"] for a in service["attributes"]}
-    assert terms == {"emerging", "music", "dance", "mental-health", "dementia", "adults",
-                     "older-people", "in-person", "online", "gp", "self-referral"}
+    assert terms == {
+        "emerging",
+        "music",
+        "dance",
+        "mental-health",
+        "dementia",
+        "adults",
+        "older-people",
+        "in-person",
+        "online",
+        "gp",
+        "self-referral",
+    }
     assert [f["source"] for f in service["funding"]] == [
-        vocabulary.label("commissioning_models", "grant")]
+        vocabulary.label("commissioning_models", "grant")
+    ]
     for attribute in service["attributes"]:
         assert attribute["link_id"] == service["id"]
         assert attribute["taxonomy_term_id"] == attribute["taxonomy_term"]["id"]
@@ -276,8 +355,11 @@ def test_the_record_with_no_optional_field(feed: dict[str, Any]) -> None:
     [stage] = service["attributes"]
     assert stage["taxonomy_term_id"] == oruk.term_id("statuses", "established")
     # A freelance artist naming no organisation is its own.
-    assert service["organization"] == {"id": oruk.oruk_id("organization:bare"),
-                                       "name": "Bare Minimum", "description": ""}
+    assert service["organization"] == {
+        "id": oruk.oruk_id("organization:bare"),
+        "name": "Bare Minimum",
+        "description": "",
+    }
 
 
 def test_contact_details_only_with_consent(feed: dict[str, Any]) -> None:
@@ -289,7 +371,9 @@ def test_contact_details_only_with_consent(feed: dict[str, Any]) -> None:
     # An organisation known only by name carries that name alone.
     assert service["organization"] == {
         "id": oruk.oruk_id("organization-name:unlisted singers"),
-        "name": "Unlisted Singers", "description": ""}
+        "name": "Unlisted Singers",
+        "description": "",
+    }
     assert (service.get("minimum_age"), service["maximum_age"]) == (None, 12)
 
 
@@ -299,14 +383,17 @@ def test_a_location_that_cannot_be_placed_has_no_point(feed: dict[str, Any]) -> 
     assert sal["location"]["name"] == "Zzqxville"
 
 
-def test_ids_are_stable_documented_uuid5s(records: list[Record], vocabulary: Vocabulary,
-                                           feed: dict[str, Any]) -> None:
+def test_ids_are_stable_documented_uuid5s(
+    records: list[Record], vocabulary: Vocabulary, feed: dict[str, Any]
+) -> None:
     assert oruk.ORUK_NAMESPACE == uuid.UUID("779fd6a5-21d8-48f1-99f2-9eb51a2acd0d")  # never
     assert by_record(feed, "bare")["id"] == str(uuid.uuid5(oruk.ORUK_NAMESPACE, "service:bare"))
     assert oruk.term_id("conditions", "dementia") == str(
-        uuid.uuid5(oruk.ORUK_NAMESPACE, "conditions:dementia"))
-    again = oruk.export_feed(list(reversed(records)), vocabulary,
-                             geocode_records(records, vocabulary)[0])
+        uuid.uuid5(oruk.ORUK_NAMESPACE, "conditions:dementia")
+    )
+    again = oruk.export_feed(
+        list(reversed(records)), vocabulary, geocode_records(records, vocabulary)[0]
+    )
     assert again == feed  # the same records give the same document, whatever their order
     assert _ids_unique_per_kind(feed)
 
@@ -349,18 +436,22 @@ def test_taxonomies_and_their_terms(vocabulary: Vocabulary) -> None:
     assert len(taxonomies.terms) == sum(len(vocabulary.terms(t.field)) for t in oruk.TAXONOMIES)
 
 
-@pytest.mark.parametrize(("groups", "expected"), [
-    ([], (None, None)),
-    (["children"], (None, 12)),
-    (["young-people"], (13, 25)),
-    (["children", "young-people"], (None, 25)),
-    (["adults"], (18, None)),
-    (["adults", "older-people"], (18, None)),
-    (["young-people", "adults"], (13, None)),
-    (["all-ages", "children"], (None, None)),
-])
-def test_age_range_spans_the_age_groups(vocabulary: Vocabulary, groups: list[str],
-                                         expected: tuple[int | None, int | None]) -> None:
+@pytest.mark.parametrize(
+    ("groups", "expected"),
+    [
+        ([], (None, None)),
+        (["children"], (None, 12)),
+        (["young-people"], (13, 25)),
+        (["children", "young-people"], (None, 25)),
+        (["adults"], (18, None)),
+        (["adults", "older-people"], (18, None)),
+        (["young-people", "adults"], (13, None)),
+        (["all-ages", "children"], (None, None)),
+    ],
+)
+def test_age_range_spans_the_age_groups(
+    vocabulary: Vocabulary, groups: list[str], expected: tuple[int | None, int | None]
+) -> None:
     [record] = make_records(vocabulary, [{**MINIMAL, "age_groups": groups}])
     assert oruk.age_range(record) == expected
 
@@ -369,21 +460,24 @@ def test_every_age_group_has_a_range(vocabulary: Vocabulary) -> None:
     assert {t.id for t in vocabulary.terms("age_groups")} == set(oruk.AGE_RANGES)
 
 
-@pytest.mark.parametrize(("total", "number", "per_page", "expected"), [
-    # total_items, total_pages, size, first_page, last_page, empty
-    (0, 1, 10, (0, 0, 0, True, True, True)),
-    (5, 1, 10, (5, 1, 5, True, True, False)),
-    (10, 1, 10, (10, 1, 10, True, True, False)),
-    (11, 1, 10, (11, 2, 10, True, False, False)),
-    (11, 2, 10, (11, 2, 1, False, True, False)),
-    (11, 3, 10, (11, 2, 0, False, True, True)),
-])
+@pytest.mark.parametrize(
+    ("total", "number", "per_page", "expected"),
+    [
+        # total_items, total_pages, size, first_page, last_page, empty
+        (0, 1, 10, (0, 0, 0, True, True, True)),
+        (5, 1, 10, (5, 1, 5, True, True, False)),
+        (10, 1, 10, (10, 1, 10, True, True, False)),
+        (11, 1, 10, (11, 2, 10, True, False, False)),
+        (11, 2, 10, (11, 2, 1, False, True, False)),
+        (11, 3, 10, (11, 2, 0, False, True, True)),
+    ],
+)
 def test_page(total: int, number: int, per_page: int, expected: tuple[Any, ...]) -> None:
     got = oruk.page(list(range(total)), number, per_page)
     assert _page_validator().is_valid(got)
     keys = ("total_items", "total_pages", "size", "first_page", "last_page", "empty")
     assert tuple(got[k] for k in keys) == expected
-    assert got["contents"] == list(range(total))[(number - 1) * per_page:number * per_page]
+    assert got["contents"] == list(range(total))[(number - 1) * per_page : number * per_page]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -391,13 +485,24 @@ def test_page(total: int, number: int, per_page: int, expected: tuple[Any, ...])
 
 
 # Fields a record may gain (as attributes or registry-only extras), and values for them.
-FUTURE = {"cost": "Free; donations welcome",
-          "accessibility": "Step-free access and a hearing loop.",
-          "eligibility": "Referred by a GP or self-referral.", "minimum_age": 16,
-          "schedules": [{"freq": "WEEKLY", "byday": "TU", "opens_at": dt.time(10, 0),
-                         "closes_at": dt.time(12, 0), "valid_from": dt.date(2025, 1, 7),
-                         "description": "Tuesday mornings", "not_oruk": "dropped"},
-                        "Also the first Saturday of each month"]}
+FUTURE = {
+    "cost": "Free; donations welcome",
+    "accessibility": "Step-free access and a hearing loop.",
+    "eligibility": "Referred by a GP or self-referral.",
+    "minimum_age": 16,
+    "schedules": [
+        {
+            "freq": "WEEKLY",
+            "byday": "TU",
+            "opens_at": dt.time(10, 0),
+            "closes_at": dt.time(12, 0),
+            "valid_from": dt.date(2025, 1, 7),
+            "description": "Tuesday mornings",
+            "not_oruk": "dropped",
+        },
+        "Also the first Saturday of each month",
+    ],
+}
 
 
 def test_optional_fields_are_emitted_when_a_record_has_them(vocabulary: Vocabulary) -> None:
@@ -435,14 +540,15 @@ def test_every_optional_field_target_is_known() -> None:
 # Text that is data
 
 
-def test_unsafe_characters_stay_data(vocabulary: Vocabulary, tmp_path: Path,
-                                     data_dir: Path) -> None:
+def test_unsafe_characters_stay_data(
+    vocabulary: Vocabulary, tmp_path: Path, data_dir: Path
+) -> None:
     name = "Arts\u2028Health \u202egnitirw\u202c"
-    (data_dir / "odd.yaml").write_text(json.dumps({**MINIMAL, "id": "odd", "name": name}),
-                                       encoding="utf-8")
+    (data_dir / "odd.yaml").write_text(
+        json.dumps({**MINIMAL, "id": "odd", "name": name}), encoding="utf-8"
+    )
     out = tmp_path / "feed.json"
-    assert main(["export", "--format", "oruk", "--data-dir", str(data_dir),
-                 "--out", str(out)]) == 0
+    assert main(["export", "--format", "oruk", "--data-dir", str(data_dir), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert "\u2028" not in text and "\u202e" not in text and "\\u2028" in text
     feed = json.loads(text)
@@ -465,14 +571,14 @@ def test_cli_export_to_stdout(data_dir: Path, capsys: pytest.CaptureFixture[str]
 
 def test_about_markdown_links_the_feed_and_the_api() -> None:
     text = oruk.about_markdown("https://api.example.org/oruk/")
-    assert "[https://api.example.org/oruk/services](https://api.example.org/oruk/services)" \
-        in text
+    assert "[https://api.example.org/oruk/services](https://api.example.org/oruk/services)" in text
     assert "(https://api.example.org/oruk/docs)" in text
     assert "consent" in text or "agreed" in text
 
 
-@pytest.mark.parametrize("odd", ["javascript:alert(1)", "https://x.org/a)(b", "ftp://x.org",
-                                 "https://x.org/<b>", ""])
+@pytest.mark.parametrize(
+    "odd", ["javascript:alert(1)", "https://x.org/a)(b", "ftp://x.org", "https://x.org/<b>", ""]
+)
 def test_about_markdown_never_links_an_odd_address(odd: str) -> None:
     text = oruk.about_markdown(odd)
     assert "](" not in text.replace("(https://openreferraluk.org)", "")
@@ -486,8 +592,9 @@ def test_about_markdown_reads_the_setting(monkeypatch: pytest.MonkeyPatch) -> No
     assert "aop-map serve-api" in oruk.about_markdown()
 
 
-@pytest.mark.parametrize("name", ["service:bare", "conditions:mental-health", "", "é:ünï",
-                                  "location:" + "x" * 500])
+@pytest.mark.parametrize(
+    "name", ["service:bare", "conditions:mental-health", "", "é:ünï", "location:" + "x" * 500]
+)
 def test_the_fast_id_is_the_plain_uuid5(name: str) -> None:
     assert oruk.oruk_id(name) == oruk.oruk_id_plain(name)
     assert uuid.UUID(oruk.oruk_id(name)).version == 5
