@@ -144,7 +144,7 @@ class Catalogue:
 
     def service(self, service_id: str) -> dict[str, Any] | None:
         """One fully nested service by ORUK id, or None."""
-        n = self.service_index.get(service_id)
+        n = self.service_index.get(_canonical(service_id))
         return None if n is None else self.services[n]
 
     def select(
@@ -190,7 +190,7 @@ class Catalogue:
     def service_at_location(self, sal_id: str) -> dict[str, Any] | None:
         """One service at location, fully nested (its service without the other locations),
         or None."""
-        row = self.sal_index.get(sal_id)
+        row = self.sal_index.get(_canonical(sal_id))
         if row is None:
             return None
         n, sal = self._sal(row)
@@ -256,11 +256,13 @@ class Catalogue:
 
     def taxonomy(self, taxonomy_id: str) -> dict[str, Any] | None:
         """One taxonomy by id, or None."""
-        return next((t for t in self.taxonomies if t["id"] == taxonomy_id), None)
+        wanted = _canonical(taxonomy_id)
+        return next((t for t in self.taxonomies if t["id"] == wanted), None)
 
     def taxonomy_term(self, term_id: str) -> dict[str, Any] | None:
         """One taxonomy term by id, or None."""
-        return next((t for t in self.terms if t["id"] == term_id), None)
+        wanted = _canonical(term_id)
+        return next((t for t in self.terms if t["id"] == wanted), None)
 
     def terms_of(self, taxonomy_id: str | None) -> list[dict[str, Any]]:
         """The terms of one taxonomy, or all of them."""
@@ -309,6 +311,14 @@ def _search_frame(records: list[Record], vocabulary: Vocabulary) -> pd.DataFrame
         },
         dtype=object,
     )
+
+
+def _canonical(value: str) -> str:
+    """An id as published (lower-case uuid), or the value unchanged when it is not a uuid."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return value
 
 
 def _uuid(value: str, name: str) -> str:
@@ -365,6 +375,7 @@ class CatalogueHolder:
                 catalogue = self._load(self.data_dir)
             except Exception as error:
                 if self._catalogue is None:
+                    logger.error("cannot load the data in %s: %s", self.data_dir, error)
                     raise DataUnavailable(str(error)) from error
                 logger.exception("reloading %s failed; serving the previous data", self.data_dir)
                 return self._catalogue

@@ -137,10 +137,14 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
     """Serve the records as a read-only Open Referral UK API until interrupted."""
     import uvicorn
 
-    from aop_map.api import create_app
+    from aop_map.api import DataUnavailable, create_app
 
     app = create_app(_data_dir(args))
-    catalogue = app.state.catalogue.current()  # load now: a broken data directory fails here
+    try:  # load now: a broken data directory fails here, not on the first request
+        catalogue = app.state.catalogue.current()
+    except DataUnavailable as error:
+        say(f"aop-map serve-api: cannot load the data: {error}", err=True)
+        return 2
     say(f"serving {len(catalogue.services)} services on http://{args.host}:{args.port}/",
         err=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

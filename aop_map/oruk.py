@@ -153,6 +153,13 @@ def _text(value: Any, _owner: str = "") -> str | None:
 
 
 def _number(value: Any, _owner: str = "") -> float | int | None:
+    """A finite number, from a number or its text ("16": a registry-only field is text)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            return None
+        value = int(value) if value.is_integer() else value
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return value if math.isfinite(value) else None

@@ -29,6 +29,7 @@ import yaml
 
 from aop_map import oruk
 from aop_map.api import Catalogue, CatalogueHolder, DataUnavailable, QueryError
+from aop_map.cli import main
 from aop_map.dataset import load_dataset
 from aop_map.geocoding import geocode_query, geocode_records, haversine_km
 from aop_map.vocabulary import Vocabulary
@@ -236,10 +237,21 @@ def test_a_failed_reload_keeps_the_last_good_data(data_dir: Path) -> None:
     assert holder.current() is good and len(calls) == 2
 
 
-def test_no_data_at_all_is_unavailable(data_dir: Path) -> None:
+def test_no_data_at_all_is_unavailable(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (data_dir / "vocabulary.yaml").write_text("kinds: [", encoding="utf-8")
     with pytest.raises(DataUnavailable):
         CatalogueHolder(data_dir).current()
+    # serve-api says so and stops before serving anything.
+    assert main(["serve-api", "--data-dir", str(data_dir), "--port", "1"]) == 2
+    assert "cannot load the data: vocabulary.yaml" in capsys.readouterr().err
+
+
+def test_ids_in_any_case(catalogue: Catalogue) -> None:
+    service = catalogue.service(sid("bare"))
+    assert service is not None and catalogue.service(sid("bare").upper()) is service
+    term = oruk.term_id("conditions", "dementia")
+    assert catalogue.taxonomy_term(term.upper()) == catalogue.taxonomy_term(term) is not None
+    assert catalogue.service("not a uuid") is None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -530,6 +530,25 @@ def test_optional_fields_are_emitted_when_a_record_has_them(vocabulary: Vocabula
     assert "eligibility_description" not in bare
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (16, 16),
+        (16.5, 16.5),
+        ("16", 16),
+        (" 7.5 ", 7.5),
+        ("sixteen", None),
+        (True, None),
+        (float("nan"), None),
+        ("inf", None),
+        (None, None),
+    ],
+)
+def test_ages_from_numbers_or_their_text(value: Any, expected: float | None) -> None:
+    [spec] = [s for s in oruk.OPTIONAL_FIELDS if s.target == "service.minimum_age"]
+    assert spec.convert(value, "x") == expected
+
+
 def test_every_optional_field_target_is_known() -> None:
     for spec in oruk.OPTIONAL_FIELDS:
         prefix, _, key = spec.target.partition(".")
