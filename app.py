@@ -32,10 +32,11 @@ PAGES = {
     ],
 }
 
-page = st.navigation(PAGES)
-ui.set_page_title(getattr(page, "title", None))  # None in bare Python
-dataset, index = ui.get_dataset()
-ui.restore_filters(dataset)
-if page.url_path in ui.FILTERED_PAGES:
-    ui.render_filters(dataset, index)
-page.run()
+with ui.app_frame():  # settings checked; pages know they run inside app.py (ui.ensure_entrypoint)
+    page = st.navigation(PAGES)
+    ui.set_page_title(getattr(page, "title", None))  # None in bare Python
+    dataset, index = ui.get_dataset()
+    ui.restore_filters(dataset)
+    if page.url_path in ui.FILTERED_PAGES:
+        ui.render_filters(dataset, index)
+    page.run()

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from aop_map import settings
 from aop_map.reading import (
     LINK_REASON,
     MAX_CSV_BYTES,
@@ -74,7 +75,7 @@ logger = logging.getLogger(__name__)
 
 def data_dir_from_env() -> Path:
     """The data directory: $AOP_MAP_DATA_DIR, else the bundled mapdata/."""
-    return Path(os.environ.get("AOP_MAP_DATA_DIR") or BUNDLED_DATA_DIR)
+    return settings.path("AOP_MAP_DATA_DIR") or BUNDLED_DATA_DIR
 
 
 def vocabulary_path(data_dir: Path) -> Path:
@@ -786,10 +787,10 @@ def cache_key(base: Path, vocabulary: Vocabulary) -> str:
 
 def default_cache_dir(data_dir: Path) -> Path:
     """$AOP_MAP_CACHE_DIR, else a hidden folder inside the data directory (git-ignored)."""
-    env = os.environ.get("AOP_MAP_CACHE_DIR")
-    if env:
+    chosen = settings.path("AOP_MAP_CACHE_DIR")
+    if chosen is not None:
         key = hashlib.sha1(str(Path(data_dir).resolve()).encode()).hexdigest()[:12]
-        return Path(env) / key
+        return chosen / key
     return Path(data_dir) / CACHE_DIR_NAME
 
 
@@ -844,9 +845,9 @@ def load_workers(pending: int) -> int:
     a 2-core machine uses one helper; starting it costs tens of milliseconds, so small loads
     stay here.
     """
-    setting = os.environ.get("AOP_MAP_LOAD_WORKERS", "").strip()
-    if setting.isdigit():
-        return int(setting)
+    chosen = settings.count("AOP_MAP_LOAD_WORKERS")  # SettingError when not a whole number
+    if chosen is not None:
+        return chosen
     if pending < PARALLEL_MIN_FILES:
         return 0
     return max(0, min((os.cpu_count() or 1) - 1, MAX_LOAD_WORKERS))

@@ -195,3 +195,19 @@ def markdown_table() -> str:
         meaning = s.meaning if s.scope == "app" else f"({s.scope} only) {s.meaning}"
         rows.append(f"| `{s.name}` | {takes[s.kind]} | {s.unset} | {meaning} |")
     return "\n".join(rows)
+
+
+_READERS = {"flag": flag, "path": path, "count": count, "text": text}
+
+
+def problems(environ: Mapping[str, str] | None = None, scope: str = "app") -> list[str]:
+    """What is wrong with the variables ``scope`` reads, one message each naming its variable
+    (empty when all is well): the app checks this before a page runs."""
+    found = []
+    for setting in SETTINGS.values():
+        if setting.scope == scope:
+            try:
+                _READERS[setting.kind](setting.name, environ)
+            except SettingError as error:
+                found.append(str(error))
+    return found

@@ -59,6 +59,7 @@ from typing import Any
 
 import yaml
 
+from aop_map import settings
 from aop_map.limits import (
     EDIT_CODE_REFERENCE_TOTAL,
     Limiter,
@@ -455,9 +456,8 @@ class SubmissionStore:
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir) if data_dir is not None else data_dir_from_env()
-        env_root = os.environ.get("AOP_MAP_SUBMISSIONS_DIR")
         if root is None:
-            root = Path(env_root) if env_root else self.data_dir / "submissions"
+            root = settings.path("AOP_MAP_SUBMISSIONS_DIR") or self.data_dir / "submissions"
         self.root = Path(root)
         self.community_dir = self.data_dir / COMMUNITY_DIR
         self.audit_path = self.root / AUDIT_FILE

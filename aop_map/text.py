@@ -109,3 +109,31 @@ def table_to_csv(table: pd.DataFrame) -> str:
         if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
             safe[column] = safe[column].map(spreadsheet_safe)
     return safe.to_csv(index=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown: st.markdown, st.title, st.info, widget and link labels all render it, so a record
+# named "[x](javascript:...)" must reach them escaped, to show as text rather than a link.
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^])")
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
+
+
+def md_escape(text: object) -> str:
+    """User text that Markdown shows literally: no links, images, emphasis, HTML or LaTeX.
+
+    Every ASCII punctuation character that Markdown, GitHub extensions or Streamlit's own
+    directives (`:red[...]`, `:material/icon:`, `$math$`) give a meaning is backslash-escaped;
+    line breaks become spaces so text cannot start a heading, list or table of its own.
+    """
+    flat = " ".join(str(text if text is not None else "").split())
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
+
+
+def md_link(text: object, url: str | None) -> str:
+    """A Markdown link to an http(s) address, or the escaped text alone for anything else."""
+    label = md_escape(text)
+    if not url or not _SAFE_URL.match(url):
+        return label
+    target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{label}]({target})"

@@ -10,15 +10,16 @@ can always be copied and shared.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
-import os
-import re
+import runpy
 import socket
 import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,43 +29,37 @@ import geopandas as gpd
 import streamlit as st
 import streamlit_folium
 
+from aop_map import fields, settings, views
 from aop_map.dataset import Dataset, load_dataset
 from aop_map.filtering import (
-    FILTER_FIELDS,
+    MAX_RADIUS_KM,
+    WHERE_COLUMNS,
     FilterIndex,
     Selection,
     build_index,
     count_options,
     count_records,
+    filter_fields,
     filter_frame,
     selection_from_params,
     selection_to_params,
+    table_columns,
+    url_params,
 )
 from aop_map.geocoding import GeocodeResult, geocode_query, online_geocoder_from_env
 from aop_map.limits import client_key, sign_in_entries
 from aop_map.loading import data_dir_from_env, data_signature, vocabulary_path
+from aop_map.registration import YES_NO
 from aop_map.store import SubmissionStore
+from aop_map.text import md_escape
+from aop_map.text import md_link as md_link  # pages escape through ui
 from aop_map.vocabulary import Vocabulary, VocabularyError
 
 APP_NAME = "Gloucestershire arts and health map"
-# Widget label of each filter, in sidebar order (keys are Selection fields and URL params).
-FILTER_LABELS = {
-    "condition": "Health condition",
-    "art_form": "Art form",
-    "age_group": "Age group",
-    "district": "District or area",
-    "status": "Status",
-    "delivery": "Delivery",
-    "referral": "Referral route",
-    "model": "Commissioning model",
-}
-URL_FILTER_PARAMS = (*FILTER_FIELDS, "q", "near", "radius_km")
 DEFAULT_RADIUS_KM = 10
-MAX_RADIUS_KM = 500
 # url_path of the pages whose content follows the sidebar filters ("" is the home page, the map).
 FILTERED_PAGES = ("", "map", "directory", "coverage")
 KEY_PREFIX = "filter_"
-WIDGET_KEYS = tuple(KEY_PREFIX + name for name in URL_FILTER_PARAMS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,9 +106,11 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     traceback or a server path, the details go to the log, and the page stops there.
     """
     ensure_entrypoint()
-    data_dir = data_dir_from_env()
     try:
+        data_dir = data_dir_from_env()
         return _cached_dataset(str(data_dir), current_signature(data_dir))
+    except settings.SettingError as error:
+        show_setting_error(str(error))
     except VocabularyError as error:
         logging.getLogger(__name__).error("cannot load the data in %s: %s (%s)", data_dir,
                                           error, error.path)
@@ -127,22 +124,53 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     st.stop()
 
 
-def ensure_entrypoint() -> None:
-    """Rerun through app.py when Streamlit ran a file of pages/ on its own.
+ENTRYPOINT = Path(__file__).resolve().parent.parent / "app.py"
+# Set while app.py's body runs (app_frame): a page run without it was started by Streamlit alone.
+_in_frame: contextvars.ContextVar[bool] = contextvars.ContextVar("aop_map_in_frame", default=False)
 
-    Streamlit decides per process whether an app uses the old pages/ directory before any
-    st.navigation call has told it otherwise: the first request of a fresh server for, say,
-    /directory (and every AppTest run) executes pages/directory.py directly, without app.py's
-    config, sidebar filters or URL restore. Every page asks for the dataset, so this is where
-    that is caught; the rerun keeps the URL and lands on the same page, via st.navigation.
-    """
+
+@contextlib.contextmanager
+def app_frame() -> Iterator[None]:
+    """The frame app.py's body runs in: settings checked first (a bad one is a plain message
+    naming the variable, not a traceback), and pages told they were reached through it."""
+    token = _in_frame.set(True)
     try:
-        from streamlit.runtime.pages_manager import PagesManager
-    except ImportError:  # a future Streamlit without the old mode
+        for problem in settings.problems():
+            show_setting_error(problem)
+        yield
+    except settings.SettingError as error:
+        show_setting_error(str(error))
+    finally:
+        _in_frame.reset(token)
+
+
+def show_setting_error(problem: str) -> None:
+    """Say which AOP_MAP_* setting is wrong, and stop the page."""
+    st.error(f"The app is not set up correctly: {md_escape(problem)}. Whoever runs it needs "
+             "to fix that setting and restart it.", icon=":material/error:")
+    st.stop()
+
+
+def ensure_entrypoint() -> None:
+    """Run app.py first, in this same run, when Streamlit started a page file on its own.
+
+    Why it is needed: a `pages/` folder beside the entry point is also Streamlit's older
+    multipage layout. Until some session calls st.navigation, a server process takes that
+    folder as its page list, so the first request of a fresh server for, say, /directory runs
+    pages/directory.py alone: no page config, no navigation menu, no sidebar filters, no URL
+    restore. AppTest starts every run that way (it resets the layout each run). Streamlit has
+    no setting to turn the old layout off; its advice is to name the folder otherwise
+    (`app_pages/`), which the project's layout (a top-level `pages/`) rules out.
+
+    What it does: hands over to app.py before the page has drawn anything (every page calls
+    this first, through get_dataset); app.py's st.navigation switches the process to the new
+    layout for good and runs this page inside the frame; then the outer run stops. Nothing is
+    rerun, so a button pressed in that run still counts.
+    """
+    if _in_frame.get():
         return
-    if getattr(PagesManager, "uses_pages_directory", False):
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+    runpy.run_path(str(ENTRYPOINT), run_name="__aop_map_app__")
+    st.stop()
 
 
 def clear_data_cache() -> None:
@@ -165,36 +193,6 @@ def locate(query: str) -> GeocodeResult:
 
 
 # ---------------------------------------------------------------------------------------------
-# Escaping user text for Markdown (st.markdown, st.title, st.info, widget and link labels all
-# render Markdown: a record named "[x](javascript:...)" must show as text, not a link)
-
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^])")
-
-
-def md_escape(text: object) -> str:
-    """User text that Markdown shows literally: no links, images, emphasis, HTML or LaTeX.
-
-    Every ASCII punctuation character that Markdown, GitHub extensions or Streamlit's own
-    directives (`:red[...]`, `:material/icon:`, `$math$`) give a meaning is backslash-escaped;
-    line breaks become spaces so text cannot start a heading, list or table of its own.
-    """
-    flat = " ".join(str(text if text is not None else "").split())
-    return _MARKDOWN_SPECIALS.sub(r"\\\1", flat)
-
-
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"'`\\]+$", re.IGNORECASE)
-
-
-def md_link(text: object, url: str | None) -> str:
-    """A Markdown link to an http(s) address, or the escaped text alone for anything else."""
-    label = md_escape(text)
-    if not url or not _SAFE_URL.match(url):
-        return label
-    target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-    return f"[{label}]({target})"
-
-
-# ---------------------------------------------------------------------------------------------
 # Filters: URL <-> widgets (session state) <-> selection
 
 
@@ -202,16 +200,27 @@ def _key(name: str) -> str:
     return KEY_PREFIX + name
 
 
+def filter_labels() -> dict[str, str]:
+    """Filter name (URL parameter) -> its sidebar label, in sidebar order (the registry's)."""
+    return {spec.facet: spec.facet_label or spec.label for spec in fields.filters()
+            if spec.facet}
+
+
+def widget_keys() -> tuple[str, ...]:
+    """The session-state keys of the sidebar's widgets: one per URL parameter."""
+    return tuple(_key(name) for name in url_params())
+
+
 def _url_filter_params() -> dict[str, list[str]]:
     """The filter parameters of the current URL (page parameters such as `id` left out)."""
-    return {key: st.query_params.get_all(key) for key in st.query_params
-            if key in URL_FILTER_PARAMS}
+    ours = url_params()
+    return {key: st.query_params.get_all(key) for key in st.query_params if key in ours}
 
 
 def _put_selection(selection: Selection) -> None:
     """Set every filter widget from a selection (only before the widgets are drawn)."""
     state = st.session_state
-    for name in FILTER_FIELDS:
+    for name in filter_fields():
         state[_key(name)] = list(selection.terms(name))
     state[_key("q")] = selection.q
     state[_key("near")] = selection.near
@@ -235,7 +244,7 @@ def restore_filters(dataset: Dataset) -> None:
         state["_url_notes"] = (current_selection(), tuple(notes))
         state["_url_synced"] = params
         return
-    for key in WIDGET_KEYS:
+    for key in widget_keys():
         # Streamlit forgets a widget's value on a run that does not draw it (the provider or
         # about page); writing it back makes it plain session state that survives.
         if key in state:
@@ -254,7 +263,7 @@ def current_selection() -> Selection:
     near = " ".join(str(state.get(_key("near"), "") or "").split())
     radius = state.get(_key("radius_km")) or DEFAULT_RADIUS_KM
     return Selection(
-        **{name: tuple(state.get(_key(name), []) or ()) for name in FILTER_FIELDS},
+        {name: tuple(state.get(_key(name), []) or ()) for name in filter_fields()},
         q=str(state.get(_key("q"), "") or "").strip(),
         near=near,
         radius_km=float(radius) if near else None,
@@ -295,10 +304,10 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
                             key=_key("radius_km"),
                             help="Distance from the postcode or place, as the crow flies.")
     filtered = apply_filters(dataset, index)
-    for name, label in FILTER_LABELS.items():
+    for name, label in filter_labels().items():
         counts = count_options(dataset.frame, filtered.search_selection, vocabulary, name,
                                index=index, origin=filtered.origin)
-        labels = term_labels(vocabulary, FILTER_FIELDS[name])
+        labels = term_labels(vocabulary, filter_fields()[name])
         sidebar.multiselect(
             label, list(labels), key=_key(name), placeholder="Any",
             format_func=lambda term, labels=labels, counts=counts:
@@ -314,6 +323,51 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
 def term_labels(vocabulary: Vocabulary, field: str) -> dict[str, str]:
     """Term id -> label for one vocabulary field, in vocabulary order."""
     return {t.id: t.label for t in vocabulary.terms(field)}
+
+
+# What the label of a free-text list widget says about how to separate the values.
+LIST_HINTS = {"list": " (comma separated)", "lines": " (one per line)"}
+
+
+def field_widget(spec: fields.FieldSpec, vocabulary: Vocabulary, container: Any = None, *,
+                 number: int | None = None) -> Any:
+    """Draw the register form's widget of one registry field and return its value.
+
+    The widget kind, label (``*`` when required), help, length and placeholder are the
+    field's (aop_map.fields); vocabulary fields offer their terms by label. `number` makes one
+    widget of a repeated row (``Postcode 2``). `container` is a column, else the page.
+    """
+    where = container if container is not None else st
+    suffix = f" {number}" if number is not None else ""
+    label = spec.label + suffix + LIST_HINTS.get(spec.widget or "", "")
+    label += " *" if spec.required else ""
+    common: dict[str, Any] = {"key": f"register_{spec.name}{suffix.replace(' ', '_')}",
+                              "help": spec.help or None}
+    if spec.widget in ("select", "radio", "multiselect"):
+        labels = term_labels(vocabulary, spec.name)
+        common["format_func"] = lambda term, labels=labels: labels.get(term, term)
+        if spec.widget == "select":
+            return where.selectbox(label, list(labels), **common)
+        if spec.widget == "radio":
+            return where.radio(label, list(labels), horizontal=True, **common)
+        return where.multiselect(label, list(labels), placeholder="Choose one or more",
+                                 **common)
+    if spec.widget == "yes_no":
+        return where.selectbox(label, list(YES_NO), **common)
+    if spec.widget in ("textarea", "lines"):
+        return where.text_area(label, max_chars=spec.max_chars, **common)
+    return where.text_input(label, max_chars=spec.max_chars,
+                            placeholder=spec.placeholder or None, **common)
+
+
+def field_widgets(group: str, vocabulary: Vocabulary, *, columns: int = 1,
+                  number: int | None = None) -> dict[str, Any]:
+    """The register form's widgets of one part of a record (``""`` for the top level,
+    ``contact``...), laid out in `columns` columns: field name -> value."""
+    specs = fields.form_fields(group)
+    where = st.columns(columns) if columns > 1 else [None]
+    return {spec.name: field_widget(spec, vocabulary, where[i % len(where)], number=number)
+            for i, spec in enumerate(specs)}
 
 
 @dataclass(frozen=True)
@@ -360,25 +414,11 @@ def apply_filters(dataset: Dataset, index: FilterIndex) -> Filtered:
     frame = filter_frame(dataset.frame, applied, dataset.vocabulary, origin=origin, index=index)
     serving, area = None, None
     if located is not None and origin is not None:
-        serving, area = _serving_area(dataset, index, applied, located, frame)
+        serving, area = views.serving_area(dataset.frame, dataset.vocabulary, applied,
+                                           located.district_code, frame, index=index)
     result = Filtered(selection, applied, frame, origin, located, tuple(warnings), serving, area)
     st.session_state["_filtered"] = (memo_key, result)
     return result
-
-
-def _serving_area(dataset: Dataset, index: FilterIndex, applied: Selection,
-                  located: GeocodeResult, nearby: gpd.GeoDataFrame,
-                  ) -> tuple[gpd.GeoDataFrame | None, str | None]:
-    """Records serving the searched place's district or the county, not already nearby."""
-    term = dataset.vocabulary.district_by_code(located.district_code or "")
-    if term is None:  # outside Gloucestershire: no county service is known to reach it
-        return None, None
-    anywhere = filter_frame(dataset.frame, replace(applied, near="", radius_km=None),
-                            dataset.vocabulary, index=index)
-    wanted = {term.id, "countywide"}
-    serves = anywhere["areas_served"].map(lambda areas: bool(wanted.intersection(areas or ())))
-    fresh = ~anywhere["record_id"].isin(set(nearby["record_id"]))
-    return anywhere[serves.to_numpy() & fresh.to_numpy()].drop_duplicates("record_id"), term.label
 
 
 def show_messages(filtered: Filtered | None = None) -> None:
@@ -410,31 +450,42 @@ def show_serving(filtered: Filtered, vocabulary: Vocabulary, limit: int = 20) ->
     show_nearest(filtered.serving, vocabulary, limit=limit)
 
 
-TABLE_COLUMNS = ("name", "page", "distance_km", "kind", "status", "art_forms", "conditions",
-                 "age_groups", "place", "district", "areas_served", "delivery",
-                 "referral_routes", "commissioning_models", "website", "email", "phone",
-                 "last_verified")
+# The derived where-columns the directory's grid shows, and their headings.
+DIRECTORY_WHERE = {"place": "Where", "district": "District"}
+
+
+def directory_columns() -> tuple[str, ...]:
+    """The directory grid's columns: name, page link, distance, then the registry's
+    directory fields and the place and district, in records_table's order."""
+    shown = {spec.name for spec in fields.directory_fields()} | set(DIRECTORY_WHERE)
+    rest = [c for c in table_columns() if c in shown and c != "name"]
+    return ("name", "page", "distance_km", *rest)
+
+
+def _column_config(name: str) -> Any:
+    """How the grid shows one column: a heading from the registry, links for addresses."""
+    if name in DIRECTORY_WHERE or name in WHERE_COLUMNS:
+        return DIRECTORY_WHERE.get(name, name)
+    spec = fields.by_name(name)
+    if spec.datatype == "url":
+        return st.column_config.LinkColumn(spec.label)
+    return spec.label
 
 
 def show_records_table(table: Any, key: str | None = None) -> None:
     """A records_table() as a sortable grid with labelled columns and provider-page links."""
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
-    st.dataframe(
-        shown[[c for c in TABLE_COLUMNS if c in shown]],
-        hide_index=True, width="stretch", key=key,
-        column_config={
-            "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
-                                                help="The provider's page"),
-            "name": st.column_config.TextColumn("Name", width="large"),
-            "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
-            "kind": "Kind", "status": "Status", "art_forms": "Art forms",
-            "conditions": "Health conditions", "age_groups": "Age groups", "place": "Where",
-            "district": "District", "areas_served": "Areas served", "delivery": "Delivery",
-            "referral_routes": "Referral routes", "commissioning_models": "Commissioning",
-            "website": st.column_config.LinkColumn("Website"), "email": "Email",
-            "phone": "Phone", "last_verified": "Last verified",
-        },
-    )
+    columns = [c for c in directory_columns() if c in shown]
+    config: dict[str, Any] = {c: _column_config(c) for c in columns
+                              if c not in ("name", "page", "distance_km")}
+    config.update({
+        "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
+                                            help="The provider's page"),
+        "name": st.column_config.TextColumn(fields.by_name("name").label, width="large"),
+        "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
+    })
+    st.dataframe(shown[columns], hide_index=True, width="stretch", key=key,
+                 column_config=config)
 
 
 def show_empty(key: str) -> None:
@@ -448,8 +499,9 @@ def show_empty(key: str) -> None:
 def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
     """The selection in words (escaped for Markdown), e.g. 'Singing · COPD · near GL14 2AA'."""
     parts = []
-    for name in FILTER_FIELDS:
-        labels = vocabulary.labels(FILTER_FIELDS[name], selection.terms(name))
+    columns = filter_fields()
+    for name, terms in selection.chosen:
+        labels = vocabulary.labels(columns[name], terms)
         if labels:
             parts.append(" or ".join(labels))
     if selection.q:
@@ -457,6 +509,14 @@ def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
     if selection.near:
         parts.append(f"within {selection.radius_km:g} km of {selection.near}")
     return md_escape(" · ".join(parts)) if parts else "everything"
+
+
+def replace_query_params(wanted: dict[str, str]) -> None:
+    """Make the URL's query string exactly ``wanted`` (a page about one thing drops filters)."""
+    if {k: st.query_params.get_all(k) for k in st.query_params} != {
+        k: [v] for k, v in wanted.items()
+    }:
+        st.query_params.from_dict(wanted)
 
 
 def set_page_title(title: str | None) -> None:
@@ -486,13 +546,12 @@ def _probe_tiles() -> None:
 
 
 def tiles_available() -> bool | None:
-    """Whether the background map can load: False when AOP_MAP_OFFLINE=1, True when it is 0,
-    else the answer of a quick check in a background thread (None until it has answered)."""
-    setting = os.environ.get("AOP_MAP_OFFLINE", "").strip().lower()
-    if setting in ("1", "true", "yes"):
-        return False
-    if setting in ("0", "false", "no"):
-        return True
+    """Whether the background map can load: False when AOP_MAP_OFFLINE is true, True when it
+    is false, else the answer of a quick check in a background thread (None until it has
+    answered)."""
+    offline = settings.flag("AOP_MAP_OFFLINE")
+    if offline is not None:
+        return not offline
     with _tile_probe_lock:
         stale = time.monotonic() - _tile_probe["checked"] > TILE_PROBE_TTL_S
         if stale and not _tile_probe["running"]:
@@ -655,71 +714,6 @@ def get_places() -> Any:
         return None
 
 
-GLOUCESTERSHIRE_VIEW = ((51.845, -2.15), 9)  # centre (lat, lon) and zoom showing the county
-
-
-def map_view(frame: gpd.GeoDataFrame,
-             vocabulary: Vocabulary) -> tuple[tuple[float, float] | None, int | None, int]:
-    """Centre and zoom for the energy map, and how many places lie outside the county.
-
-    The map fits its points, except when case studies elsewhere in the UK would shrink
-    Gloucestershire to a dot: then it shows the county and they are a zoom-out away.
-    """
-    located = frame[frame.geometry.notna()] if len(frame) else frame
-    codes = {t.code for t in vocabulary.terms("areas_served") if t.code}
-    inside = located["district_code"].isin(codes) if len(located) else located["lat"]
-    outside = int((~inside).sum()) if len(located) else 0
-    if len(located) and inside.any() and outside:
-        center, zoom = GLOUCESTERSHIRE_VIEW
-        return center, zoom, outside
-    return None, None, outside
-
-
-def provider_link_template() -> str:
-    """An absolute link to the provider page with an `{id}` slot, valid inside the map iframe."""
-    url = st.context.url or ""
-    match = re.match(r"^(https?://[^/?#]+)([^?#]*)", url)
-    if not match:
-        return "/provider?id={id}"
-    path = match.group(2).rstrip("/")
-    last = path.rsplit("/", 1)[-1]
-    # Drop the current page's own path segment, keeping any base path the app is served under.
-    base = path.rsplit("/", 1)[0] if last in ("map", "directory", "coverage", "provider") else path
-    return f"{match.group(1)}{base}/provider?id={{id}}"
-
-
-def record_at(clicked: dict | None, frame: gpd.GeoDataFrame) -> dict | None:
-    """The row at a clicked map point (within 50 m), or None."""
-    if not clicked or not len(frame) or "lat" not in clicked:
-        return None
-    from aop_map.geocoding import haversine_km
-
-    located = frame[frame.geometry.notna()]
-    if not len(located):
-        return None
-    distances = haversine_km(clicked["lat"], clicked["lng"], located["lat"], located["lon"])
-    best = int(distances.argmin())
-    if distances[best] > 0.05:
-        return None
-    return located.iloc[best].to_dict()
-
-
-def _present(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
-
-
-def contact_markdown(website: Any, email: Any, phone: Any) -> str | None:
-    """Published contact details as escaped Markdown (links only for http(s) and email)."""
-    parts = []
-    if _present(website):
-        parts.append(md_link(website, website))
-    if _present(email):
-        parts.append("email " + md_escape(email))
-    if _present(phone):
-        parts.append("phone " + md_escape(phone))
-    return " · ".join(parts) or None
-
-
 def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 10) -> None:
     """The nearest matches with distance and how to contact them (text, not just the map)."""
     nearest = frame.drop_duplicates("record_id").head(limit)
@@ -742,7 +736,7 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 1
                                                                             row.conditions)))
             if details:
                 st.markdown(md_escape(" · ".join(details)))
-            contact = contact_markdown(row.website, row.email, row.phone)
+            contact = views.contact_markdown(row.website, row.email, row.phone)
             st.markdown("Contact: " + contact if contact else
                         "Contact details are not published here; the provider page says how "
                         "to reach them.")
@@ -840,7 +834,7 @@ def moderator_login(store: SubmissionStore) -> Moderator | None:
             st.button("Sign out", on_click=st.logout)
             return None
         return Moderator(email, self_declared=False)
-    expected = os.environ.get(PASSWORD_ENV) or str(_secret("moderator_password") or "")
+    expected = settings.text(PASSWORD_ENV) or str(_secret("moderator_password") or "")
     if not expected:
         st.info(f"Moderation is not set up on this server. Set {PASSWORD_ENV} (or configure "
                 "sign-in in .streamlit/secrets.toml) and restart the app.")
@@ -855,8 +849,7 @@ def moderator_login(store: SubmissionStore) -> Moderator | None:
     with st.form("moderator_login"):
         name = st.text_input("Your name (for the audit log)", max_chars=80)
         password = st.text_input("Moderator password", type="password")
-        if was_clicked("moderator_sign_in", st.form_submit_button(
-                "Sign in", type="primary", on_click=remember_click("moderator_sign_in"))):
+        if st.form_submit_button("Sign in", type="primary"):
             ok, message = password_sign_in(store, name, password, expected, client_address())
             if ok:
                 st.session_state["moderator"] = " ".join(name.split())
@@ -866,22 +859,15 @@ def moderator_login(store: SubmissionStore) -> Moderator | None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Buttons that survive a rerun
+# Kept only for pages/register.py, which still wraps its buttons in them; ensure_entrypoint
+# no longer reruns a page, so a press is never lost. Delete with register.py's next edit.
 
 
-def remember_click(name: str):
-    """An on_click callback that records the press in session state.
-
-    A button's True lasts one run; when ensure_entrypoint reruns a page through app.py, that
-    run is lost. Callbacks run before the script, so the press survives the rerun.
-    """
-
-    def callback() -> None:
-        st.session_state[f"_clicked_{name}"] = True
-
-    return callback
+def remember_click(name: str) -> None:
+    """No callback is needed any more (see ensure_entrypoint); returns None for on_click."""
+    return None
 
 
 def was_clicked(name: str, pressed: bool = False) -> bool:
-    """True once after the button `name` (given remember_click) was pressed."""
-    return bool(st.session_state.pop(f"_clicked_{name}", False)) or pressed
+    """Whether the button was pressed in this run: ``pressed`` itself."""
+    return pressed

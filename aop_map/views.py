@@ -1,5 +1,5 @@
 """What the pages show, worked out without Streamlit: map views, clicked points, link targets,
-area providers, contact lines and the About page's tables.
+area providers, provider and moderation text, and the coverage and About tables.
 
 Plain data in, plain data out (frames, strings, Markdown already escaped): the pages only
 draw it, and each function is tested on its own. Nothing here imports streamlit.
@@ -14,11 +14,13 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import yaml
 
 from aop_map.filtering import FilterIndex, Selection, counts_by, coverage_matrix, filter_frame
 from aop_map.geocoding import haversine_km
 from aop_map.loading import Origin
-from aop_map.records import Problem, Record
+from aop_map.records import Problem, Readiness, Record, Source
+from aop_map.store import StoreError, Submission, SubmissionStore
 from aop_map.text import md_escape, md_link
 from aop_map.vocabulary import Vocabulary
 
@@ -166,6 +168,40 @@ def location_lines(rows: pd.DataFrame) -> list[str]:
     return lines
 
 
+def headline(record: Record, vocabulary: Vocabulary) -> str:
+    """Kind · **status** · part of <organisation>, escaped Markdown."""
+    line = (
+        f"{md_escape(vocabulary.label('kind', record.kind))} · "
+        f"**{md_escape(vocabulary.label('status', record.status))}**"
+    )
+    return line + (f" · part of {md_escape(record.organisation)}" if record.organisation else "")
+
+
+ANSWERS = {True: "yes", False: "no", None: "not stated"}
+
+
+def readiness_lines(readiness: Readiness) -> list[str]:
+    """What commissioners ask before referring anyone, as escaped Markdown lines."""
+    lines = [
+        f"Safeguarding policy: {ANSWERS[readiness.safeguarding_policy]} · "
+        f"DBS checks: {ANSWERS[readiness.dbs_checks]} · "
+        f"Insurance: {ANSWERS[readiness.insurance]}"
+    ]
+    if readiness.evaluation_frameworks:
+        lines.append("Evaluation: " + md_escape(", ".join(readiness.evaluation_frameworks)))
+    return lines
+
+
+def source_list(sources: Sequence[Source]) -> str:
+    """A Markdown list of sources: linked when the address is http(s), dated when known."""
+    if not sources:
+        return "No sources recorded."
+    return "\n".join(
+        f"- {md_link(s.title, s.url)}" + (f" ({s.date.isoformat()})" if s.date else "")
+        for s in sources
+    )
+
+
 def paragraphs(text: str | None) -> list[str]:
     """A record's long text as escaped Markdown paragraphs (split at blank lines)."""
     return [md_escape(p) for p in re.split(r"\n\s*\n", text or "") if p.strip()]
@@ -208,6 +244,83 @@ def district_status_table(frame: pd.DataFrame, vocabulary: Vocabulary) -> pd.Dat
         if t.code
     ]
     return pd.DataFrame(rows, columns=["District", "Records", *(s.label for s in statuses)])
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderation: submitted text is the submitter's, so everything here that shows it is escaped
+
+
+def submission_yaml(data: dict[str, Any] | None) -> str:
+    """A submission as the YAML a moderator reads and may edit."""
+    return yaml.safe_dump(data or {}, allow_unicode=True, sort_keys=False)
+
+
+def submission_title(submission: Submission) -> str:
+    """'<reference> · <name>', escaped (an expander label renders Markdown links too)."""
+    return f"{submission.id} · {md_escape((submission.data or {}).get('name', '(no name)'))}"
+
+
+def submission_received(submission: Submission) -> str:
+    """When it came, and which record it would update."""
+    update = submission.update_of
+    return f"Received {md_escape(submission.created)}" + (
+        f" · update of **{md_escape(update)}**" if update else ""
+    )
+
+
+def duplicates_note(duplicates: Sequence[Any]) -> str | None:
+    """'Possible duplicates: Name (kind id), ...' for registration.find_duplicates, or None."""
+    if not duplicates:
+        return None
+    return "Possible duplicates: " + ", ".join(
+        f"{md_escape(d.name)} ({d.kind} {md_escape(d.id)})" for d in duplicates
+    )
+
+
+def changes_table(changes: Sequence[tuple[str, Any, Any]]) -> pd.DataFrame:
+    """What an update changes (SubmissionStore.diff), as text: field, now, proposed."""
+    return pd.DataFrame(
+        [{"Field": f, "Now": str(old), "Proposed": str(new)} for f, old, new in changes],
+        columns=["Field", "Now", "Proposed"],
+    )
+
+
+def approve_edited(
+    store: SubmissionStore,
+    submission: Submission,
+    edited: str,
+    moderator: str,
+    *,
+    self_declared: bool,
+) -> tuple[Record | None, str | None]:
+    """Approve a submission as the moderator left its YAML: (published record, None), or
+    (None, why not) -- bad YAML or every problem the store found, escaped."""
+    try:
+        changed = yaml.safe_load(edited)
+        record = store.approve(
+            submission.id,
+            moderator,
+            data=changed if changed != submission.data else None,
+            self_declared=self_declared,
+        )
+    except (StoreError, yaml.YAMLError) as error:
+        messages = getattr(error, "problems", None) or [error]
+        return None, "Not approved: " + "; ".join(md_escape(m) for m in messages)
+    return record, None
+
+
+# ---------------------------------------------------------------------------------------------
+# Fact sheets (the project's own Markdown, reviewed like code: rendered as written)
+
+
+def factsheet(text: str, fallback_title: str) -> tuple[str, str]:
+    """A sheet's title (its "# " first line, else ``fallback_title``) and its body, with every
+    heading one level down so the body sits under the page's own headings."""
+    lines = text.splitlines()
+    heading = lines[0] if lines and lines[0].startswith("# ") else ""
+    title = heading.removeprefix("# ").strip() or fallback_title
+    body = "\n".join(lines[1:] if heading else lines)
+    return title, re.sub(r"^(#{2,5}) ", r"#\1 ", body, flags=re.MULTILINE)
 
 
 # ---------------------------------------------------------------------------------------------

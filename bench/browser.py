@@ -9,7 +9,6 @@ at once, so both sides wait for the same things: their own JavaScript and data, 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from aop_map import settings
 from bench.timing import figure, skipped
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -32,9 +32,9 @@ PAGE_TIMEOUT_MS = 180_000
 
 def chromium_path() -> str | None:
     """Debian's chromium (or $AOP_MAP_CHROMIUM), or None when not installed."""
-    env = os.environ.get("AOP_MAP_CHROMIUM")
-    if env and Path(env).is_file():
-        return env
+    chosen = settings.path("AOP_MAP_CHROMIUM")
+    if chosen is not None and chosen.is_file():
+        return str(chosen)
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
         if found:

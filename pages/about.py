@@ -1,19 +1,11 @@
 """About and data: sources, licences, counts and a data-quality report."""
 
-import pandas as pd
 import streamlit as st
 
-from aop_map import ui
-
-PRECISION_LABELS = {
-    "exact": "Exact point", "postcode": "Full postcode",
-    "postcode_district": "Postcode district centre", "place": "Town or village",
-    "online": "Online geocoder", "none": "Not placed",
-}
+from aop_map import ui, views
 
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
-frame = dataset.frame
 
 st.title("About this map and its data")
 st.markdown("""
@@ -29,20 +21,13 @@ cols[0].metric("Records", len(dataset.records))
 cols[1].metric("Locations on the map", dataset.located_count)
 cols[2].metric("Established", sum(r.status == "established" for r in dataset.records))
 cols[3].metric("Emerging", sum(r.status == "emerging" for r in dataset.records))
-kinds = pd.DataFrame([{"Kind": vocab.label("kind", r.kind),
-                       "Status": vocab.label("status", r.status)} for r in dataset.records],
-                     columns=["Kind", "Status"])
+kinds = views.kind_status_table(dataset.records, vocab)
 left, right = st.columns(2)
-with left:
-    st.subheader("Records by kind and status")
-    if len(kinds):
-        st.dataframe(pd.crosstab(kinds["Kind"], kinds["Status"], margins=True,
-                                 margins_name="Total"), width="stretch")
-with right:
-    st.subheader("How precisely locations are placed")
-    precision = (frame["location_precision"].map(lambda p: PRECISION_LABELS.get(p, p))
-                 .value_counts().rename("Locations").rename_axis("Placed by"))
-    st.dataframe(precision, width="stretch")
+left.subheader("Records by kind and status")
+if len(kinds):
+    left.dataframe(kinds, width="stretch")
+right.subheader("How precisely locations are placed")
+right.dataframe(views.precision_counts(dataset.frame), width="stretch")
 st.markdown("Every bundled record describes a real organisation or programme named in public "
             "sources and cites them. Where no address is published a record is placed at "
             "town level, and its page says so.")
@@ -64,10 +49,7 @@ st.markdown("""
 """)
 
 st.header("Data quality")
-problems = pd.DataFrame(
-    [{"File": p.source, "Line": p.line, "Field": p.field, "Record": p.record_id,
-      "Severity": p.severity, "Problem": p.message} for p in dataset.problems],
-    columns=["File", "Line", "Field", "Record", "Severity", "Problem"])
+problems = views.problems_table(dataset.problems)
 if problems.empty:
     st.success("Every record file loaded and validated without problems.")
 else:
@@ -83,21 +65,9 @@ else:
 unlocated = dataset.unlocated_records()
 st.subheader(f"Records not on the map ({len(unlocated)})")
 if unlocated:
-    reasons: dict[str, list[str]] = {}
-    for problem in dataset.problems:
-        if problem.record_id and (problem.field or "").startswith("locations"):
-            reasons.setdefault(problem.record_id, []).append(problem.message)
-    origins = dataset.origins
-    st.dataframe(pd.DataFrame([{
-        "Record": r.name, "Id": r.id,
-        "File": origins[r.id].source if r.id in origins else "",
-        "Line": origins[r.id].line if r.id in origins else None,
-        "Areas served": ", ".join(vocab.labels("areas_served", r.areas_served)),
-        "Why": "; ".join(reasons.get(r.id, [])) or ("no location given: listed by the areas "
-                                                   "it serves" if not r.locations else
-                                                   "its location could not be found"),
-    } for r in unlocated]), hide_index=True, width="stretch",
-        column_config={"Line": st.column_config.NumberColumn("Line", format="%d")})
+    st.dataframe(views.unlocated_table(unlocated, dataset.problems, dataset.origins, vocab),
+                 hide_index=True, width="stretch",
+                 column_config={"Line": st.column_config.NumberColumn("Line", format="%d")})
     st.caption("These records still appear in the directory, on their own pages and in the "
                "coverage counts.")
 else:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from aop_map import ui
+from aop_map import ui, views
 from aop_map.filtering import count_records
 from aop_map.mapping import build_map
 
@@ -35,11 +35,11 @@ elif records == 0:
     ui.show_empty("clear_filters_empty_map")
 
 search_area = None
-center, zoom, elsewhere = ui.map_view(frame, vocabulary)
+center, zoom, elsewhere = views.map_view(frame, vocabulary)
 if filtered.origin and filtered.search_selection.radius_km:
     search_area = (*filtered.origin, filtered.search_selection.radius_km)
     center = zoom = None  # the map fits the search circle
-tiles, link_template = ui.tiles_enabled(), ui.provider_link_template()
+tiles, link_template = ui.tiles_enabled(), views.provider_link_template(st.context.url)
 # Rendered once per selection for every session (most visitors open the unfiltered map).
 # Only a click on a marker reruns the script: panning and zooming stay in the browser.
 clicked = ui.show_map(
@@ -54,7 +54,7 @@ if center is not None and elsewhere:
     st.caption(f"{elsewhere} matching place(s) outside Gloucestershire (case studies "
                "elsewhere in the UK) are off the edge of the map: zoom out to see them.")
 
-chosen = ui.record_at((clicked or {}).get("last_object_clicked"), frame)
+chosen = views.record_at((clicked or {}).get("last_object_clicked"), frame)
 if chosen is not None:
     st.page_link("pages/provider.py", label=f"Open the page of {ui.md_escape(chosen['name'])}",
                  icon=":material/arrow_forward:", query_params={"id": chosen["record_id"]})

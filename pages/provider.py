@@ -1,22 +1,10 @@
 """Provider page (?id=...): everything public about one record; a picker without an id."""
 
-import re
-
 import streamlit as st
 
-from aop_map import ui
+from aop_map import ui, views
 from aop_map.mapping import build_location_map
 
-PRECISION_NOTES = {
-    "exact": "placed at the exact point given",
-    "postcode": "placed at its postcode",
-    "postcode_district": "placed at the centre of its postcode district: the full postcode "
-                         "was not found",
-    "place": "placed at town or village level: no address is published",
-    "online": "placed by an online geocoder from its place name",
-    "none": "not on the map: no location could be found",
-}
-ANSWERS = {True: "yes", False: "no", None: "not stated"}
 # The county's arts umbrella body: who to ask when a provider publishes no contact details.
 UMBRELLA_ID = "create-gloucestershire"
 
@@ -24,10 +12,7 @@ dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
 record_id = st.query_params.get("id", "").strip()
 record = dataset.record(record_id) if record_id else None
-wanted = {"id": record_id} if record_id else {}
-if {k: st.query_params.get_all(k) for k in st.query_params} != {k: [v] for k, v in
-                                                                  wanted.items()}:
-    st.query_params.from_dict(wanted)  # this page is about one record, not a selection
+ui.replace_query_params({"id": record_id} if record_id else {})  # one record, not a selection
 
 if record is None:
     st.title("Provider pages" if not record_id else "Provider not found")
@@ -51,10 +36,7 @@ if record is None:
 
 ui.set_page_title(record.name)
 st.title(ui.md_escape(record.name))
-st.markdown(f"{ui.md_escape(vocab.label('kind', record.kind))} · "
-            f"**{ui.md_escape(vocab.label('status', record.status))}**"
-            + (f" · part of {ui.md_escape(record.organisation)}" if record.organisation
-               else ""))
+st.markdown(views.headline(record, vocab))
 if record.summary:
     st.markdown(ui.md_escape(record.summary))
 
@@ -62,8 +44,7 @@ main, side = st.columns([3, 2], gap="large")
 with main:
     if record.description:
         st.subheader("About")
-        for paragraph in re.split(r"\n\s*\n", record.description):
-            st.markdown(ui.md_escape(paragraph))
+        st.markdown("\n\n".join(views.paragraphs(record.description)))
     st.subheader("What, who and how")
     facts = [
         ("Art forms", vocab.labels("art_forms", record.art_forms)),
@@ -79,22 +60,16 @@ with main:
     for label, values in facts:
         st.markdown(f"**{label}:** " + (ui.md_escape(", ".join(values)) if values
                                         else "not stated"))
-    readiness = record.readiness
     st.subheader("Readiness")
-    st.markdown(f"Safeguarding policy: {ANSWERS[readiness.safeguarding_policy]} · "
-                f"DBS checks: {ANSWERS[readiness.dbs_checks]} · "
-                f"Insurance: {ANSWERS[readiness.insurance]}")
-    if readiness.evaluation_frameworks:
-        st.markdown("Evaluation: " + ui.md_escape(", ".join(readiness.evaluation_frameworks)))
+    st.markdown("\n\n".join(views.readiness_lines(record.readiness)))
     if record.notes:
         st.subheader("Notes")
-        for paragraph in re.split(r"\n\s*\n", record.notes):
-            st.markdown(ui.md_escape(paragraph))
+        st.markdown("\n\n".join(views.paragraphs(record.notes)))
 
 with side:
     st.subheader("Contact")
     contact = record.contact
-    published = ui.contact_markdown(contact.website, contact.email, contact.phone)
+    published = views.contact_markdown(contact.website, contact.email, contact.phone)
     if record.publish_contact and published:
         if contact.name:
             st.markdown(ui.md_escape(contact.name))
@@ -108,17 +83,7 @@ with side:
                          icon=":material/arrow_forward:", query_params={"id": UMBRELLA_ID})
     rows = dataset.frame[dataset.frame["record_id"] == record.id]
     st.subheader("Where")
-    for row in rows.itertuples():
-        parts = (row.location_label, row.address, row.place, row.postcode)
-        where = ", ".join(dict.fromkeys(p for p in parts if isinstance(p, str) and p))
-        district = (f" ({row.district_name})" if isinstance(row.district_name, str)
-                    and row.district_name not in where else "")
-        if row.location_index < 0:
-            st.markdown("No place given: listed by the areas it serves.")
-            continue
-        precision = PRECISION_NOTES.get(row.location_precision,
-                                        ui.md_escape(row.location_precision))
-        st.markdown(f"{ui.md_escape(where + district)}: {precision}.")
+    st.markdown("\n\n".join(views.location_lines(rows)))
     if rows.geometry.notna().any():
         ui.show_map(lambda: build_location_map(rows, vocab, tiles=ui.tiles_enabled()),
                     key=f"location_map_{record.id}", height=300, use_container_width=True,
@@ -126,11 +91,7 @@ with side:
         ui.show_tiles_note(small=True)
 
 st.subheader("Sources")
-if not record.sources:
-    st.markdown("No sources recorded.")
-for source in record.sources:
-    date = f" ({source.date.isoformat()})" if source.date else ""
-    st.markdown(f"- {ui.md_link(source.title, source.url)}{date}")
+st.markdown(views.source_list(record.sources))
 st.caption(f"Last verified: {record.last_verified or 'not recorded'}. "
            f"Record id: {ui.md_escape(record.id)}. Something wrong or out of date? Use "
            "*Register your activity* with this id to suggest an update.")

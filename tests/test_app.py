@@ -8,17 +8,20 @@ in a real browser in test_e2e.py.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
+from unittest import mock
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import AppTest, app_test
 
 from aop_map import ui
-from aop_map.ui import GLOUCESTERSHIRE_VIEW, map_view, md_escape, md_link
+from aop_map.text import md_escape
 from tests.frames import make_frame, real_vocabulary
 from tests.hostile import TEMPLATE_PAYLOADS, evaluated
 
@@ -314,10 +317,28 @@ def test_empty_selection_says_so_and_clears() -> None:
     assert "q" not in at.query_params
 
 
-def test_downloads_offer_csv_and_geojson() -> None:
-    at = open_app("pages/directory.py", condition="copd")
-    labels = [b.proto.label for b in at.get("download_button")]
-    assert labels == ["Download this selection as CSV", "Download this selection as GeoJSON"]
+def test_downloads_hold_the_selection_as_csv_and_geojson() -> None:
+    stores: list[app_test.MemoryMediaFileStorage] = []
+
+    class Recording(app_test.MemoryMediaFileStorage):
+        """AppTest's store of download data, kept for reading after the run."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    with mock.patch.object(app_test, "MemoryMediaFileStorage", Recording):
+        at = open_app("pages/directory.py", condition="copd")
+    csv_button, geojson_button = at.get("download_button")
+
+    def download(button) -> str:
+        return stores[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content.decode("utf-8")
+
+    table = pd.read_csv(io.StringIO(download(csv_button)))
+    assert set(table["name"]) == {"Forest Breathers Choir", "Cheltenham Lung Singers"}
+    assert "private@example.org" not in table.to_string()  # unconsented contact stays out
+    features = json.loads(download(geojson_button))["features"]
+    assert {f["properties"]["name"] for f in features} == set(table["name"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -374,36 +395,10 @@ def test_injected_names_appear_literally_in_the_directory() -> None:
     assert {XSS_NAME, MD_NAME} <= names
 
 
-@pytest.mark.parametrize(("text", "escaped"), [
-    ("plain words", "plain words"),
-    ("*bold*", "\\*bold\\*"),
-    ("[x](javascript:alert(1))", "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"),
-    ("![img](http://e.org/i.png)", "\\!\\[img\\]\\(http\\://e\\.org/i\\.png\\)"),
-    ("<img src=x onerror=alert(1)>", "\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
-    (":red[alert] $x^2$", "\\:red\\[alert\\] \\$x\\^2\\$"),
-    ("# heading\n- item", "\\# heading \\- item"),
-    ("a_b `code` ~~s~~ | t", "a\\_b \\`code\\` \\~\\~s\\~\\~ \\| t"),
-    ("&lt;b&gt;", "\\&lt;b\\&gt;"),
-    (None, ""),
-])
-def test_md_escape(text: str | None, escaped: str) -> None:
-    assert md_escape(text) == escaped
-
-
 def test_md_escape_renders_literally_in_streamlit() -> None:
     at = AppTest.from_string(f"import streamlit as st\nst.markdown({md_escape(MD_NAME)!r})")
     at.run()
     assert at.markdown[0].value == md_escape(MD_NAME)
-
-
-@pytest.mark.parametrize(("text", "url", "expected"), [
-    ("Report", "https://example.org/a(b)", "[Report](https://example.org/a%28b%29)"),
-    ("Report", "javascript:alert(1)", "Report"),
-    ("[x]", None, "\\[x\\]"),
-    ("Report", "https://e.org/x)\"<y", "Report"),
-])
-def test_md_link(text: str, url: str | None, expected: str) -> None:
-    assert md_link(text, url) == expected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -602,17 +597,34 @@ def test_map_text_is_never_evaluated_as_a_template(
 
 
 # ---------------------------------------------------------------------------------------------
-# Map view
+# Settings and the entry point
 
 
-@pytest.mark.parametrize(("codes", "expected"), [
-    (["E07000082", "E07000078"], (None, None, 0)),  # all in the county: fit the points
-    (["E07000082", None], (*GLOUCESTERSHIRE_VIEW, 1)),  # plus a London case study
-    ([None], (None, None, 1)),  # only case studies: fit them
-    ([], (None, None, 0)),
-])
-def test_map_view_keeps_gloucestershire_in_view(codes: list, expected: tuple) -> None:
-    frame = make_frame([{"record_id": f"r{i}", "lat": 51.7 if code else 51.5,
-                         "lon": -2.2 if code else -0.1, "district_code": code}
-                        for i, code in enumerate(codes)])
-    assert map_view(frame, real_vocabulary()) == expected
+@pytest.mark.parametrize("page", [None, "pages/directory.py", "pages/about.py",
+                                  "pages/factsheets.py", "pages/moderate.py"])
+@pytest.mark.parametrize(("name", "value"), [("AOP_MAP_OFFLINE", "maybe"),
+                                             ("AOP_MAP_LOAD_WORKERS", "lots")])
+def test_a_bad_setting_is_a_plain_message_naming_it(monkeypatch: pytest.MonkeyPatch,
+                                                    page: str | None, name: str,
+                                                    value: str) -> None:
+    monkeypatch.setenv(name, value)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and name.replace("_", "\\_") in at.error[0].value
+    assert not at.title  # nothing else of the page is drawn
+
+
+@pytest.mark.parametrize("page", ["pages/directory.py", "pages/provider.py",
+                                  "pages/factsheets.py", "pages/moderate.py"])
+def test_a_page_started_alone_runs_inside_the_app(page: str) -> None:
+    """What a fresh server does with a first request for /directory (and AppTest with every
+    run): Streamlit runs the page file by itself; it must still get app.py's frame."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
+    at.switch_page(page).run()  # the first run: Streamlit still reads pages/ the old way
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.title) == 1  # drawn once, inside the frame
+    if page == "pages/directory.py":
+        assert at.sidebar.multiselect(key="filter_condition")  # app.py's sidebar filters

@@ -142,3 +142,54 @@ def test_undeclared_names_and_wrong_kinds_are_errors() -> None:
 
 def test_only_flags_have_defaults() -> None:
     assert all(s.default is None for s in SETTINGS.values() if s.kind != "flag")
+
+
+def test_problems_name_every_bad_variable_of_a_scope() -> None:
+    bad = {"AOP_MAP_OFFLINE": "maybe", "AOP_MAP_LOAD_WORKERS": "-1", "AOP_MAP_DATA_DIR": "x"}
+    found = settings.problems(bad)
+    assert len(found) == 2
+    assert any(p.startswith("AOP_MAP_OFFLINE='maybe'") for p in found)
+    assert any(p.startswith("AOP_MAP_LOAD_WORKERS='-1'") for p in found)
+    assert settings.problems({}) == []
+    assert settings.problems({"AOP_MAP_REQUIRE_BROWSER": "sure"}) == []  # a tests setting
+    assert settings.problems({"AOP_MAP_REQUIRE_BROWSER": "sure"}, scope="tests")
+
+
+# Each reader in the code goes through the declaration: a bad value is an error naming the
+# variable, not a silent default (what `AOP_MAP_ONLINE_GEOCODING=maybe` used to mean).
+def _readers() -> list[tuple[str, object]]:
+    from aop_map.geocoding import online_enabled
+    from aop_map.loading import load_workers
+
+    return [
+        ("AOP_MAP_ONLINE_GEOCODING", online_enabled),
+        ("AOP_MAP_LOAD_WORKERS", lambda: load_workers(10_000)),
+    ]
+
+
+@pytest.mark.parametrize("index", [0, 1])
+def test_call_sites_refuse_bad_values_by_name(monkeypatch: pytest.MonkeyPatch, index: int) -> None:
+    name, read = _readers()[index]
+    monkeypatch.setenv(name, "lots")
+    with pytest.raises(SettingError, match=name):
+        read()
+
+
+def test_call_sites_read_paths_and_flags_through_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from aop_map.geocoding import online_enabled, user_geodata_dir
+    from aop_map.loading import data_dir_from_env, default_cache_dir, load_workers
+    from aop_map.store import SubmissionStore
+
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", f" {tmp_path / 'data'} ")  # stray spaces forgiven
+    monkeypatch.setenv("AOP_MAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("AOP_MAP_GEODATA_DIR", str(tmp_path / "geo"))
+    monkeypatch.setenv("AOP_MAP_SUBMISSIONS_DIR", str(tmp_path / "queue"))
+    monkeypatch.setenv("AOP_MAP_ONLINE_GEOCODING", "Yes")
+    monkeypatch.setenv("AOP_MAP_LOAD_WORKERS", "0")
+    assert data_dir_from_env() == tmp_path / "data"
+    assert default_cache_dir(tmp_path).parent == tmp_path / "cache"
+    assert user_geodata_dir() == tmp_path / "geo"
+    assert SubmissionStore().root == tmp_path / "queue"
+    assert online_enabled() is True and load_workers(10_000) == 0

@@ -358,3 +358,24 @@ def test_last_verified_is_unchanged_by_views() -> None:
     views.record_at({"lat": 51.8, "lng": -2.5}, frame)
     views.location_lines(frame)
     pd.testing.assert_frame_equal(frame, before)
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "body"),
+    [
+        (
+            "# Arts on prescription\nIntro.\n## How\nText",
+            "Arts on prescription",
+            "Intro.\n### How\nText",
+        ),
+        (
+            "No heading\n#### Deep\n###### Deepest",
+            "fallback",
+            "No heading\n##### Deep\n###### Deepest",
+        ),
+        ("#Not a heading", "fallback", "#Not a heading"),
+        ("", "fallback", ""),
+    ],
+)
+def test_factsheet_title_and_body_one_level_down(text: str, title: str, body: str) -> None:
+    assert views.factsheet(text, "fallback") == (title, body)

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from aop_map import settings
 from aop_map.geocoding.coordinates import grid_to_wgs84, wgs84_to_bng
 from aop_map.geocoding.postcodes import (
     OUTWARD_RE,
@@ -39,9 +40,9 @@ NEAREST_POSTCODE_AREA = "GL"
 
 def user_geodata_dir() -> Path:
     """Where imported ONSPD files live: $AOP_MAP_GEODATA_DIR, else ~/.local/share/aop-map."""
-    env = os.environ.get(GEODATA_ENV)
-    if env:
-        return Path(env).expanduser()
+    chosen = settings.path(GEODATA_ENV)
+    if chosen is not None:
+        return chosen
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "aop-map"
 

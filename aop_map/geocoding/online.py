@@ -4,12 +4,12 @@ rate limited, answers cached on disk; never called at import time or in tests.""
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from aop_map import settings
 from aop_map.geocoding.gazetteer import place_key
 from aop_map.loading import data_dir_from_env, default_cache_dir
 
@@ -92,8 +92,11 @@ def nominatim_geocoder() -> OnlineGeocoder:
 
 
 def online_enabled() -> bool:
-    """True when the user turned online geocoding on (AOP_MAP_ONLINE_GEOCODING=1)."""
-    return os.environ.get(ONLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    """True when the user turned online geocoding on (AOP_MAP_ONLINE_GEOCODING=1).
+
+    A value that is not true/false raises settings.SettingError, naming the variable.
+    """
+    return bool(settings.flag(ONLINE_ENV))
 
 
 def online_cache_file(data_dir: Path | None = None) -> Path:
