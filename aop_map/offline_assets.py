@@ -1,20 +1,17 @@
 """Folium's JavaScript and CSS from local copies instead of CDNs, so maps work with no network.
 
 The copies come from the PyPI package ``folium-offline`` (``offlinefolium.elements._res`` maps
-each CDN address folium 0.20 uses to the file's text). Two ways to use them:
+each CDN address folium 0.20 uses to the file's text). ``localise_assets`` (Streamlit, and
+standalone HTML opened on this machine) points every element's ``default_js``/``default_css`` at
+a copy written once into ``static/vendor/`` beside ``app.py``. Streamlit serves that folder at
+``/app/static/vendor/`` when ``server.enableStaticServing`` is on (``.streamlit/config.toml``).
+streamlit-folium reads those same attributes (its ``js_links``/``css_links``) and loads each
+script in its iframe in order; one script that fails to load stops the whole map, which is why
+a single CDN link left over means a blank map offline.
 
-* ``localise_assets`` (Streamlit, and standalone HTML opened on this machine): every element's
-  ``default_js``/``default_css`` is pointed at a copy written once into ``static/vendor/`` beside
-  ``app.py``. Streamlit serves that folder at ``/app/static/vendor/`` when
-  ``server.enableStaticServing`` is on (``.streamlit/config.toml``). streamlit-folium reads those
-  same attributes (its ``js_links``/``css_links``) and loads each script in its iframe in order;
-  one script that fails to load stops the whole map, which is why a single CDN link left over
-  means a blank map offline.
-* ``embed_assets`` (a self-contained HTML file to save or download): the same text inlined.
-  Not for ``st_folium``: it copies the header in with ``innerHTML``, which never runs scripts.
-
-Leaflet's default marker images are data URIs inside folium-offline's ``leaflet.js``; tiles are
-the one thing that still needs a network (``add_osm_tiles``) and simply stay blank without one.
+Leaflet's default marker images are data URIs inside folium-offline's ``leaflet.js``; tiles
+(aop_map.mapping adds them) are the one thing that still needs a network, and simply stay blank
+without one.
 """
 
 from __future__ import annotations
@@ -38,9 +35,6 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Streamlit serves <directory of the main script>/static; app.py lives at the project root.
 STATIC_DIR = PROJECT_ROOT / "static" / "vendor"
 STREAMLIT_BASE = "/app/static/vendor/"
-OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-OSM_ATTRIBUTION = ('&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-                   "contributors")
 # folium.Map's defaults beyond Leaflet and jQuery (folium.Popup uses `$`) serve only
 # folium.Icon-style markers: ~1.2 MB of Bootstrap and icon fonts that most maps never need.
 ICON_ASSETS = frozenset({"bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
@@ -51,8 +45,6 @@ _PATCHES = {"https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js":
             '\n;L.Icon.Default.imagePath = "";\n'}
 _PATCH_REVISION = "1"  # bump when _PATCHES change, so copies under old names are not reused
 _REMOTE_PREFIXES = ("http://", "https://", "//")
-_REMOTE = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)',
-                     re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
@@ -199,43 +191,6 @@ def _localise(url: str, suffix: str, base_url: str, directory: Path) -> str:
     return base_url + local_name(origin, suffix)
 
 
-class _RawElement(Element):
-    """Header text emitted verbatim (branca's Element would run it through Jinja)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._text = text
-
-    def render(self, **kwargs: object) -> str:
-        return self._text
-
-
-def embed_assets(m: folium.Map, *, trim: bool = True) -> folium.Map:
-    """Inline every JS/CSS resource into the page header, for a self-contained HTML file.
-
-    For ``m.save()``/``get_root().render()`` exports only, never for ``st_folium`` (its iframe
-    adds the header with ``innerHTML``, so inlined scripts would not run). Adds ~300 KB per
-    page for Leaflet, jQuery, markercluster and heat. Call it last; idempotent.
-    """
-    header = m.get_root().header
-    for element, attribute, resources in _resource_lists(m, trim):
-        for name, url, suffix in resources:
-            text = asset_text(url)
-            if text is None:
-                raise ValueError(f"no offline copy of {url}; cannot embed it")
-            header.add_child(_RawElement(_inline_tag(text, suffix)), name=f"offline_{name}")
-        setattr(element, attribute, [])
-    _add_offline_background(m)
-    return m
-
-
-def _inline_tag(text: str, suffix: str) -> str:
-    tag = "script" if suffix == ".js" else "style"
-    # A closing tag inside the code would end the element early; in JS "<\/" means "</".
-    safe = re.sub(rf"</({tag})", r"<\\/\1", text, flags=re.IGNORECASE)
-    return f"<{tag}>{safe}</{tag}>"
-
-
 def _add_offline_background(m: folium.Map) -> None:
     # Without tiles (offline) the map is this calm colour rather than Leaflet's grey; "div."
     # outranks leaflet.css, which loads after this style.
@@ -244,30 +199,6 @@ def _add_offline_background(m: folium.Map) -> None:
         name="aop_offline_background")
 
 
-def add_osm_tiles(m: folium.Map, *, name: str = "OpenStreetMap", control: bool = False,
-                  show: bool = True) -> folium.TileLayer:
-    """Add OpenStreetMap tiles with their attribution; the only part that needs a network.
-
-    Offline the tile requests fail quietly and the map shows its plain background with all
-    markers, clusters and layers still working: say so to the user, the map cannot tell.
-    """
-    layer = folium.TileLayer(tiles=OSM_TILES, name=name, attr=OSM_ATTRIBUTION, max_zoom=19,
-                             control=control, show=show)
-    layer.add_to(m)
-    return layer
-
-
-def streamlit_base_url(base_url_path: str = "") -> str:
-    """The ``base_url`` for Streamlit's static files under ``server.baseUrlPath`` (if any)."""
-    prefix = base_url_path.strip("/")
-    return f"/{prefix}{STREAMLIT_BASE}" if prefix else STREAMLIT_BASE
-
-
 def file_base_url(directory: Path = STATIC_DIR) -> str:
     """A file:// ``base_url`` so a standalone HTML file opened on this machine uses the copies."""
     return directory.resolve().as_uri() + "/"
-
-
-def remote_resources(html: str) -> list[str]:
-    """Script/stylesheet addresses in rendered HTML that would need a network (for checks)."""
-    return _REMOTE.findall(html)

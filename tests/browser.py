@@ -1,7 +1,7 @@
 """Browser test helpers: run the real app with `streamlit run`, drive it with Debian's chromium.
 
 Never downloads a browser (no `playwright install`): it launches the system `chromium`. Without
-one the tests skip, saying why, unless AOP_MAP_REQUIRE_BROWSER=1 (CI), when they fail.
+one the tests skip, saying why, unless AOP_MAP_REQUIRE_BROWSER is true (CI), when they fail.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from aop_map import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -48,10 +50,11 @@ def require_browser() -> str:
         try:
             import playwright.sync_api  # noqa: F401
         except ImportError:
-            reason = "the playwright Python package is not installed (requirements-dev.txt)"
+            reason = ("the playwright Python package is not installed (the dev extra: "
+                      "make .venv/.installed, from requirements.lock)")
     if reason:
-        if os.environ.get("AOP_MAP_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"browser tests required (AOP_MAP_REQUIRE_BROWSER=1) but {reason}")
+        if settings.flag("AOP_MAP_REQUIRE_BROWSER"):
+            pytest.fail(f"browser tests required (AOP_MAP_REQUIRE_BROWSER) but {reason}")
         pytest.skip(f"browser tests skipped: {reason}")
     return path  # type: ignore[return-value]
 

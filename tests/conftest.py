@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from aop_map.settings import SETTINGS
 from aop_map.vocabulary import Vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,12 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never see a developer's data dir, online geocoding or caches."""
-    monkeypatch.delenv("AOP_MAP_DATA_DIR", raising=False)
-    monkeypatch.delenv("AOP_MAP_ONLINE_GEOCODING", raising=False)
+    """Tests never see a developer's settings (data dir, online geocoding, password...) and
+    never write to the real home: caches, the loader's cache key ($XDG_CONFIG_HOME) and
+    imported geodata ($XDG_DATA_HOME) go to the test's own temporary folder."""
+    for name, setting in SETTINGS.items():
+        if setting.scope == "app":
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AOP_MAP_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))

@@ -5,11 +5,11 @@ speed."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from aop_map import settings
 from bench import report, suite
 from bench.browser import unavailable_reason
 
@@ -89,8 +89,8 @@ def test_quick_mode_options() -> None:
 def test_browser_and_app_stages(tmp_path: Path) -> None:
     """Headless Chromium and a real `streamlit run` (skipped without chromium)."""
     reason = unavailable_reason()
-    if reason and os.environ.get("AOP_MAP_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"browser tests required (AOP_MAP_REQUIRE_BROWSER=1) but {reason}")
+    if reason and settings.flag("AOP_MAP_REQUIRE_BROWSER"):
+        pytest.fail(f"browser tests required (AOP_MAP_REQUIRE_BROWSER) but {reason}")
     if reason:
         pytest.skip(f"browser stages skipped: {reason}")
     stages = _run(tmp_path, "map_build,browser,app")["results"][str(TINY_N)]

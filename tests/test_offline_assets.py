@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from pathlib import Path
 
 import folium
 import pytest
 from folium.plugins import FastMarkerCluster, HeatMap, MarkerCluster
 
+from aop_map.mapping import OSM_ATTRIBUTION, OSM_TILES
 from aop_map.offline_assets import (
     ICON_ASSETS,
-    OSM_TILES,
     STREAMLIT_BASE,
-    add_osm_tiles,
-    asset_text,
-    embed_assets,
     ensure_asset,
     file_base_url,
     local_name,
     localise_assets,
-    remote_resources,
-    streamlit_base_url,
 )
+from tests.browser import require_browser
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 CLUSTER_JS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"
@@ -35,6 +29,8 @@ CLUSTER_JS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0
 # as text or fetched by Leaflet, never loaded as a script or stylesheet).
 ALLOWED_URLS = (OSM_TILES, "https://www.openstreetmap.org/copyright")
 SOURCES = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', re.IGNORECASE)
+REMOTE = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)',
+                    re.IGNORECASE)
 POINTS = [[51.6 + (i % 17) * 0.03, -2.6 + (i % 23) * 0.04] for i in range(120)]
 BOX = {"type": "FeatureCollection", "features": [{
     "type": "Feature", "properties": {"name": "Box"},
@@ -46,7 +42,7 @@ def full_map(*, tiles: bool = True, icons: bool = False) -> folium.Map:
     """Every plugin the project relies on, plus a default-icon marker with a popup."""
     m = folium.Map(location=[51.85, -2.2], zoom_start=9, tiles=None)
     if tiles:
-        add_osm_tiles(m)
+        folium.TileLayer(tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap").add_to(m)
     cluster = MarkerCluster(name="Clusters").add_to(m)
     for point in POINTS[:40]:
         folium.CircleMarker(point, radius=6, fill=True, popup=folium.Popup("a <b>popup</b>"),
@@ -61,29 +57,13 @@ def full_map(*, tiles: bool = True, icons: bool = False) -> folium.Map:
     return m
 
 
-class ScriptTexts(HTMLParser):
-    """The text of each <script> element, as a browser splits them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.texts: list[str] = []
-        self._inside = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag == "script":
-            self._inside = True
-            self.texts.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._inside = self._inside and tag != "script"
-
-    def handle_data(self, data: str) -> None:
-        if self._inside:
-            self.texts[-1] += data
-
-
 def local_sources(html: str) -> list[str]:
     return SOURCES.findall(html)
+
+
+def remote_resources(html: str) -> list[str]:
+    """Script/stylesheet addresses in rendered HTML that would need a network."""
+    return REMOTE.findall(html)
 
 
 def test_no_remote_script_or_stylesheet_remains(tmp_path: Path) -> None:
@@ -205,28 +185,8 @@ def test_cleared_folder_is_refilled_by_a_second_call(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == names
 
 
-def test_embed_assets_is_self_contained(tmp_path: Path) -> None:
-    # build_map localises first; embedding must still find the text for local links.
-    m = embed_assets(localise_assets(full_map(), STREAMLIT_BASE, tmp_path))
-    html = m.get_root().render()
-    assert remote_resources(html) == [] and local_sources(html) == []
-    assert "L.MarkerClusterGroup" in html and "L.heatLayer" in html
-    scripts = ScriptTexts()
-    scripts.feed(html)
-    # Each asset arrives whole: a "</script" inside the code would have cut it short.
-    for url in (LEAFLET_JS, CLUSTER_JS):
-        assert asset_text(url) in scripts.texts
-    assert 300_000 < len(html.encode()) < 600_000
-
-
-def test_tiles_helper_and_base_urls() -> None:
-    m = folium.Map(tiles=None)
-    layer = add_osm_tiles(m)
-    assert layer.tiles == OSM_TILES
-    assert "openstreetmap.org/copyright" in layer.options["attribution"]
-    assert streamlit_base_url("") == STREAMLIT_BASE
-    assert streamlit_base_url("/maps/") == "/maps/app/static/vendor/"
-    assert file_base_url(Path("/tmp/x")).startswith("file:///")
+def test_file_base_url_points_at_this_machine() -> None:
+    assert file_base_url(Path("/tmp/x")) == "file:///tmp/x/"
 
 
 def test_st_folium_receives_only_local_links(tmp_path: Path, monkeypatch) -> None:
@@ -244,31 +204,14 @@ def test_st_folium_receives_only_local_links(tmp_path: Path, monkeypatch) -> Non
     assert len(captured["header"]) < 5_000  # the code itself never travels with each rerun
 
 
-def chromium_or_skip() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        path = None
-    if path is None:
-        if os.environ.get("AOP_MAP_REQUIRE_BROWSER") == "1":
-            pytest.fail("browser tests required but chromium or playwright is missing")
-        pytest.skip("chromium (Debian package) or playwright not installed")
-    return path
-
-
 @pytest.mark.browser
-@pytest.mark.parametrize("mode", ["linked", "embedded"])
-def test_map_draws_in_chromium_without_network(tmp_path: Path, mode: str) -> None:
+def test_map_draws_in_chromium_without_network(tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_or_skip()
+    executable = require_browser()
     vendor = tmp_path / "vendor"
     m = full_map(icons=True)
-    if mode == "linked":
-        localise_assets(m, file_base_url(vendor), vendor)
-    else:
-        embed_assets(m)
+    localise_assets(m, file_base_url(vendor), vendor)
     page_file = tmp_path / "map.html"
     page_file.write_text(m.get_root().render(), encoding="utf-8")
     with sync_playwright() as p:
