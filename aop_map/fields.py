@@ -156,9 +156,6 @@ FIELDS: tuple[FieldSpec, ...] = (
               csv_aliases=("organisation", "organization", "parentorganisation", "parent",
                            "leadorganisation"),
               oruk="organization.name"),
-    FieldSpec("partners", "Partners", many=True, frame=False, facts=True,
-              csv_aliases=("partners", "consortium", "partnerorganisations",
-                           "partnerorganizations")),
     _terms("art_forms", "Art forms", "art_forms", "art_form", "Art form", 2,
            ("artforms", "artform", "arts", "artsactivity"), "attribute:art_forms"),
     _terms("conditions", "Health conditions", "conditions", "condition", "Health condition", 1,
@@ -178,6 +175,9 @@ FIELDS: tuple[FieldSpec, ...] = (
            "Commissioning model", 8,
            ("commissioningmodels", "commissioningmodel", "commissioning", "fundingmodel"),
            "funding.source"),
+    FieldSpec("partners", "Partners", many=True, frame=False, facts=True,
+              csv_aliases=("partners", "consortium", "partnerorganisations",
+                           "partnerorganizations")),
     # Where: one row of the frame per location. A venue, never a home address.
     FieldSpec("location_label", "Venue", path="locations.label", widget="text",
               max_chars=MAX_SHORT, csv_aliases=("venue", "venuename", "locationname"),
@@ -396,6 +396,18 @@ def getter(spec: FieldSpec) -> Callable[[Any], Any]:
         return empty if value is None else value
 
     return read_one
+
+
+def facts(record: Any, vocabulary: Any) -> list[tuple[str, list[str]]]:
+    """(label, values) of each fact field of a record, for its page: vocabulary terms by
+    their labels (``vocabulary.labels``), free text as it is; empty lists included."""
+    out = []
+    for spec in fact_fields():
+        value = read(record, spec)
+        values = list(value) if spec.many else [value] if value else []
+        shown = vocabulary.labels(spec.name, values) if spec.controlled else values
+        out.append((spec.label, [str(v) for v in shown]))
+    return out
 
 
 def problems() -> list[str]:

@@ -32,6 +32,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
+from aop_map import fields, settings
 from aop_map import settings
 from aop_map.reading import (
     LINK_REASON,
@@ -47,7 +48,7 @@ from aop_map.reading import (
 )
 from aop_map.records import Problem, Record, excerpt, slugify, validate_record
 from aop_map.text import normalise
-from aop_map.vocabulary import LIST_FIELDS, Vocabulary
+from aop_map.vocabulary import Vocabulary
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DATA_DIR = PACKAGE_ROOT / "mapdata"
@@ -261,74 +262,8 @@ def yaml_problem(source: str, error: yaml.YAMLError) -> Problem:
 # CSV: one row per record, flexible headers
 
 
-CSV_ALIASES: dict[str, tuple[str, ...]] = {
-    "id": ("id", "recordid", "slug"),
-    "name": (
-        "name",
-        "organisationname",
-        "organizationname",
-        "providername",
-        "provider",
-        "activityname",
-        "title",
-    ),
-    "kind": ("kind", "type", "providertype", "recordtype"),
-    "status": ("status", "stage"),
-    "summary": ("summary", "shortdescription", "strapline"),
-    "description": ("description", "details", "about", "longdescription"),
-    "organisation": (
-        "organisation",
-        "organization",
-        "parentorganisation",
-        "parent",
-        "leadorganisation",
-    ),
-    "partners": ("partners", "consortium", "partnerorganisations", "partnerorganizations"),
-    "art_forms": ("artforms", "artform", "arts", "artsactivity"),
-    "conditions": (
-        "conditions",
-        "healthconditions",
-        "condition",
-        "healthcondition",
-        "healthfocus",
-        "health",
-    ),
-    "age_groups": ("agegroups", "agegroup", "ages", "age"),
-    "areas_served": ("areasserved", "areas", "area", "districts", "coverage"),
-    "delivery": ("delivery", "deliverymode", "mode"),
-    "referral_routes": ("referralroutes", "referralroute", "referral", "referrals", "howtorefer"),
-    "commissioning_models": (
-        "commissioningmodels",
-        "commissioningmodel",
-        "commissioning",
-        "fundingmodel",
-    ),
-    "postcode": ("postcode", "postcodes", "postalcode"),
-    "place": ("place", "town", "village", "city", "placename", "location", "district"),
-    "address": ("address", "streetaddress"),
-    "location_label": ("venue", "venuename", "locationname"),
-    "lat": ("lat", "latitude"),
-    "lon": ("lon", "lng", "long", "longitude"),
-    "website": ("website", "web", "url", "site", "webaddress"),
-    "email": ("email", "emailaddress"),
-    "phone": ("phone", "telephone", "tel", "phonenumber", "telephonenumber"),
-    "contact_name": ("contact", "contactname", "contactperson"),
-    "publish_contact": (
-        "publishcontact",
-        "publishcontactdetails",
-        "consent",
-        "consenttopublish",
-        "consenttopublishcontact",
-    ),
-    "safeguarding_policy": ("safeguarding", "safeguardingpolicy"),
-    "dbs_checks": ("dbs", "dbschecks", "dbschecked", "dbscheck"),
-    "insurance": ("insurance", "publicliabilityinsurance", "insured"),
-    "evaluation_frameworks": ("evaluation", "evaluationframework", "evaluationframeworks"),
-    "last_verified": ("lastverified", "verified", "dateverified", "lastchecked", "verifiedon"),
-    "sources": ("sources", "source", "references", "reference"),
-    "notes": ("notes", "note", "comments"),
-}
-_HEADER_LOOKUP = {alias: column for column, aliases in CSV_ALIASES.items() for alias in aliases}
+# Header spellings are declared with each field (aop_map.fields: csv_aliases), normalised as
+# normalise_header makes them; fields.csv_headers() is the lookup, read for each file.
 _BOOLEAN_WORDS = {
     "yes": True,
     "y": True,
@@ -407,8 +342,9 @@ def _map_headers(
     row: list[str], source: str, line: int, problems: list[Problem]
 ) -> list[str | None]:
     columns: list[str | None] = []
+    headers = fields.csv_headers()
     for cell in row:
-        column = _HEADER_LOOKUP.get(normalise_header(cell))
+        column = headers.get(normalise_header(cell))
         if column is None and cell.strip():
             problems.append(
                 Problem(
@@ -478,47 +414,24 @@ def _parse_bool(value: str) -> bool | str:
 
 
 def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
-    """The nested record shape from flat spreadsheet cells (values still raw text)."""
+    """The nested record shape from flat spreadsheet cells (values still raw text).
+
+    Each field goes to its place in the record (``contact.email``); list cells are split,
+    yes/no words read. Location columns make the ``locations`` list.
+    """
     data: dict[str, Any] = {}
-    for key in (
-        "id",
-        "name",
-        "kind",
-        "status",
-        "summary",
-        "description",
-        "organisation",
-        "last_verified",
-        "notes",
-    ):
-        if key in cells:
-            data[key] = cells[key]
-    for key in (*LIST_FIELDS, "partners", "sources"):
-        if key in cells:
-            data[key] = split_list(cells[key], _CSV_VOCABULARY.get(), key)
-    if "publish_contact" in cells:
-        data["publish_contact"] = _parse_bool(cells["publish_contact"])
-    contact = {
-        k: cells[c]
-        for k, c in (
-            ("name", "contact_name"),
-            ("website", "website"),
-            ("email", "email"),
-            ("phone", "phone"),
-        )
-        if c in cells
-    }
-    if contact:
-        data["contact"] = contact
-    readiness: dict[str, Any] = {
-        k: _parse_bool(cells[k])
-        for k in ("safeguarding_policy", "dbs_checks", "insurance")
-        if k in cells
-    }
-    if "evaluation_frameworks" in cells:
-        readiness["evaluation_frameworks"] = split_list(cells["evaluation_frameworks"])
-    if readiness:
-        data["readiness"] = readiness
+    for spec in fields.all_fields():
+        if spec.name not in cells or spec.group == "locations":
+            continue
+        value: Any = cells[spec.name]
+        if spec.many:
+            value = split_list(value, _CSV_VOCABULARY.get() if spec.section else None, spec.name)
+        elif spec.datatype == "bool":
+            value = _parse_bool(value)
+        if spec.group:
+            data.setdefault(spec.group, {})[spec.attribute] = value
+        else:
+            data[spec.name] = value
     locations = _cells_to_locations(cells)
     if locations:
         data["locations"] = locations
@@ -539,15 +452,10 @@ def _cells_to_locations(cells: dict[str, str]) -> list[dict[str, Any]]:
         place = places[index] if index < len(places) else (places[0] if len(places) == 1 else None)
         if place:
             location["place"] = place
-        if index == 0:
-            for key, target in (
-                ("address", "address"),
-                ("location_label", "label"),
-                ("lat", "lat"),
-                ("lon", "lon"),
-            ):
-                if key in cells:
-                    location[target] = cells[key]
+        if index == 0:  # the venue, address, lat and lon columns describe the first location
+            location.update({spec.attribute: cells[spec.name] for spec in fields.all_fields()
+                             if spec.group == "locations" and spec.name in cells
+                             and spec.name not in ("postcode", "place")})
         if location:
             locations.append(location)
     return locations
@@ -772,7 +680,7 @@ def _code_fingerprint() -> str:
     # Validated records depend on the code that validated them: a cache made by another
     # version of these modules is never trusted, even when CACHE_VERSION was not bumped.
     digest = hashlib.sha1(CACHE_VERSION.encode())
-    for module in ("loading.py", "reading.py", "records.py", "vocabulary.py"):
+    for module in ("loading.py", "reading.py", "records.py", "vocabulary.py", "fields.py"):
         try:
             digest.update((Path(__file__).parent / module).read_bytes())
         except OSError:

@@ -1,8 +1,11 @@
-"""The register form's logic without Streamlit: form values -> record data, checks, duplicates.
+"""The register form's logic without Streamlit: values -> record data, checks, a preview,
+duplicates, and sending a listing (honeypot, server-side limit, consent, update or new).
 
-The page collects plain values; this module turns them into the record shape, checks them
-field by field (the record schema plus what a form needs: consent, a way to be located or an
-area served) and finds likely duplicates. How often anyone may submit is limited on the
+The page draws one widget per registry field that has one (``aop_map.fields``: ``widget``)
+and hands the values here keyed by field name -- ``locations`` is a list of rows, each keyed
+by the location fields' names -- plus the form's own keys (CONSENT, HONEYPOT, UPDATE_OF,
+``publish_contact``). ``preview`` checks them and shows what would be published;
+``submit_listing`` sends a checked preview. How often anyone may submit is limited on the
 server, in limits.py: never in the browser session, which a reload resets.
 """
 
@@ -14,10 +17,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 from rapidfuzz import fuzz
 
-from aop_map.geocoding import normalise_postcode
+from aop_map import fields
+from aop_map.geocoding import geocode_records, normalise_postcode
+from aop_map.limits import register_entries
 from aop_map.records import URL_PATTERN, Problem, Record, slugify, validate_record
+from aop_map.store import Receipt, StoreError, SubmissionStore
 from aop_map.vocabulary import Vocabulary
 
 # Names this similar (rapidfuzz token_sort_ratio) are probably the same provider.
@@ -25,31 +32,28 @@ DUPLICATE_NAME_SCORE = 85
 # With the same postcode, a looser name match is enough.
 DUPLICATE_NAME_SCORE_SAME_POSTCODE = 60
 MAX_LOCATIONS = 3
+# Form values that are not record fields.
+CONSENT = "consent_listing"  # the submitter agrees the listing may be published
+HONEYPOT = "honeypot"  # a field people never see; simple bots fill it in
+UPDATE_OF = "update_of"  # the id of the listing this one updates, typed by the submitter
+# The choices of a "yes_no" widget: a readiness answer may be left unstated.
+YES_NO = ("Not stated", "Yes", "No")
+# The duplicate question's answer for a listing that updates none of them.
+NEW_LISTING = "No, it is new"
+# Labels of the messages about the form itself (the rest are the registry's labels).
+FORM_LABELS = {"consent": "Consent"}
+# What a suspected bot is told: nothing useful.
+NOT_SENT = "Your listing could not be sent."
 
-FIELD_LABELS = {
-    "name": "Name",
-    "kind": "Kind",
-    "status": "Status",
-    "summary": "Short summary",
-    "description": "Description",
-    "organisation": "Parent organisation",
-    "art_forms": "Art forms",
-    "conditions": "Health conditions",
-    "age_groups": "Age groups",
-    "areas_served": "Areas served",
-    "delivery": "Delivery",
-    "referral_routes": "Referral routes",
-    "commissioning_models": "Commissioning models",
-    "locations": "Locations",
-    "contact": "Contact",
-    "contact.email": "Email",
-    "contact.website": "Website",
-    "contact.phone": "Phone",
-    "contact.name": "Contact name",
-    "sources": "Sources and links",
-    "consent": "Consent",
-    "readiness": "Readiness",
-}
+
+def field_label(key: str) -> str:
+    """The label of a message key: a field (``name``, ``contact.email``), a part
+    (``locations``) or the form's own (``consent``)."""
+    return FORM_LABELS.get(key) or fields.label_of(key)
+
+
+def _known_key(key: str) -> bool:
+    return key in FORM_LABELS or key in fields.GROUP_LABELS or fields.by_key(key) is not None
 
 
 @dataclass
@@ -68,9 +72,13 @@ class FormCheck:
         """Record one message against a field."""
         self.errors.setdefault(key, []).append(message)
 
+    def labelled(self) -> list[tuple[str, str]]:
+        """(field label, message) pairs in form order."""
+        return [(field_label(k), m) for k, ms in self.errors.items() for m in ms]
+
     def messages(self) -> list[str]:
         """'Field: message' lines in form order."""
-        return [f"{FIELD_LABELS.get(k, k)}: {m}" for k, ms in self.errors.items() for m in ms]
+        return [f"{label}: {message}" for label, message in self.labelled()]
 
 
 def _clean(value: Any) -> str:
@@ -81,57 +89,42 @@ def _yes_no(value: Any) -> bool | None:
     return {"Yes": True, "No": False}.get(value)
 
 
+def _form_value(spec: fields.FieldSpec, raw: Any) -> Any:
+    """A widget's value as record data (empty when nothing was given)."""
+    if spec.widget == "multiselect":
+        return list(raw or [])
+    if spec.widget == "yes_no":
+        return _yes_no(raw)
+    if spec.widget == "list":
+        return [part.strip() for part in _clean(raw).split(",") if part.strip()]
+    if spec.widget == "lines":
+        return [line.strip() for line in _clean(raw).splitlines() if line.strip()]
+    return _clean(raw)
+
+
 def form_to_data(values: dict[str, Any]) -> dict[str, Any]:
-    """Record-shaped data from form values (empty fields left out)."""
+    """Record-shaped data from form values (empty fields left out), each field at its place
+    in the record (``email`` -> ``contact.email``)."""
     data: dict[str, Any] = {}
-    for key in ("name", "kind", "status", "summary", "description", "organisation"):
-        if _clean(values.get(key)):
-            data[key] = _clean(values.get(key))
-    for key in (
-        "art_forms",
-        "conditions",
-        "age_groups",
-        "areas_served",
-        "delivery",
-        "referral_routes",
-        "commissioning_models",
-    ):
-        if values.get(key):
-            data[key] = list(values[key])
-    locations = []
-    for location in values.get("locations") or []:
-        entry = {
-            k: _clean(location.get(k))
-            for k in ("label", "postcode", "place")
-            if _clean(location.get(k))
-        }
-        if entry:
-            locations.append(entry)
-    if locations:
-        data["locations"] = locations
-    contact = {
-        k: _clean(values.get(f"contact_{k}"))
-        for k in ("name", "email", "phone", "website")
-        if _clean(values.get(f"contact_{k}"))
-    }
-    if contact:
-        data["contact"] = contact
-    data["publish_contact"] = bool(values.get("publish_contact"))
-    readiness: dict[str, Any] = {
-        k: _yes_no(values.get(k))
-        for k in ("safeguarding_policy", "dbs_checks", "insurance")
-        if _yes_no(values.get(k)) is not None
-    }
-    frameworks = [
-        f.strip() for f in _clean(values.get("evaluation_frameworks")).split(",") if f.strip()
+    for spec in fields.form_fields():
+        if spec.group == "locations":
+            continue
+        value = _form_value(spec, values.get(spec.name))
+        if value is None or value == "" or value == []:
+            continue
+        if spec.group:
+            data.setdefault(spec.group, {})[spec.attribute] = value
+        else:
+            data[spec.name] = value
+    located = fields.form_fields("locations")
+    locations = [
+        {spec.attribute: _clean(row.get(spec.name)) for spec in located
+         if _clean(row.get(spec.name))}
+        for row in values.get("locations") or []
     ]
-    if frameworks:
-        readiness["evaluation_frameworks"] = frameworks
-    if readiness:
-        data["readiness"] = readiness
-    sources = [line.strip() for line in _clean(values.get("sources")).splitlines() if line.strip()]
-    if sources:
-        data["sources"] = sources
+    if any(locations):
+        data["locations"] = [location for location in locations if location]
+    data["publish_contact"] = bool(values.get("publish_contact"))
     return data
 
 
@@ -139,7 +132,7 @@ def check_form(values: dict[str, Any], vocabulary: Vocabulary) -> FormCheck:
     """Build the data and collect field-level messages (schema, consent, locations, links)."""
     check = FormCheck(form_to_data(values))
     data = check.data
-    if not values.get("consent_listing"):
+    if not values.get(CONSENT):
         check.add("consent", "please agree that the listing may be published")
     if not data.get("locations") and not data.get("areas_served"):
         check.add("locations", "give a postcode or place, or at least one area served")
@@ -158,7 +151,7 @@ def check_form(values: dict[str, Any], vocabulary: Vocabulary) -> FormCheck:
     _record, problems = validate_record(candidate, vocabulary, source="form")
     for problem in problems:
         key = problem.field or "name"
-        key = key if key in FIELD_LABELS else key.split(".")[0]
+        key = key if _known_key(key) else key.split(".")[0]
         check.add(key, _friendly(problem))
     return check
 
@@ -230,3 +223,106 @@ def consent_record(publish_contact: bool) -> dict[str, Any]:
         "contact": bool(publish_contact),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Preview and sending
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A checked form: its messages, the record it makes, where it would be placed, the
+    published records it may duplicate, and the values it came from."""
+
+    values: dict[str, Any]
+    check: FormCheck
+    record: Record | None = None
+    frame: gpd.GeoDataFrame | None = None  # the record geocoded, one row per location
+    notes: tuple[str, ...] = ()  # geocoding warnings, as plain text
+    duplicates: tuple[Duplicate, ...] = ()  # only when no update was named
+
+    @property
+    def ok(self) -> bool:
+        """True when the listing may be sent."""
+        return self.check.ok and self.record is not None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The record data that would be sent."""
+        return self.check.data
+
+    @property
+    def located(self) -> bool:
+        """True when at least one location was placed on the map."""
+        return self.frame is not None and bool(self.frame.geometry.notna().any())
+
+    @property
+    def update_of(self) -> str | None:
+        """The id typed in the form as the listing this one updates, or None."""
+        return _clean(self.values.get(UPDATE_OF)) or None
+
+    def update_target(self, choice: str | None = None) -> str | None:
+        """The listing this one updates: the id typed, else the duplicate chosen (the
+        answer to the duplicate question; NEW_LISTING or None for none)."""
+        if self.update_of:
+            return self.update_of
+        ids = {d.id for d in self.duplicates}
+        return choice if choice in ids else None
+
+
+def preview(values: dict[str, Any], vocabulary: Vocabulary, records: Iterable[Record], *,
+            geocode: Any = geocode_records) -> Preview:
+    """Check form values and, when they pass, show what would be published: the record,
+    where it would appear (geocoded offline) and likely duplicates among `records`.
+
+    Pass published records only: pending submissions are private to the moderators (their
+    names and reference numbers are not for anonymous visitors).
+    """
+    values = dict(values)
+    check = check_form(values, vocabulary)
+    if not check.ok:
+        return Preview(values, check)
+    data = check.data
+    record, _ = validate_record({**data, "id": slugify(data["name"])}, vocabulary,
+                                source="form")
+    if record is None:  # check_form passed, so this is unexpected: say so, send nothing
+        check.add("name", "the listing could not be checked; please try again")
+        return Preview(values, check)
+    frame, notes = geocode([record], vocabulary)
+    draft = Preview(values, check, record, frame, tuple(n.message for n in notes))
+    if draft.update_of:
+        return draft
+    return Preview(values, check, record, frame, draft.notes,
+                   tuple(find_duplicates(data, records)))
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What sending a listing came to: a receipt, or the message to show instead."""
+
+    receipt: Receipt | None = None
+    error: str | None = None
+
+
+def submit_listing(store: SubmissionStore, checked: Preview, *, client: str,
+                   update_of: str | None = None) -> Sent:
+    """Send a checked listing for review: refused for a bot (the honeypot was filled), when
+    the server-side limit for `client` (or everyone) is reached, or when the store fails.
+
+    The attempt is counted before the listing is saved, so a listing that then fails to save
+    still counts (so does a script's). The consent given is stored with it, not published.
+    """
+    if not checked.ok:
+        return Sent(error="The listing has problems to correct before it can be sent.")
+    if _clean(checked.values.get(HONEYPOT)):
+        return Sent(error=NOT_SENT)
+    outcome = store.limits.attempt(*register_entries(client))
+    if outcome.refused is not None:
+        return Sent(error="Several listings have been sent from here (or by everyone) just "
+                          f"now. Please try again in {outcome.refused.wait_text}.")
+    data = {**checked.data, "consent": consent_record(checked.data["publish_contact"])}
+    try:
+        receipt = store.submit(data, update_of=update_of)
+    except StoreError as error:
+        return Sent(error=f"Your listing could not be saved: {error}")
+    return Sent(receipt=receipt)

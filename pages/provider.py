@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from aop_map import ui, views
+from aop_map import fields, ui, views
 from aop_map.mapping import build_location_map
 
 # The county's arts umbrella body: who to ask when a provider publishes no contact details.
@@ -46,17 +46,7 @@ with main:
         st.subheader("About")
         st.markdown("\n\n".join(views.paragraphs(record.description)))
     st.subheader("What, who and how")
-    facts = [
-        ("Art forms", vocab.labels("art_forms", record.art_forms)),
-        ("Health conditions", vocab.labels("conditions", record.conditions)),
-        ("Age groups", vocab.labels("age_groups", record.age_groups)),
-        ("Areas served", vocab.labels("areas_served", record.areas_served)),
-        ("Delivery", vocab.labels("delivery", record.delivery)),
-        ("Referral routes", vocab.labels("referral_routes", record.referral_routes)),
-        ("Commissioning models", vocab.labels("commissioning_models",
-                                              record.commissioning_models)),
-        ("Partners", list(record.partners)),
-    ]
+    facts = fields.facts(record, vocab)  # the registry's fact fields, labelled
     for label, values in facts:
         st.markdown(f"**{label}:** " + (ui.md_escape(", ".join(values)) if values
                                         else "not stated"))

@@ -1,18 +1,28 @@
-"""The register form's logic: data shape, field messages, duplicates (public and moderators')."""
+"""The register form's logic: data shape, field messages, duplicates (public and moderators'),
+the preview and sending a listing -- all without Streamlit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from aop_map.limits import REGISTER
 from aop_map.records import Record
 from aop_map.registration import (
+    HONEYPOT,
+    NEW_LISTING,
+    NOT_SENT,
     check_form,
     consent_record,
     find_duplicates,
     form_to_data,
+    preview,
+    submit_listing,
 )
+from aop_map.store import SubmissionStore
 from aop_map.vocabulary import Vocabulary
 
 
@@ -21,9 +31,9 @@ def form(**changes: Any) -> dict[str, Any]:
         "name": "Breathe Choir", "kind": "organisation", "status": "emerging",
         "summary": "Singing for lung health", "art_forms": ["singing"],
         "conditions": ["copd"], "areas_served": [], "locations": [
-            {"label": "Community hall", "postcode": "gl14 2aa", "place": ""},
-            {"label": "", "postcode": "", "place": ""}],
-        "contact_email": "hello@example.org", "publish_contact": False,
+            {"location_label": "Community hall", "postcode": "gl14 2aa", "place": ""},
+            {"location_label": "", "postcode": "", "place": ""}],
+        "email": "hello@example.org", "publish_contact": False,
         "safeguarding_policy": "Yes", "dbs_checks": "Not stated", "insurance": "No",
         "evaluation_frameworks": "WEMWBS, own survey", "sources": "https://example.org\n",
         "consent_listing": True,
@@ -55,9 +65,9 @@ def test_valid_form(vocabulary: Vocabulary) -> None:
         ({"consent_listing": False}, "consent", "agree"),
         ({"locations": [], "areas_served": []}, "locations", "postcode or place"),
         ({"locations": [{"postcode": "not a postcode"}]}, "locations", "not a UK postcode"),
-        ({"contact_email": "nobody"}, "contact.email", "not an email"),
-        ({"contact_website": "javascript:alert(1)"}, "contact.website", "web address"),
-        ({"contact_phone": "ring ring"}, "contact.phone", "not a phone"),
+        ({"email": "nobody"}, "contact.email", "not an email"),
+        ({"website": "javascript:alert(1)"}, "contact.website", "web address"),
+        ({"phone": "ring ring"}, "contact.phone", "not a phone"),
         ({"sources": "ftp://x y"}, "sources", "not a web address"),
         ({"summary": "s" * 501}, "summary", "at most 500"),
     ],
@@ -116,3 +126,83 @@ def test_duplicates_include_pending_submissions_only_when_asked() -> None:
 def test_consent_record() -> None:
     consent = consent_record(True)
     assert consent["listing"] is True and consent["contact"] is True and "T" in consent["at"]
+
+
+# ---------------------------------------------------------------------------------------------
+# preview and submit_listing, without Streamlit
+
+
+def no_geocoding(records: list[Record], vocabulary: Vocabulary) -> tuple[Any, list]:
+    """A stand-in geocoder: no frame, one warning (the real one reads the postcode files)."""
+    return None, [SimpleNamespace(message=f"{records[0].id}: placed at town level")]
+
+
+@pytest.fixture
+def store(data_dir: Path) -> SubmissionStore:
+    return SubmissionStore(data_dir=data_dir)
+
+
+def test_preview_of_a_bad_form_only_checks(vocabulary: Vocabulary) -> None:
+    checked = preview(form(name="", consent_listing=False), vocabulary, [])
+    assert not checked.ok and checked.record is None and checked.frame is None
+    assert {"Name", "Consent"} <= {label for label, _ in checked.check.labelled()}
+
+
+def test_preview_geocodes_and_finds_duplicates(vocabulary: Vocabulary) -> None:
+    existing = [record("breathe-choir", "Breathe Choir", "GL14 2AA")]
+    checked = preview(form(), vocabulary, existing)
+    assert checked.ok and checked.record is not None and checked.record.id == "breathe-choir"
+    assert checked.located and checked.frame is not None
+    assert list(checked.frame["postcode"]) == ["GL14 2AA"]
+    assert [d.id for d in checked.duplicates] == ["breathe-choir"]
+    assert checked.update_target(NEW_LISTING) is None
+    assert checked.update_target("breathe-choir") == "breathe-choir"
+    assert checked.update_target("not-offered") is None  # only a duplicate shown may be named
+
+
+def test_a_named_update_skips_the_duplicate_question(vocabulary: Vocabulary) -> None:
+    existing = [record("breathe-choir", "Breathe Choir", "GL14 2AA")]
+    checked = preview(form(update_of=" breathe-choir "), vocabulary, existing,
+                      geocode=no_geocoding)
+    assert checked.duplicates == () and checked.update_target(None) == "breathe-choir"
+    assert checked.notes == ("breathe-choir: placed at town level",) and not checked.located
+
+
+def test_submit_listing_stores_the_data_and_consent(vocabulary: Vocabulary,
+                                                    store: SubmissionStore) -> None:
+    checked = preview(form(publish_contact=True), vocabulary, [], geocode=no_geocoding)
+    sent = submit_listing(store, checked, client="198.51.100.1")
+    assert sent.error is None and sent.receipt is not None
+    (stored,) = store.list("pending")
+    assert stored.id == sent.receipt.id and stored.data["name"] == "Breathe Choir"
+    assert stored.data["contact"] == {"email": "hello@example.org"}
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [({HONEYPOT: "http://spam.example"}, NOT_SENT),  # a bot is told nothing useful
+     ({"name": ""}, "problems to correct")],
+)
+def test_submit_listing_refuses(vocabulary: Vocabulary, store: SubmissionStore,
+                                changes: dict, fragment: str) -> None:
+    checked = preview(form(**changes), vocabulary, [], geocode=no_geocoding)
+    sent = submit_listing(store, checked, client="198.51.100.1")
+    assert sent.receipt is None and fragment in (sent.error or "")
+    assert store.list() == []
+
+
+def test_submit_listing_keeps_the_server_side_limit(vocabulary: Vocabulary,
+                                                    store: SubmissionStore) -> None:
+    checked = preview(form(), vocabulary, [], geocode=no_geocoding)
+    for _ in range(REGISTER.free):
+        assert submit_listing(store, checked, client="198.51.100.1").receipt is not None
+    sent = submit_listing(SubmissionStore(data_dir=store.data_dir), checked,
+                          client="198.51.100.1")  # a new store object: the count is on disk
+    assert sent.receipt is None and "try again in" in (sent.error or "")
+
+
+def test_submit_listing_reports_a_store_failure(vocabulary: Vocabulary,
+                                                store: SubmissionStore) -> None:
+    checked = preview(form(), vocabulary, [], geocode=no_geocoding)
+    sent = submit_listing(store, checked, client="198.51.100.1", update_of="no-such-record")
+    assert sent.receipt is None and (sent.error or "").startswith("Your listing could not be")
