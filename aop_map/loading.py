@@ -33,7 +33,6 @@ from typing import Any, NamedTuple
 import yaml
 
 from aop_map import fields, settings
-from aop_map import settings
 from aop_map.reading import (
     LINK_REASON,
     MAX_CSV_BYTES,
@@ -403,7 +402,11 @@ def split_list(
         if separator in value:
             return [part.strip() for part in value.split(separator) if part.strip()]
     if "," in value:
-        whole_is_term = vocabulary is not None and field and vocabulary.find(field, value)
+        # The whole cell may be one term ("Arts, crafts"); not in a field this vocabulary has
+        # no section for (one just added to the registry).
+        whole_is_term = (vocabulary is not None and field is not None
+                         and vocabulary.section(field) in vocabulary.sections
+                         and vocabulary.find(field, value))
         if not whole_is_term:
             return [part.strip() for part in value.split(",") if part.strip()]
     return [value.strip()] if value.strip() else []
