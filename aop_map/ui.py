@@ -856,18 +856,3 @@ def moderator_login(store: SubmissionStore) -> Moderator | None:
                 st.rerun()
             st.error(message)
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Kept only for pages/register.py, which still wraps its buttons in them; ensure_entrypoint
-# no longer reruns a page, so a press is never lost. Delete with register.py's next edit.
-
-
-def remember_click(name: str) -> None:
-    """No callback is needed any more (see ensure_entrypoint); returns None for on_click."""
-    return None
-
-
-def was_clicked(name: str, pressed: bool = False) -> bool:
-    """Whether the button was pressed in this run: ``pressed`` itself."""
-    return pressed
