@@ -202,3 +202,20 @@ def test_records_survive_pickling_compactly(vocabulary: Vocabulary) -> None:
     legacy.__setstate__(BaseModel.__getstate__(record))
     assert legacy == record
     assert copy.deepcopy(record) == record
+
+
+def test_an_unknown_single_term_is_reported_beside_other_problems(vocabulary: Vocabulary) -> None:
+    record, problems = validate_record(
+        minimal(status="{{ 7*191 }}", kind="nonsense", name="x" * 300), vocabulary, source="f"
+    )
+    assert record is None
+    found = {p.field: p.message for p in problems}
+    assert set(found) == {"kind", "status", "name"}  # every problem, each at its field
+    assert "'{{ 7*191 }}'" in found["status"]  # a term is quoted as typed, never formatted
+
+
+def test_the_model_refuses_keys_the_registry_does_not_know(vocabulary: Vocabulary) -> None:
+    with pytest.raises(ValueError, match="Extra inputs are not permitted"):
+        Record.model_validate(minimal(websit="https://example.org"))
+    record = Record.model_validate(minimal(art_forms="singing"))  # no vocabulary: as given
+    assert record.art_forms == ["singing"] and record.__pydantic_extra__ == {}

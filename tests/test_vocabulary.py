@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aop_map.vocabulary import FIELD_SECTIONS, UnknownTermError, Vocabulary, normalise_key
+from aop_map import fields
+from aop_map.vocabulary import UnknownTermError, Vocabulary, normalise_key
 
 
 @pytest.mark.parametrize(
@@ -90,7 +91,7 @@ def test_normalise_key(text: str, key: str) -> None:
 
 
 def test_every_section_present_and_terms_labelled(vocabulary: Vocabulary) -> None:
-    for field in FIELD_SECTIONS:
+    for field in fields.sections():
         terms = vocabulary.terms(field)
         assert terms, field
         for term in terms:
@@ -144,8 +145,18 @@ def test_districts_carry_ons_codes(vocabulary: Vocabulary) -> None:
     assert vocabulary.district_by_code("E07000079").id == "cotswold"
 
 
+def test_the_former_names_answer_from_the_registry() -> None:
+    from aop_map import vocabulary
+
+    assert vocabulary.FIELD_SECTIONS == fields.sections()
+    assert vocabulary.FIELD_SECTIONS["areas_served"] == "areas"
+    assert vocabulary.CONTROLLED_FIELDS == {"kind", "status", *vocabulary.LIST_FIELDS}
+    with pytest.raises(AttributeError):
+        vocabulary.NO_SUCH_NAME  # noqa: B018
+
+
 def test_duplicate_ids_rejected() -> None:
-    data = {section: [] for section in set(FIELD_SECTIONS.values())}
+    data = {section: [] for section in set(fields.sections().values())}
     data["conditions"] = [{"id": "a", "label": "A"}, {"id": "a", "label": "B"}]
     with pytest.raises(ValueError, match="duplicate id"):
         Vocabulary.from_dict(data)
