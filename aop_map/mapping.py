@@ -16,6 +16,9 @@ as ``{{ ... }}`` in a record would run on the server and ``{%`` or ``{#`` would 
 Every element here that carries record text is a ``LiteralMacro``: its rendered output goes
 into the page as a ``Literal``, which is never compiled. folium's own elements (tiles, circles,
 fit-bounds, layer control) only ever get numbers and this module's fixed strings.
+
+District and place names on the base map (boundaries, the activity choropleth, labels) are
+data in the same way: JSON values in ``LiteralMacro`` elements, escaped with ``esc()``.
 """
 
 from __future__ import annotations
@@ -29,12 +32,22 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.affinity
 from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.plugins import HeatMap, MarkerCluster
 from jinja2 import Template
+from shapely.ops import polylabel
 
+from aop_map.energy import (
+    EMERGING_WEIGHT,  # emerging counts half in the energy layers (why: aop_map.energy)
+    activity_text,
+    class_breaks,
+    class_of,
+    district_activity,
+)
 from aop_map.offline_assets import STREAMLIT_BASE, localise_assets
 from aop_map.vocabulary import Vocabulary
 
@@ -51,10 +64,6 @@ STATUS_STYLE: dict[str, dict[str, Any]] = {
         "dashArray": "3 2",
     },
 }
-# Emerging activity counts half in the energy layer: a pilot or a plan is energy that is
-# starting, not yet the capacity of a running service, so a cluster of pilots glows less than
-# the same number of established services (but is still visible where nothing is established).
-EMERGING_WEIGHT = 0.5
 GLOS_BOUNDS = [[51.57, -2.69], [52.12, -1.61]]  # Gloucestershire, for an empty map
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = (
@@ -473,7 +482,7 @@ def legend_markup(*, energy: bool = True, tiles: bool = True) -> str:
             "Energy: more activity, lighter (emerging counts half)"
         )
     if not tiles:
-        lines.append("<em>No background map (offline)</em>")
+        lines.append("<em>No background tiles (offline)</em>")
     return "<br>".join(lines)
 
 
@@ -502,18 +511,21 @@ def _box(points: list[list[float]], search_area: tuple[float, float, float] | No
     return [[min(lats) - pad, min(lons) - pad], [max(lats) + pad, max(lons) + pad]]
 
 
-def _add_base(m: folium.Map, tiles: bool) -> None:
-    """The map's background colour, and OpenStreetMap tiles unless offline."""
+def _add_base(m: folium.Map, tiles: bool) -> str | None:
+    """The map's background colour, and OpenStreetMap tiles unless offline: their variable."""
     style = f"<style>#{m.get_name()}{{background:{BACKGROUND}}}</style>"
     m.get_root().header.add_child(Literal(style), name="aop_map_background")
-    if tiles:
-        folium.TileLayer(
-            tiles=OSM_TILES,
-            name="OpenStreetMap",
-            attr=OSM_ATTRIBUTION,
-            max_zoom=MAX_ZOOM,
-            control=False,
-        ).add_to(m)
+    if not tiles:
+        return None
+    layer = folium.TileLayer(
+        tiles=OSM_TILES,
+        name="OpenStreetMap",
+        attr=OSM_ATTRIBUTION,
+        max_zoom=MAX_ZOOM,
+        control=False,
+    )
+    layer.add_to(m)
+    return layer.get_name()
 
 
 def _district_names(districts: gpd.GeoDataFrame) -> pd.Series:
@@ -523,55 +535,526 @@ def _district_names(districts: gpd.GeoDataFrame) -> pd.Series:
     return pd.Series([""] * len(districts), index=districts.index)
 
 
-DISTRICT_STYLE = {"color": "#4d4d4d", "weight": 1.5, "fill": True, "fillOpacity": 0.03,
-                  "dashArray": "5 4"}
-DISTRICT_HIGHLIGHT = {"weight": 2.5, "fillOpacity": 0.08}
+# ---------------------------------------------------------------------------------------------
+# The base map (county outline, district boundaries, names) and the activity choropleth.
+# District and place names are data like any record's text: they travel as safe_json values
+# and pass through esc() in the browser before they become markup.
+
+# Leaflet panes, bottom to top, around its own (tiles 200, the markers' canvas 400, cluster
+# icons 600): the choropleth's fills under the energy glow, then boundary lines, then names,
+# all under the markers (the data). None of them takes a click: a pane above another would
+# swallow its events, so only the markers' canvas is interactive, and the choropleth answers
+# the pointer through a point-in-polygon test on the map's own events.
+ACTIVITY_PANE = ("aopActivity", 300)
+BOUNDARY_PANE = ("aopBoundaries", 390)
+LABEL_PANE = ("aopLabels", 395)
+PANE_JS = """
+  function aopPane(map, name, zIndex) {
+    if (!map.getPane(name)) {
+      var pane = map.createPane(name);
+      pane.style.zIndex = zIndex;
+      pane.style.pointerEvents = "none";
+    }
+    return name;
+  }"""
+BOUNDARY_STYLE = {"color": "#5c5c5c", "weight": 1.2, "opacity": 0.9, "fill": False}
+COUNTY_STYLE = {"color": "#262626", "weight": 2.5, "opacity": 0.9, "fill": False}
+
+# ColorBrewer YlGn: a sequential scale readable with any colour vision (lightness carries it)
+# and apart from the markers' blue and orange and the energy layer's magma. Fewer classes take
+# colours spread across it. "None" is near-white, so a district with nothing reads as empty.
+ACTIVITY_COLOURS = ("#d9f0a3", "#addd8e", "#78c679", "#41ab5d", "#238443", "#005a32")
+ACTIVITY_NONE = "#ffffff"
+ACTIVITY_OPACITY = 0.6
+ACTIVITY_STYLE = {"stroke": False, "fill": True, "fillOpacity": ACTIVITY_OPACITY}
+ACTIVITY_HIGHLIGHT = {"stroke": True, "color": "#1a1a1a", "weight": 3, "opacity": 1}
+ACTIVITY_HINT = "Point at or tap a district for its numbers."
+
+# Label kinds, in the order the payload numbers them: CSS class suffix, font (CSS, and for
+# measuring the text in the browser), line height (px), letter spacing (px), upper case.
+LABEL_KINDS: dict[str, tuple[str, int, float, bool]] = {
+    "district": ("bold 11px sans-serif", 13, 1.5, True),
+    "city": ("bold 14px sans-serif", 16, 0, False),
+    "town": ("bold 12px sans-serif", 14, 0, False),
+    "village": ("11px sans-serif", 13, 0, False),
+    "suburb": ("italic 11px sans-serif", 13, 0, False),
+}
+PLACE_KINDS = {"City": "city", "Town": "town", "Village": "village", "Suburban Area": "suburb"}
+# Zooms at which each kind is named (the county is ~400 px wide at zoom 9): districts only
+# while the whole county is in view, then towns, the larger villages, villages and suburbs.
+# Within that, labels are placed in priority order and one that would touch a placed label is
+# left out, so they never overlap however many qualify.
+LABEL_ZOOMS = {
+    "district": (8, 10),
+    "city": (8, MAX_ZOOM),
+    "town": (9, MAX_ZOOM),
+    "village": (12, MAX_ZOOM),
+    "suburb": (13, MAX_ZOOM),
+}
+# Villages with at least this many postcodes within 1 km (mapdata/basemap/places.json) are
+# "larger" and named from this zoom.
+LARGE_VILLAGE_POSTCODES = 50
+LARGE_VILLAGE_ZOOM = 11
+LABEL_GAP_PX = 3
+# Place names sit beside their point (above, else below, right or left), where a marker at the
+# town centre (8 px in radius) hides at most their edge; district names are centred.
+LABEL_LIFT_PX = 6
+# With tiles, the tiles carry place names; ours appear only if this many tiles fail to load
+# before one succeeds (the browser is offline although the server was not).
+TILE_FAILURES = 3
 
 
-class DistrictLayer(Layer, LiteralMacro):
-    """District outlines: dashed, almost no fill, the name in a tooltip on hover.
+def _rounded(value: float) -> float:
+    return round(float(value), COORD_DECIMALS)
 
-    The outlines and names travel as a JSON value (``safe_json``); the browser escapes each
-    name before it becomes the tooltip's HTML.
+
+def _features(districts: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The districts as GeoJSON features (EPSG:4326), geometry only: names travel elsewhere."""
+    shapes = districts if districts.crs is None else districts.to_crs("EPSG:4326")
+    return [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(shape))}
+        for shape in shapes.geometry
+    ]
+
+
+def _label_point(shape: Any) -> tuple[float, float]:
+    """(lat, lon) inside a district, far from its edges (polylabel, with longitude scaled)."""
+    if shape.geom_type == "MultiPolygon":
+        shape = max(shape.geoms, key=lambda part: part.area)
+    if shape.geom_type != "Polygon":
+        point = shape.representative_point()
+        return _rounded(point.y), _rounded(point.x)
+    scale = math.cos(math.radians(shape.centroid.y))
+    flat = shapely.affinity.scale(shape, xfact=scale, yfact=1.0, origin=(0, 0))
+    point = polylabel(flat, tolerance=0.002)
+    return _rounded(point.y), _rounded(point.x / scale)
+
+
+def label_payload(
+    districts: gpd.GeoDataFrame | None, places: pd.DataFrame | None
+) -> list[list[Any]]:
+    """``[name, lat, lon, kind, min zoom, max zoom]`` per label, in priority order.
+
+    The city first; then towns named like their district (they name it too: Cheltenham,
+    Stroud); then the districts; then other towns, villages and suburbs, larger first.
+    """
+    kinds = list(LABEL_KINDS)
+    rows: list[tuple[int, int, list[Any]]] = []
+    district_names = set()
+    if districts is not None and len(districts):
+        shapes = districts if districts.crs is None else districts.to_crs("EPSG:4326")
+        for name, shape in zip(_district_names(shapes), shapes.geometry, strict=True):
+            if not name or shape is None or shape.is_empty:
+                continue
+            district_names.add(name.casefold())
+            lat, lon = _label_point(shape)
+            rows.append((2, 0, [name, lat, lon, 0, *LABEL_ZOOMS["district"]]))
+    if places is not None and len(places):
+        sizes = places["postcodes"] if "postcodes" in places else pd.Series(0, places.index)
+        for name, kind_name, lat, lon, size in zip(
+            places["name"], places["type"], places["lat"], places["lon"], sizes, strict=True
+        ):
+            kind = PLACE_KINDS.get(kind_name)
+            if kind is None or not isinstance(name, str) or not name:
+                continue
+            low, high = LABEL_ZOOMS[kind]
+            if kind == "village" and size >= LARGE_VILLAGE_POSTCODES:
+                low = LARGE_VILLAGE_ZOOM
+            tier = {"city": 0, "town": 3, "village": 4, "suburb": 5}[kind]
+            if kind == "town" and name.casefold() in district_names:
+                tier = 1
+            row = [name, _rounded(lat), _rounded(lon), kinds.index(kind), low, high]
+            rows.append((tier, -int(size), row))
+    rows.sort(key=lambda r: (r[0], r[1]))  # stable: file order within equal sizes
+    return [row for _, _, row in rows]
+
+
+def label_css() -> str:
+    """The labels' CSS, from LABEL_KINDS (fixed: no data ever goes in here)."""
+    halo = "0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,0 0 4px #fff"
+    lines = [
+        ".aop-label{white-space:nowrap;text-align:center;color:#1a1a1a;pointer-events:none;"
+        f"text-shadow:{halo}}}",
+        ".aop-label-district{color:#404040}",
+        ".aop-label-suburb{color:#333}",
+    ]
+    for kind, (font, height, spacing, upper) in LABEL_KINDS.items():
+        extra = f"letter-spacing:{spacing}px;" if spacing else ""
+        extra += "text-transform:uppercase;" if upper else ""
+        lines.append(f".aop-label-{kind}{{font:{font};line-height:{height}px;{extra}}}")
+    return "\n".join(lines)
+
+
+class BaseMap(LiteralMacro):
+    """The county outline and district boundaries: thin lines, no fill, never clickable.
+
+    Drawn with or without tiles, so markers always have their county around them. Its
+    variable holds the district features, which the activity layer reads (no second copy).
     """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
-var {{ this.get_name() }} = (function () {
-  {{ this.js_escape }}
-  var style = {{ this.style }}, highlight = {{ this.highlight }};
-  var layer = L.geoJSON({{ this.data }}, {
-    style: function () { return style; },
-    onEachFeature: function (feature, shape) {
-      shape.bindTooltip(esc(feature.properties.name),
-        {sticky: true, className: "aop-district-tooltip"});
-      shape.on("mouseover", function () { shape.setStyle(highlight); });
-      shape.on("mouseout", function () { shape.setStyle(style); });
-    }
-  });
-  return layer;
-})();
+var {{ this.get_name() }} = (function (map) {
+  {{ this.pane_js }}
+  var data = {{ this.data }};
+  var pane = aopPane(map, {{ this.pane }}, {{ this.z }});
+  var renderer = L.svg({pane: pane});
+  [[data.districts, {{ this.district_style }}], [data.county, {{ this.county_style }}]]
+    .forEach(function (pair) {
+      L.geoJSON(pair[0], {renderer: renderer, pane: pane, interactive: false,
+        style: function () { return pair[1]; }}).addTo(map);
+    });
+  return data;
+})({{ this._parent.get_name() }});
 {% endmacro %}
 """)
 
-    def __init__(self, districts: gpd.GeoDataFrame, name: str) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
-        self._name = "DistrictLayer"
+    def __init__(self, districts: gpd.GeoDataFrame) -> None:
+        super().__init__()
+        self._name = "BaseMap"
+        features = _features(districts)
         shapes = districts if districts.crs is None else districts.to_crs("EPSG:4326")
-        outlines = gpd.GeoDataFrame(
-            {"name": _district_names(shapes).to_numpy()},
-            geometry=shapes.geometry.to_numpy(),
-            crs="EPSG:4326",
+        county = shapely.union_all(shapes.geometry.to_numpy())
+        self.data = safe_json(
+            {
+                "districts": {"type": "FeatureCollection", "features": features},
+                "county": json.loads(shapely.to_geojson(county)),
+            }
         )
-        self.data = safe_json(json.loads(outlines.to_json()))
-        self.style = safe_json(DISTRICT_STYLE)
-        self.highlight = safe_json(DISTRICT_HIGHLIGHT)
+        self.pane, self.z = safe_json(BOUNDARY_PANE[0]), BOUNDARY_PANE[1]
+        self.district_style = safe_json(BOUNDARY_STYLE)
+        self.county_style = safe_json(COUNTY_STYLE)
+        self.pane_js = PANE_JS
+
+
+def activity_colours(classes: int) -> list[str]:
+    """`classes` colours of ACTIVITY_COLOURS, light to dark, spread across the scale."""
+    top = len(ACTIVITY_COLOURS) - 1
+    if classes <= 1:
+        return list(ACTIVITY_COLOURS[top // 2 : top // 2 + classes])
+    return [ACTIVITY_COLOURS[round(i * top / (classes - 1))] for i in range(classes)]
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    red, green, blue = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def activity_legend(classes: list[tuple[str, str]]) -> str:
+    """The choropleth's legend: what is counted, then its classes (fixed text and numbers)."""
+    boxes = "".join(
+        f'<span><i style="background:{_rgba(colour, ACTIVITY_OPACITY)}"></i>'
+        f"{html_text(label)}</span>"
+        for colour, label in classes
+    )
+    return (
+        "<strong>Activity by district</strong>"
+        '<span class="aop-note">Records with a venue in the district or serving it (by name '
+        "or countywide), each counted once; emerging counts half.</span>"
+        f'<span class="aop-classes">{boxes}</span>'
+    )
+
+
+def _class_label(breaks: list[float], number: int) -> str:
+    low, high = breaks[number - 1], breaks[number]
+    if low == high:
+        return f"{low:g}"
+    if low == 0:
+        return f"up to {high:g}"
+    return f"{low:g}–{high:g}"
+
+
+def district_classes(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary, districts: gpd.GeoDataFrame
+) -> tuple[list[list[str]], list[tuple[str, str]]]:
+    """Per district (in `districts`' order) ``[fill colour, text]``, and the legend's classes
+    as ``(colour, label)``. Districts are matched on their ONS ``code``."""
+    table = district_activity(frame, vocabulary).set_index("code")
+    codes = districts["code"] if "code" in districts else pd.Series(None, districts.index)
+    rows = [table.loc[code] if code in table.index else None for code in codes]
+    weights = [0.0 if row is None else float(row["weighted"]) for row in rows]
+    breaks = class_breaks(weights)
+    colours = activity_colours(len(breaks) - 1) if breaks else []
+    info = []
+    for name, row, weight in zip(_district_names(districts), rows, weights, strict=True):
+        number = class_of(weight, breaks)
+        counts = (0, 0, 0) if row is None else (row.established, row.emerging, row.countywide)
+        fill = colours[number - 1] if number else ACTIVITY_NONE
+        info.append([fill, activity_text(name, *(int(c) for c in counts))])
+    legend = [(colours[i - 1], _class_label(breaks, i)) for i in range(1, len(breaks))]
+    if not breaks or min(weights, default=0) <= 0:
+        legend.insert(0, (ACTIVITY_NONE, "none"))
+    return info, legend
+
+
+class ActivityLayer(Layer, LiteralMacro):
+    """Districts coloured by activity (``aop_map.energy``), with what each count is made of
+    in a box that follows the pointer or a tap.
+
+    The shapes are the base map's; this layer carries one ``[colour, text]`` per district.
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.aop-info{background:rgba(255,255,255,.94);padding:5px 9px;border-radius:4px;
+ font:12px/1.45 sans-serif;color:#1a1a1a;box-shadow:0 1px 4px rgba(0,0,0,.3);width:210px}
+.aop-info .aop-note{display:block;font-size:11px;line-height:1.35;color:#333}
+.aop-info .aop-classes{display:grid;grid-template-columns:1fr 1fr;column-gap:8px;margin:2px 0}
+.aop-info i{display:inline-block;width:14px;height:11px;margin-right:5px;border-radius:2px;
+ border:1px solid #8c8c8c;vertical-align:middle}
+.aop-info .aop-readout{display:block;border-top:1px solid #ccc;padding-top:2px}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function (map, base) {
+  {{ this.js_escape }}
+  {{ this.pane_js }}
+  var info = {{ this.info }}, style = {{ this.style }}, highlight = {{ this.highlight }};
+  var hint = {{ this.hint }}, legend = {{ this.legend }};
+  var pane = aopPane(map, {{ this.pane }}, {{ this.z }});
+  var renderer = L.svg({pane: pane}), features = base.districts.features;
+  var group = L.featureGroup();
+  function fill(i) { return Object.assign({}, style, {fillColor: info[i][0]}); }
+  var shapes = features.map(function (feature, i) {
+    var shape = L.geoJSON(feature, {renderer: renderer, pane: pane, interactive: false,
+      className: "aop-activity", style: function () { return fill(i); }});
+    group.addLayer(shape);
+    return shape;
+  });
+  function inRing(ring, x, y) {
+    var inside = false;
+    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      var a = ring[i], b = ring[j];
+      if ((a[1] > y) !== (b[1] > y) && x < (b[0] - a[0]) * (y - a[1]) / (b[1] - a[1]) + a[0]) {
+        inside = !inside;
+      }
+    }
+    return inside;
+  }
+  function inPolygon(rings, x, y) {
+    if (!inRing(rings[0], x, y)) { return false; }
+    for (var k = 1; k < rings.length; k++) { if (inRing(rings[k], x, y)) { return false; } }
+    return true;
+  }
+  function at(latlng) {
+    for (var i = 0; i < features.length; i++) {
+      var g = features[i].geometry;
+      var polygons = g.type === "Polygon" ? [g.coordinates] :
+        g.type === "MultiPolygon" ? g.coordinates : [];
+      for (var p = 0; p < polygons.length; p++) {
+        if (inPolygon(polygons[p], latlng.lng, latlng.lat)) { return i; }
+      }
+    }
+    return -1;
+  }
+  // The layer's legend, and under it the numbers of the district pointed at.
+  var box = L.control({position: "topleft"}), div = null, current = -1;
+  box.onAdd = function () {
+    var outer = L.DomUtil.create("div", "aop-info");
+    outer.setAttribute("role", "region");
+    outer.setAttribute("aria-label", "Activity by district");
+    outer.innerHTML = legend;
+    div = L.DomUtil.create("span", "aop-readout", outer);
+    div.setAttribute("role", "status");
+    div.setAttribute("aria-live", "polite");
+    div.innerHTML = esc(current >= 0 ? info[current][1] : hint);
+    L.DomEvent.disableClickPropagation(outer);
+    return outer;
+  };
+  function show(i) {
+    if (i === current) { return; }
+    if (current >= 0) { shapes[current].setStyle(fill(current)); }
+    current = i;
+    if (i >= 0) { shapes[i].setStyle(highlight); }
+    if (div) { div.innerHTML = esc(i >= 0 ? info[i][1] : hint); }
+  }
+  function track(e) { show(at(e.latlng)); }
+  function leave() { show(-1); }
+  group.on("add", function () {
+    box.addTo(map);
+    map.on("mousemove click", track);
+    map.on("mouseout", leave);
+  });
+  group.on("remove", function () {
+    show(-1);
+    box.remove();
+    map.off("mousemove click", track);
+    map.off("mouseout", leave);
+  });
+  group.aopAt = at;
+  group.aopShow = show;
+  group.aopText = function () { return div ? div.innerHTML : null; };
+  return group;
+})({{ this._parent.get_name() }}, {{ this.base }});
+{%- if this.show %}
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{%- endif %}
+{% endmacro %}
+""")
+
+    def __init__(
+        self,
+        base: BaseMap,
+        info: list[list[str]],
+        classes: list[tuple[str, str]],
+        *,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name="Activity by district", overlay=True, control=True, show=show)
+        self._name = "ActivityLayer"
+        self.base = base.get_name()
+        self.info = safe_json(info)
+        self.legend = safe_json(activity_legend(classes))
+        self.style = safe_json(ACTIVITY_STYLE)
+        self.highlight = safe_json(ACTIVITY_HIGHLIGHT)
+        self.hint = safe_json(ACTIVITY_HINT)
+        self.pane, self.z = safe_json(ACTIVITY_PANE[0]), ACTIVITY_PANE[1]
         self.js_escape = JS_ESCAPE
+        self.pane_js = PANE_JS
 
 
-def _add_districts(m: folium.Map, districts: gpd.GeoDataFrame) -> None:
-    """District outlines with their names on hover."""
-    DistrictLayer(districts, name="District outlines (approximate)").add_to(m)
+class NameLabels(Layer, LiteralMacro):
+    """District and place names, placed in priority order where they fit, redrawn on zoom.
+
+    Permanent, non-interactive divIcons with a white halo. Without tiles every kind shows;
+    with tiles only district names (the tiles name places), until tiles fail to load.
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+{{ this.css }}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function (map, tiles) {
+  {{ this.js_escape }}
+  {{ this.pane_js }}
+  var labels = {{ this.labels }}, kinds = {{ this.kinds }}, gap = {{ this.gap }};
+  var lift = {{ this.lift }};
+  var pane = aopPane(map, {{ this.pane }}, {{ this.z }});
+  var group = L.layerGroup(), made = {}, shown = {}, widths = {}, places = !tiles;
+  var ctx = typeof document === "undefined" ? null :
+    document.createElement("canvas").getContext("2d");
+  function width(i) {
+    if (!(i in widths)) {
+      var label = labels[i], kind = kinds[label[3]];
+      var text = kind[4] ? label[0].toUpperCase() : label[0];
+      if (ctx) { ctx.font = kind[1]; }
+      widths[i] = Math.ceil((ctx ? ctx.measureText(text).width : 7 * text.length) +
+        kind[3] * text.length) + 4;
+    }
+    return widths[i];
+  }
+  // Where a label's middle may go, tried in turn: a place name above its point, below it, to
+  // its right, to its left (clear of a marker on the point); a district name on its point.
+  function spots(i) {
+    var label = labels[i], up = kinds[label[3]][2] / 2 + lift, side = width(i) / 2 + lift;
+    return label[3] === 0 ? [[0, 0]] : [[0, -up], [0, up], [side, 0], [-side, 0]];
+  }
+  function marker(i, k) {
+    var label = labels[i], kind = kinds[label[3]], w = width(i), spot = spots(i)[k];
+    return L.marker([label[1], label[2]], {pane: pane, interactive: false, keyboard: false,
+      icon: L.divIcon({className: "aop-label aop-label-" + kind[0], html: esc(label[0]),
+                       iconSize: [w, kind[2]],
+                       iconAnchor: [w / 2 - spot[0], kind[2] / 2 - spot[1]]})});
+  }
+  function free(box, boxes) {
+    for (var j = 0; j < boxes.length; j++) {
+      var b = boxes[j];
+      if (box[0] < b[2] && box[2] > b[0] && box[1] < b[3] && box[3] > b[1]) { return false; }
+    }
+    return true;
+  }
+  function wanted() {
+    var want = {}, boxes = [], zoom = map.getZoom(), size = map.getSize();
+    var view = [0, 0, size.x, size.y];
+    for (var i = 0; i < labels.length; i++) {
+      var label = labels[i];
+      if (zoom < label[4] || zoom > label[5] || (!places && label[3] !== 0)) { continue; }
+      var p = map.latLngToContainerPoint([label[1], label[2]]), options = spots(i);
+      var w = width(i) / 2 + gap, h = kinds[label[3]][2] / 2 + gap;
+      for (var k = 0; k < options.length; k++) {
+        var x = p.x + options[k][0], y = p.y + options[k][1];
+        var box = [x - w, y - h, x + w, y + h];
+        if (!free(box, [view]) && free(box, boxes)) {
+          boxes.push(box);
+          want[i] = k;
+          break;
+        }
+      }
+    }
+    return want;
+  }
+  function draw() {
+    var want = map.hasLayer(group) ? wanted() : {};
+    Object.keys(shown).forEach(function (i) {
+      if (want[i] !== shown[i].k) { group.removeLayer(shown[i].marker); delete shown[i]; }
+    });
+    Object.keys(want).forEach(function (i) {
+      if (!shown[i]) {
+        var key = i + ":" + want[i];
+        shown[i] = {k: want[i], marker: made[key] || (made[key] = marker(+i, want[i]))};
+        group.addLayer(shown[i].marker);
+      }
+    });
+  }
+  group.on("add", function () { map.on("zoomend moveend resize", draw); draw(); });
+  group.on("remove", function () { map.off("zoomend moveend resize", draw); });
+  if (tiles) {
+    var loaded = 0, failed = 0;
+    tiles.on("tileload", function () { loaded++; });
+    tiles.on("tileerror", function () {
+      failed++;
+      if (!places && !loaded && failed >= {{ this.failures }}) { places = true; draw(); }
+    });
+  }
+  group.aopDraw = draw;
+  group.aopShown = function () {
+    return Object.keys(shown).map(function (i) { return labels[i][0]; });
+  };
+  return group;
+})({{ this._parent.get_name() }}, {{ this.tiles }});
+{%- if this.show %}
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{%- endif %}
+{% endmacro %}
+""")
+
+    def __init__(
+        self, labels: list[list[Any]], *, tile_layer: str | None = None, show: bool = True
+    ) -> None:
+        super().__init__(
+            name="Names of districts and places", overlay=True, control=True, show=show
+        )
+        self._name = "NameLabels"
+        self.labels = safe_json(labels)
+        kinds = [[kind, *style] for kind, style in LABEL_KINDS.items()]
+        self.kinds = safe_json(kinds)
+        self.css = label_css()
+        self.gap = LABEL_GAP_PX
+        self.lift = LABEL_LIFT_PX
+        self.failures = TILE_FAILURES
+        # A folium-made JavaScript variable name (or null), never data.
+        self.tiles = tile_layer if tile_layer and tile_layer.isidentifier() else "null"
+        self.pane, self.z = safe_json(LABEL_PANE[0]), LABEL_PANE[1]
+        self.js_escape = JS_ESCAPE
+        self.pane_js = PANE_JS
+
+
+def _add_districts(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    vocabulary: Vocabulary,
+    districts: gpd.GeoDataFrame,
+    activity: bool,
+) -> None:
+    """Boundaries, and the activity choropleth unless turned off."""
+    base = BaseMap(districts)
+    base.add_to(m)
+    if activity:
+        ActivityLayer(base, *district_classes(frame, vocabulary, districts)).add_to(m)
 
 
 def _add_search_area(m: folium.Map, search_area: tuple[float, float, float]) -> None:
@@ -595,21 +1078,27 @@ def build_map(
     vocabulary: Vocabulary,
     *,
     districts: gpd.GeoDataFrame | None = None,
+    places: pd.DataFrame | None = None,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     tiles: bool = True,
     energy_layer: bool = True,
+    activity_layer: bool = True,
     link_template: str = "?id={id}",
     search_area: tuple[float, float, float] | None = None,
     asset_base: str = STREAMLIT_BASE,
 ) -> folium.Map:
     """The energy map of a selection: clustered markers by status, energy (heat) layer,
-    district outlines, legend and layer control. Never changes `frame`.
+    districts coloured by activity, county and district boundaries, names, legend and layer
+    control. Never changes `frame`.
 
+    `districts` (``code``, ``name``, polygons; aop_map.boundaries.load_districts) draws the
+    boundaries and, with `activity_layer`, the choropleth of `frame`'s activity per district
+    (aop_map.energy); `places` (load_places) adds place names, shown when there are no tiles.
     Without `center` the map fits the `search_area` (lat, lon, radius km) if given, else the
     points, else Gloucestershire (`zoom` then caps the zoom). ``tiles=False`` adds no tile
-    layer (offline): the map shows a plain background. `link_template` is the provider
-    page's address with an ``{id}`` slot, filled with the URL-encoded record id.
+    layer (offline). `link_template` is the provider page's address with an ``{id}`` slot,
+    filled with the URL-encoded record id.
     """
     m = folium.Map(
         location=list(center) if center else [51.845, -2.15],
@@ -620,9 +1109,9 @@ def build_map(
     )
     m.options["maxZoom"] = MAX_ZOOM  # folium's max_zoom= only reaches its own default tiles
     m.options["minZoom"] = MIN_ZOOM
-    _add_base(m, tiles)
+    tile_layer = _add_base(m, tiles)
     if districts is not None and len(districts):
-        _add_districts(m, districts)
+        _add_districts(m, frame, vocabulary, districts, activity_layer)
     if search_area is not None:
         _add_search_area(m, search_area)
     payload = compact_payload(frame, vocabulary)
@@ -631,6 +1120,9 @@ def build_map(
     energy = energy_layer and bool(payload["p"])
     if energy:
         EnergyLayer(providers).add_to(m)
+    labels = label_payload(districts, places)
+    if labels:
+        NameLabels(labels, tile_layer=tile_layer).add_to(m)
     Legend(energy=energy, tiles=tiles).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     if center is None:

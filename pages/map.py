@@ -44,8 +44,8 @@ tiles, link_template = ui.tiles_enabled(), views.provider_link_template(st.conte
 # Only a click on a marker reruns the script: panning and zooming stay in the browser.
 clicked = ui.show_map(
     lambda: build_map(frame, vocabulary, districts=ui.get_district_outlines(dataset),
-                      tiles=tiles, link_template=link_template, search_area=search_area,
-                      center=center, zoom=zoom),
+                      places=ui.get_places(), tiles=tiles, link_template=link_template,
+                      search_area=search_area, center=center, zoom=zoom),
     memo=(dataset, (filtered.search_selection, filtered.origin, tiles, link_template)),
     key="energy_map", height=560, use_container_width=True,
     returned_objects=["last_object_clicked"])
