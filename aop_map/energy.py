@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from aop_map.vocabulary import Vocabulary
@@ -29,30 +30,29 @@ def district_terms(vocabulary: Vocabulary) -> dict[str, str]:
     return {t.id: t.code for t in vocabulary.terms("areas_served") if t.code}
 
 
-def _record_districts(frame: pd.DataFrame, vocabulary: Vocabulary) -> pd.DataFrame:
-    """Distinct (record_id, code, countywide) pairs: each district a record is counted in."""
+def _membership(frame: pd.DataFrame, vocabulary: Vocabulary) -> tuple[np.ndarray, ...]:
+    """(records x districts) bool: counted there; and per record: emerging, countywide.
+
+    Vectorised: one pass over the rows for venues, one look-up per distinct areas tuple (a few
+    hundred at 100,000 rows) for serving; a plain loop over records gives the same answer
+    (tests/test_energy.py keeps that twin).
+    """
     codes = district_terms(vocabulary)
-    every = list(codes.values())
-    venues = frame.loc[frame["district_code"].isin(every), ["record_id", "district_code"]]
-    pairs = [venues.rename(columns={"district_code": "code"})]
-    records = frame.drop_duplicates("record_id")
-    served = records[["record_id", "areas_served"]].explode("areas_served").dropna()
-    pairs.append(
-        pd.DataFrame(
-            {"record_id": served["record_id"], "code": served["areas_served"].map(codes)}
-        ).dropna()
-    )
-    county = records.loc[
-        records["areas_served"].map(lambda a: COUNTYWIDE in (a or ())), "record_id"
-    ]
-    pairs.append(
-        pd.DataFrame(
-            {"record_id": county.repeat(len(every)).to_numpy(), "code": every * len(county)}
-        )
-    )
-    out = pd.concat(pairs, ignore_index=True).drop_duplicates()
-    out["countywide"] = out["record_id"].isin(set(county))
-    return out
+    records, _ = pd.factorize(frame["record_id"].to_numpy(dtype=object))
+    first = np.unique(records, return_index=True)[1]
+    emerging = frame["status"].to_numpy(dtype=object)[first] == "emerging"
+    counted = np.zeros((len(first), len(codes)), dtype=bool)
+    where = frame["district_code"].to_numpy(dtype=object)
+    for j, code in enumerate(codes.values()):
+        counted[records[where == code], j] = True
+    areas = [tuple(a or ()) for a in frame["areas_served"].to_numpy(dtype=object)[first]]
+    kinds, distinct = pd.factorize(pd.Series(areas, dtype=object))
+    serves = np.array(
+        [[term in a or COUNTYWIDE in a for term in codes] for a in distinct], dtype=bool
+    ).reshape(len(distinct), len(codes))
+    countywide = np.array([COUNTYWIDE in a for a in distinct], dtype=bool)[kinds]
+    counted |= serves[kinds]
+    return counted, emerging, countywide
 
 
 def district_activity(
@@ -65,24 +65,16 @@ def district_activity(
     `emerging_weight` x emerging, the value the map colours by. Never changes `frame`.
     """
     names = {t.code: t.label for t in vocabulary.terms("areas_served") if t.code}
-    counts = pd.DataFrame(
-        0, index=pd.Index(list(names), name="code"), columns=["total", "emerging", "countywide"]
-    )
+    table = pd.DataFrame({"code": list(names), "name": list(names.values())})
     if len(frame):
-        pairs = _record_districts(frame, vocabulary)
-        status = frame.drop_duplicates("record_id").set_index("record_id")["status"]
-        pairs["emerging"] = pairs["record_id"].map(status).eq("emerging").to_numpy()
-        grouped = pairs.groupby("code").agg(
-            total=("record_id", "size"),
-            emerging=("emerging", "sum"),
-            countywide=("countywide", "sum"),
-        )
-        counts.loc[grouped.index] = grouped[counts.columns].to_numpy()
-    table = counts.astype(int).reset_index()
-    table["name"] = table["code"].map(names)
-    table["established"] = table["total"] - table["emerging"]
+        counted, emerging, countywide = _membership(frame, vocabulary)
+        table["emerging"] = (counted & emerging[:, None]).sum(axis=0)
+        table["established"] = (counted & ~emerging[:, None]).sum(axis=0)
+        table["countywide"] = (counted & countywide[:, None]).sum(axis=0)
+    else:
+        table[["emerging", "established", "countywide"]] = 0
     table["weighted"] = table["established"] + emerging_weight * table["emerging"]
-    return table[ACTIVITY_COLUMNS].reset_index(drop=True)
+    return table[ACTIVITY_COLUMNS]
 
 
 def activity_text(name: str, established: int, emerging: int, countywide: int) -> str:
