@@ -135,5 +135,51 @@ def test_pointing_at_a_district_shows_its_numbers(map_frame) -> None:
     row = district_activity(dataset.frame, dataset.vocabulary).set_index("name").loc["Stroud"]
     expected = f"Stroud: {row.established} established, {row.emerging} emerging"
     assert readout.inner_text().startswith(expected)
-    assert frame.evaluate("""() => [...document.querySelectorAll("path.aop-activity")]
-      .filter(p => p.getAttribute("stroke") === "#1a1a1a").length""") == 1  # highlighted
+    assert (
+        frame.evaluate("""() => [...document.querySelectorAll("path.aop-activity")]
+      .filter(p => p.getAttribute("stroke") === "#1a1a1a").length""")
+        == 1
+    )  # highlighted
+
+
+# A 1x1 transparent PNG: a tile that "loads" without the network.
+BLANK_TILE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+)
+
+
+@pytest.fixture(scope="module")
+def tiles_app(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app asked to use tiles (AOP_MAP_OFFLINE=0); the browser decides if they load."""
+    with run_app(tmp_path_factory.mktemp("tiles"), env={"AOP_MAP_OFFLINE": "0"}) as server:
+        yield server.url
+
+
+@pytest.mark.parametrize("reachable", [False, True])
+def test_place_names_appear_when_tiles_are_unreachable(chromium, tiles_app, reachable) -> None:
+    """With tiles the tiles name places; when they cannot load, the map names them itself."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+
+    def tile(route) -> None:  # never the real tile server
+        if reachable:
+            route.fulfill(status=200, content_type="image/png", body=BLANK_TILE)
+        else:
+            route.abort("internetdisconnected")
+
+    page.route("https://tile.openstreetmap.org/**", tile)
+    page.goto(tiles_app + "/")
+    wait_for_app(page)
+    page.frame_locator(FOLIUM_IFRAME).locator(".aop-label").first.wait_for()
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.wait_for_function("() => document.querySelector('.leaflet-tile')")
+    frame.evaluate(SET_VIEW_JS, list(COUNTY_VIEW))
+    page.wait_for_timeout(500)  # let every tile answer
+    kinds = {label["kind"] for label in frame.evaluate(LABELS_JS) if label["visible"]}
+    if reachable:
+        assert kinds == {"aop-label-district"}, kinds
+    else:
+        assert {"aop-label-city", "aop-label-town", "aop-label-district"} <= kinds, kinds
+    context.close()
