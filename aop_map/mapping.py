@@ -1173,17 +1173,24 @@ def build_location_map(
     frame_rows: gpd.GeoDataFrame,
     vocabulary: Vocabulary,
     *,
+    districts: gpd.GeoDataFrame | None = None,
+    places: pd.DataFrame | None = None,
     tiles: bool = True,
     asset_base: str = STREAMLIT_BASE,
 ) -> folium.Map:
-    """A small map of one record's locations (a handful of plain circle markers)."""
+    """A small map of one record's locations (a handful of plain circle markers), with the
+    district boundaries and names around them when `districts` and `places` are given."""
     located = _located(frame_rows)
     m = folium.Map(location=[51.845, -2.15], zoom_start=9, tiles=None, control_scale=True)
     m.options["maxZoom"] = MAX_ZOOM
-    _add_base(m, tiles)
-    places = [_location_point(row, vocabulary) for row in located.itertuples(index=False)]
-    if places:
-        LocationPoints(places).add_to(m)
-    points = [place[:2] for place in places]
-    m.fit_bounds(_box(points, None), max_zoom=14)
+    tile_layer = _add_base(m, tiles)
+    if districts is not None and len(districts):
+        BaseMap(districts).add_to(m)
+    labels = label_payload(districts, places)
+    if labels:
+        NameLabels(labels, tile_layer=tile_layer).add_to(m)
+    points = [_location_point(row, vocabulary) for row in located.itertuples(index=False)]
+    if points:
+        LocationPoints(points).add_to(m)
+    m.fit_bounds(_box([point[:2] for point in points], None), max_zoom=14)
     return _localise(m, asset_base)

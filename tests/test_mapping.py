@@ -887,3 +887,19 @@ def test_labels_thin_out_by_zoom_and_never_overlap(vocabulary: Vocabulary) -> No
     m = build_map(make_frame([]), vocabulary, places=places, tiles=False)
     assert run_basemap_js(m, zoom=9)["labels"] == ["Bigtown"]
     assert run_basemap_js(m, zoom=12)["labels"] == ["Bigtown", "Hamletish"]  # moved beside it
+
+
+def test_location_map_with_the_base_map(vocabulary: Vocabulary) -> None:
+    name = f"Vale {TEMPLATE_PAYLOADS[0]} {XSS}"
+    m = build_location_map(
+        location_frame("x"),
+        vocabulary,
+        districts=district_row([name]),
+        places=place_frame([name]),
+        tiles=False,
+    )
+    html = render(m)
+    assert child(m, BaseMap) and child(m, NameLabels) and not evaluated(html)
+    assert XSS not in html and "Activity by district" not in html
+    assert not [source for source in template_sources(m) if "Vale" in source]
+    assert "aopLabels" not in render(build_location_map(location_frame("x"), vocabulary))
