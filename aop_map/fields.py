@@ -37,6 +37,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, TypeVar
 
 # Lengths are generous for real descriptions but stop a pasted essay (or an attack) bloating
@@ -94,22 +95,24 @@ class FieldSpec:
     personal: bool = False  # contact details: published only with the provider's consent
     oruk: str | None = None  # the Open Referral UK name it maps to; None: no counterpart
 
-    @property
+    # Derived once per field (cached_property writes the instance's __dict__ directly, which a
+    # frozen dataclass allows): loaders ask these for every cell of every row.
+    @cached_property
     def key(self) -> str:
         """Its dotted place in a record's data: ``contact.email``, or the name at the top."""
         return self.path or self.name
 
-    @property
+    @cached_property
     def group(self) -> str:
         """The structured part it belongs to (``contact``, ``locations``...), or ""."""
         return self.key.split(".")[0] if "." in self.key else ""
 
-    @property
+    @cached_property
     def attribute(self) -> str:
         """Its attribute name inside its group (``email``), or the name at the top."""
         return self.key.rsplit(".", 1)[-1]
 
-    @property
+    @cached_property
     def column_name(self) -> str:
         """Its frame and table column."""
         return self.column or self.name
@@ -249,8 +252,9 @@ _memo: dict[str, Any] = {}
 _memo_of: list[tuple[FieldSpec, ...] | None] = [None]
 
 
-def _remember(key: str, build: Callable[[], _T]) -> _T:
-    """`build()` for the current registry, computed once per registry object."""
+def remember(key: str, build: Callable[[], _T]) -> _T:
+    """`build()` for the current registry, computed once per registry object: for answers
+    derived from it that a hot loop needs (callers pick a key of their own)."""
     if _memo_of[0] is not FIELDS:
         _memo.clear()
         _memo_of[0] = FIELDS
@@ -266,9 +270,14 @@ def all_fields() -> tuple[FieldSpec, ...]:
     return FIELDS
 
 
+def named() -> dict[str, FieldSpec]:
+    """Field name -> field, for loops over many values (do not change the answer)."""
+    return remember("by_name", lambda: {f.name: f for f in FIELDS})
+
+
 def by_name(name: str) -> FieldSpec:
     """One field by name; KeyError naming the known ones."""
-    found = _remember("by_name", lambda: {f.name: f for f in FIELDS}).get(name)
+    found = named().get(name)
     if found is None:
         raise KeyError(f"no field {name!r}; known: {', '.join(f.name for f in FIELDS)}")
     return found
@@ -276,69 +285,74 @@ def by_name(name: str) -> FieldSpec:
 
 def by_key(key: str) -> FieldSpec | None:
     """The field at a dotted place in a record's data (``contact.email``), or None."""
-    return _remember("by_key", lambda: {f.key: f for f in FIELDS}).get(key)
+    return remember("by_key", lambda: {f.key: f for f in FIELDS}).get(key)
 
 
 def controlled() -> tuple[FieldSpec, ...]:
     """The fields whose values are vocabulary terms."""
-    return _remember("controlled", lambda: tuple(f for f in FIELDS if f.section))
+    return remember("controlled", lambda: tuple(f for f in FIELDS if f.section))
 
 
 def sections() -> dict[str, str]:
     """Controlled field name -> its vocabulary section (do not change the answer)."""
-    return _remember("sections", lambda: {f.name: f.section for f in controlled()})
+    return remember("sections", lambda: {f.name: f.section for f in controlled()})
 
 
 def facets() -> tuple[FieldSpec, ...]:
     """The countable fields, in sidebar order (facet_rank, then registry order)."""
-    return _remember("facets", lambda: tuple(sorted(
+    return remember("facets", lambda: tuple(sorted(
         (f for f in FIELDS if f.facet), key=lambda f: f.facet_rank)))
 
 
 def filters() -> tuple[FieldSpec, ...]:
     """The facets that are also filters (sidebar widgets and URL parameters), in order."""
-    return _remember("filters", lambda: tuple(f for f in facets() if f.filterable))
+    return remember("filters", lambda: tuple(f for f in facets() if f.filterable))
 
 
 def by_facet(facet: str) -> FieldSpec | None:
     """The field of a facet name (``condition``), or None."""
-    return _remember("by_facet", lambda: {f.facet: f for f in facets()}).get(facet)
+    return remember("by_facet", lambda: {f.facet: f for f in facets()}).get(facet)
 
 
 def table_fields() -> tuple[FieldSpec, ...]:
     """The fields that are records_table (export) columns, in registry order."""
-    return _remember("table", lambda: tuple(f for f in FIELDS if f.table))
+    return remember("table", lambda: tuple(f for f in FIELDS if f.table))
 
 
 def directory_fields() -> tuple[FieldSpec, ...]:
     """The table fields the directory's grid shows."""
-    return _remember("directory", lambda: tuple(f for f in FIELDS if f.directory))
+    return remember("directory", lambda: tuple(f for f in FIELDS if f.directory))
 
 
 def frame_fields() -> tuple[FieldSpec, ...]:
     """The fields the geocoded frame carries, in registry order."""
-    return _remember("frame", lambda: tuple(f for f in FIELDS if f.frame))
+    return remember("frame", lambda: tuple(f for f in FIELDS if f.frame))
 
 
 def form_fields(group: str | None = None) -> tuple[FieldSpec, ...]:
     """The fields with a register form widget; with `group`, only those of that part."""
-    every = _remember("form", lambda: tuple(f for f in FIELDS if f.widget))
+    every = remember("form", lambda: tuple(f for f in FIELDS if f.widget))
     return every if group is None else tuple(f for f in every if f.group == group)
 
 
 def fact_fields() -> tuple[FieldSpec, ...]:
     """The fields the provider page lists as facts."""
-    return _remember("facts", lambda: tuple(f for f in FIELDS if f.facts))
+    return remember("facts", lambda: tuple(f for f in FIELDS if f.facts))
+
+
+def location_fields() -> tuple[FieldSpec, ...]:
+    """The fields of each location (``locations.postcode``...), in registry order."""
+    return remember("locations", lambda: tuple(f for f in FIELDS if f.group == "locations"))
 
 
 def personal_fields() -> tuple[FieldSpec, ...]:
     """Contact details: published only with consent, never quoted in a problem."""
-    return _remember("personal", lambda: tuple(f for f in FIELDS if f.personal))
+    return remember("personal", lambda: tuple(f for f in FIELDS if f.personal))
 
 
 def top_level_names() -> frozenset[str]:
     """Names of the fields that sit at the top of a record's data (not in a part)."""
-    return _remember("top", lambda: frozenset(f.name for f in FIELDS if not f.group))
+    return remember("top", lambda: frozenset(f.name for f in FIELDS if not f.group))
 
 
 def csv_headers() -> dict[str, str]:
@@ -351,17 +365,17 @@ def csv_headers() -> dict[str, str]:
                 lookup.setdefault(alias, spec.name)
         return lookup
 
-    return _remember("csv", build)
+    return remember("csv", build)
 
 
 def oruk_names() -> dict[str, str]:
     """Field name -> its Open Referral UK name, for the fields that have one."""
-    return _remember("oruk", lambda: {f.name: f.oruk for f in FIELDS if f.oruk})
+    return remember("oruk", lambda: {f.name: f.oruk for f in FIELDS if f.oruk})
 
 
 def label_of(key: str) -> str:
     """A label for a field name, a dotted data key or a part (``locations``); else the key."""
-    spec = by_key(key) or _remember("by_name", lambda: {f.name: f for f in FIELDS}).get(key)
+    spec = by_key(key) or named().get(key)
     if spec is not None:
         return spec.label
     return GROUP_LABELS.get(key, key)

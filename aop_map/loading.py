@@ -416,6 +416,16 @@ def _parse_bool(value: str) -> bool | str:
     return _BOOLEAN_WORDS.get(value.strip().lower(), value)
 
 
+def _csv_plan() -> dict[str, tuple[str, str, bool, bool, bool]]:
+    """Field name -> (part, attribute, is a list, is controlled, is yes/no) of every field
+    outside the locations, from the registry as it is now (built once per registry)."""
+    return fields.remember("loading.csv_plan", lambda: {
+        spec.name: (spec.group, spec.attribute, spec.many, spec.controlled,
+                    spec.datatype == "bool")
+        for spec in fields.all_fields() if spec.group != "locations"
+    })
+
+
 def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
     """The nested record shape from flat spreadsheet cells (values still raw text).
 
@@ -423,18 +433,20 @@ def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
     yes/no words read. Location columns make the ``locations`` list.
     """
     data: dict[str, Any] = {}
-    for spec in fields.all_fields():
-        if spec.name not in cells or spec.group == "locations":
-            continue
-        value: Any = cells[spec.name]
-        if spec.many:
-            value = split_list(value, _CSV_VOCABULARY.get() if spec.section else None, spec.name)
-        elif spec.datatype == "bool":
+    plan = _csv_plan()
+    for name, cell in cells.items():  # cells are keyed by field name (fields.csv_headers)
+        if name not in plan:
+            continue  # a location column
+        group, attribute, many, controlled, yes_no = plan[name]
+        value: Any = cell
+        if many:
+            value = split_list(value, _CSV_VOCABULARY.get() if controlled else None, name)
+        elif yes_no:
             value = _parse_bool(value)
-        if spec.group:
-            data.setdefault(spec.group, {})[spec.attribute] = value
+        if group:
+            data.setdefault(group, {})[attribute] = value
         else:
-            data[spec.name] = value
+            data[name] = value
     locations = _cells_to_locations(cells)
     if locations:
         data["locations"] = locations
@@ -456,9 +468,8 @@ def _cells_to_locations(cells: dict[str, str]) -> list[dict[str, Any]]:
         if place:
             location["place"] = place
         if index == 0:  # the venue, address, lat and lon columns describe the first location
-            location.update({spec.attribute: cells[spec.name] for spec in fields.all_fields()
-                             if spec.group == "locations" and spec.name in cells
-                             and spec.name not in ("postcode", "place")})
+            location.update({spec.attribute: cells[spec.name] for spec in fields.location_fields()
+                             if spec.name in cells and spec.name not in ("postcode", "place")})
         if location:
             locations.append(location)
     return locations

@@ -329,26 +329,31 @@ def _prepare(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, A
     top = fields.top_level_names()
     errors = [_error("extra_forbidden", "Extra inputs are not permitted", key, data[key])
               for key in data if key not in known and key not in top]
-    out = {key: value for key, value in data.items() if key in known or key in top}
+    out = data
+    if errors:
+        out = {key: value for key, value in data.items() if key in known or key in top}
     vocabulary: Vocabulary | None = context.get("vocabulary")
     for spec in fields.controlled():
-        if spec.name not in out:
+        name = spec.name
+        if name not in out:
             continue
-        value = out[spec.name]
+        value = new = out[name]
         try:
             if vocabulary is None:
-                out[spec.name] = [value] if spec.many and isinstance(value, str) else value
+                new = [value] if spec.many and isinstance(value, str) else value
             elif not spec.many:
-                if isinstance(value, str):
-                    out[spec.name] = vocabulary.normalise(spec.name, value)
+                new = vocabulary.normalise(name, value) if isinstance(value, str) else value
             else:
-                out[spec.name] = _normalise_list(vocabulary, spec.name, value,
-                                                 context.get("unknown"))
+                new = _normalise_list(vocabulary, name, value, context.get("unknown"))
         except ValueError as error:  # UnknownTermError, or any when terms are not collected
-            errors.append(_error("value_error", str(error), spec.name, value))
-    for key, value in out.items():  # a registry-only list given as one text (as partners)
-        if isinstance(value, str) and key not in known and fields.by_name(key).many:
-            out[key] = [value]
+            errors.append(_error("value_error", str(error), name, value))
+        if new is not value:
+            out = dict(out) if out is data else out
+            out[name] = new
+    for key in [k for k in out if k not in known]:  # a registry-only list given as one text
+        if isinstance(out[key], str) and fields.by_name(key).many:
+            out = dict(out) if out is data else out
+            out[key] = [out[key]]
     return out, errors
 
 
