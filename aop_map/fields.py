@@ -90,7 +90,7 @@ class FieldSpec:
     csv_aliases: tuple[str, ...] = ()  # header spellings, as normalised by normalise_header
     widget: str | None = None  # register form widget kind (WIDGETS); None: not on the form
     required: bool = False  # the form marks it with *
-    max_chars: int | None = None  # the form's limit, the schema's length
+    max_chars: int | None = None  # the form's limit (the schema uses the same constants)
     placeholder: str = ""
     personal: bool = False  # contact details: published only with the provider's consent
     oruk: str | None = None  # the Open Referral UK name it maps to; None: no counterpart
