@@ -67,7 +67,7 @@ _DECLARED = (
         kind="flag",
         unset="a quick background check decides",
         meaning=(
-            "true: no map tiles are requested (markers, clusters and legend still show); "
+            "true: no map tiles are requested (the map draws district boundaries and place names itself); "
             "false: tiles are always requested"
         ),
     ),

@@ -569,14 +569,16 @@ def show_tiles_note(small: bool = False) -> None:
     """Under a map: where the background comes from, or why there is none."""
     available = tiles_available()
     if available is False and small:
-        st.caption("Map tiles are unavailable offline, so this map has no background.")
+        st.caption("Map tiles are unavailable offline; the map draws district boundaries "
+                   "and place names instead.")
     elif available is False:
-        st.caption("Map tiles are unavailable offline, so the map has no background; the "
-                   "markers, clusters, energy layer, district outlines and legend all still "
-                   "work.", help="Set AOP_MAP_OFFLINE=0 to always request tiles.")
+        st.caption("Map tiles are unavailable offline, so the map draws its own background: "
+                   "district boundaries coloured by activity and the names of towns and "
+                   "villages; markers, clusters, the energy layer and legends all work.",
+                   help="Set AOP_MAP_OFFLINE=0 to always request tiles.")
     else:
         st.caption("Background map © OpenStreetMap contributors (ODbL). Without a network "
-                   "the background stays blank but the markers, clusters and legend work.")
+                   "the map draws district boundaries and place names instead.")
 
 
 # ---------------------------------------------------------------------------------------------

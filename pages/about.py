@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from aop_map import ui, views
+from aop_map import boundaries, oruk, ui, views
 
 dataset, index = ui.get_dataset()
 vocab = dataset.vocabulary
@@ -39,14 +39,14 @@ st.markdown("""
   Open Government Licence v.3.0. Contains OS data © Crown copyright and database right 2025.
   Contains Royal Mail data © Royal Mail copyright and database right 2025. Contains GeoPlace
   data © Local Government Information House Limited copyright and database right 2025.
-- **District outlines** are approximate, drawn from the same postcode locations.
-- **Place names** (the gazetteer of Gloucestershire towns and villages) were compiled for this
-  project from public knowledge of where each place is.
 - **Background map** (when online): © OpenStreetMap contributors, available under the Open
-  Database Licence (ODbL). Offline, the map has no background.
+  Database Licence (ODbL). Offline, the map draws its own background: district boundaries and
+  the names of towns and villages (below).
 - **Records and fact sheets**: paraphrased from the public documents each one cites.
 - **Code**: MIT licence.
 """)
+st.markdown(boundaries.basemap_attribution())
+st.markdown(oruk.about_markdown())
 
 st.header("Data quality")
 problems = views.problems_table(dataset.problems)
