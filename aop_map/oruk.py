@@ -46,6 +46,7 @@ COUNTY = "Gloucestershire"
 STATUSES: dict[str, str] = {
     "established": "active",
     "emerging": "active",
+    "ended": "inactive",  # ran and finished: kept as history (ORUK: inactive)
 }
 UNLISTED_STATUS = "inactive"
 

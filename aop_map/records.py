@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -59,6 +60,8 @@ URL_PATTERN = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 PHONE_PATTERN = re.compile(r"^\+?[\d\s()-]{10,20}$")
 
 ShortText = Annotated[str, Field(max_length=MAX_SHORT)]
+# A year, a month or a day: "2019", "2018-11", "2018-11-01" (sources often give only a year).
+PARTIAL_DATE_PATTERN = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 # Unknown fields reported one by one per record; the rest are counted in one more problem.
 MAX_UNKNOWN_REPORTED = 20
@@ -226,6 +229,40 @@ def _registry_value(value: Any) -> Any:
     raise ValueError("expected text or a list of texts")
 
 
+def _partial_date(value: Any) -> Any:
+    """A year (2019 or "2019"), month ("2018-11") or date (a date, "2018-11-01"), as text."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("expected a year (2019), a month (2018-11) or a date (2018-11-01)")
+    text = value.strip()
+    found = PARTIAL_DATE_PATTERN.match(text)
+    if not found:
+        raise ValueError(f"{excerpt(text)} is not a year (2019), a month (2018-11) or a date "
+                         "(2018-11-01)")
+    year, month, day = found.groups()
+    try:
+        dt.date(int(year), int(month or 1), int(day or 1))
+    except ValueError:
+        raise ValueError(f"{excerpt(text)} is not a real month or day") from None
+    return text
+
+
+PartialDate = Annotated[str, BeforeValidator(_partial_date)]
+
+
+def partial_date_start(text: str | None) -> dt.date | None:
+    """The first day a partial date can mean: "2019" -> 2019-01-01 (None stays None)."""
+    if not text:
+        return None
+    year, month, day = PARTIAL_DATE_PATTERN.match(str(text)).groups()  # type: ignore[union-attr]
+    return dt.date(int(year), int(month or 1), int(day or 1))
+
+
 class Record(_Strict):
     """A provider (organisation, freelance artist, venue) or an activity/programme."""
 
@@ -254,7 +291,12 @@ class Record(_Strict):
     contact: Contact = Field(default_factory=Contact)
     publish_contact: bool = False
     readiness: Readiness = Field(default_factory=Readiness)
+    started: PartialDate | None = None
+    ended: PartialDate | None = None
+    scope: str = "gloucestershire"
+    source_date: PartialDate | None = None
     last_verified: dt.date | None = None
+    verified_by: ShortText | None = None
     sources: list[Source] = Field(default_factory=list, max_length=MAX_LIST)
     notes: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
 
@@ -310,6 +352,23 @@ class Record(_Strict):
             errors += [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"],
                                         ctx=e.get("ctx", {})) for e in error.errors()]
         raise ValidationError.from_exception_data(cls.__name__, errors)
+
+    @model_validator(mode="after")
+    def _check_lifecycle(self) -> Record:
+        start, end = partial_date_start(self.started), partial_date_start(self.ended)
+        if start and end and end.year < start.year:
+            raise ValueError(f"ended ({self.ended}) is before started ({self.started})")
+        return self
+
+    @property
+    def is_past(self) -> bool:
+        """True when it ran and has finished (status ``ended``): kept as history."""
+        return self.status == "ended"
+
+    @property
+    def in_county(self) -> bool:
+        """True when it is Gloucestershire activity, not an example from elsewhere."""
+        return self.scope != "elsewhere"
 
     @property
     def located(self) -> bool:

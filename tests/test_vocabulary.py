@@ -150,7 +150,7 @@ def test_the_former_names_answer_from_the_registry() -> None:
 
     assert vocabulary.FIELD_SECTIONS == fields.sections()
     assert vocabulary.FIELD_SECTIONS["areas_served"] == "areas"
-    assert vocabulary.CONTROLLED_FIELDS == {"kind", "status", *vocabulary.LIST_FIELDS}
+    assert vocabulary.CONTROLLED_FIELDS == {"kind", "status", "scope", *vocabulary.LIST_FIELDS}
     with pytest.raises(AttributeError):
         vocabulary.NO_SUCH_NAME  # noqa: B018
 
