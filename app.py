@@ -17,6 +17,8 @@ PAGES = {
                 url_path="coverage"),
         st.Page("pages/provider.py", title="Provider pages", icon=":material/storefront:",
                 url_path="provider"),
+        st.Page("pages/shortlist.py", title="Shortlist", icon=":material/bookmarks:",
+                url_path="shortlist"),
     ],
     "Take part": [
         st.Page("pages/register.py", title="Register your activity",
@@ -37,6 +39,7 @@ with ui.app_frame():  # settings checked; pages know they run inside app.py (ui.
     ui.set_page_title(getattr(page, "title", None))  # None in bare Python
     dataset, index = ui.get_dataset()
     ui.restore_filters(dataset)
+    ui.restore_shortlist(dataset)  # before a page's filters rewrite the URL
     if page.url_path in ui.FILTERED_PAGES:
         ui.render_filters(dataset, index)
     page.run()

@@ -34,6 +34,7 @@ WHEN_WORDS = ("when", "schedule", "times", "timetable", "days", "sessions", "fre
 COST_WORDS = ("cost", "costs", "price", "fee", "fees", "charge", "charges")
 ACCESS_WORDS = ("access", "accessibility")
 SELF_REFERRAL = "self-referral"
+COUNTYWIDE = "countywide"  # the areas term for the whole county: every district shaded
 
 
 def parse_param(value: str | Sequence[str] | None,
@@ -216,6 +217,15 @@ def _points(rows: pd.DataFrame) -> tuple[tuple[float, float], ...]:
     return tuple((float(p.y), float(p.x)) for p in located.geometry)
 
 
+def _area_codes(areas: Sequence[str], vocabulary: Any) -> tuple[str, ...]:
+    """The district codes of the areas a record serves; the county's (COUNTYWIDE) are all of
+    the vocabulary's districts."""
+    if COUNTYWIDE in areas:
+        areas = [t.id for t in vocabulary.terms("areas_served")]
+    codes = [getattr(vocabulary.term("areas_served", a), "code", None) for a in areas]
+    return tuple(dict.fromkeys(c for c in codes if c))
+
+
 def sheet_entry(record: Any, rows: pd.DataFrame, vocabulary: Any) -> SheetEntry:
     """One record's block of the activity sheet (``rows``: its rows of the dataset's frame)."""
     facts = fields.facts(record, vocabulary)
@@ -224,11 +234,7 @@ def sheet_entry(record: Any, rows: pd.DataFrame, vocabulary: Any) -> SheetEntry:
     if access:
         where = f"{where}. Access: {access}" if where else f"Access: {access}"
     verified = record.last_verified
-    codes = []
-    for term_id in record.areas_served:
-        term = vocabulary.term("areas_served", term_id)
-        if term is not None and getattr(term, "code", None):
-            codes.append(term.code)
+    codes = _area_codes(record.areas_served, vocabulary)
 
     def said(text: str) -> str:
         return text or NOT_STATED
@@ -245,7 +251,7 @@ def sheet_entry(record: Any, rows: pd.DataFrame, vocabulary: Any) -> SheetEntry:
         contact=_contact(record),
         last_confirmed=verified.isoformat() if isinstance(verified, dt.date) else NOT_STATED,
         points=_points(rows),
-        area_codes=tuple(codes),
+        area_codes=codes,
     )
 
 

@@ -26,6 +26,7 @@ if records == 0 and not len(serving):
 table = records_table(filtered.frame, vocabulary, with_distance=filtered.origin is not None)
 if records:
     ui.show_records_table(table)
+    ui.shortlist_adder(table)
     st.caption("Click a column heading to sort. Contact details appear only when the "
                "provider has agreed to publish them; the provider page has the rest.")
 else:

@@ -58,6 +58,7 @@ chosen = views.record_at((clicked or {}).get("last_object_clicked"), frame)
 if chosen is not None:
     st.page_link("pages/provider.py", label=f"Open the page of {ui.md_escape(chosen['name'])}",
                  icon=":material/arrow_forward:", query_params={"id": chosen["record_id"]})
+    ui.shortlist_button(chosen["record_id"], key="shortlist_map_chosen")
 
 if filtered.origin is not None and records:
     st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}")

@@ -37,6 +37,7 @@ if record is None:
 ui.set_page_title(record.name)
 st.title(ui.md_escape(record.name))
 st.markdown(views.headline(record, vocab))
+ui.shortlist_button(record.id)
 if record.summary:
     st.markdown(ui.md_escape(record.summary))
 
