@@ -88,6 +88,12 @@ MIN_ZOOM = 5
 # The energy layer is at full strength up to this zoom (a district or so) and fades beyond,
 # where single markers say more than a glow.
 ENERGY_FULL_ZOOM = 12
+# The closest a map zooms to fit its points: a town with the country around it. Closer, a single
+# record would fill the map with blank background (no tiles offline, few place names).
+MAX_FIT_ZOOM = 12
+# Below this map width (px, a phone) the layer control starts folded and the legends closed:
+# open, they cover the zoom buttons and about a third of the map.
+NARROW_MAP_PX = 600
 COORD_DECIMALS = 5  # ~1 m: finer than any postcode centroid, and 2 bytes a point cheaper
 LABELS = {"a": "art_forms", "c": "conditions", "d": "areas_served"}
 
@@ -173,6 +179,33 @@ JS_ESCAPE = """
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return ESCAPES[c]; });
   }"""
+
+
+# A legend that folds: a real button (keyboard operable, aria-expanded) above its body, open
+# unless the map is narrow. Fixed text only; `label` is one of this module's constants.
+COLLAPSIBLE_JS = """
+  function aopCollapsible(map, div, label, narrowPx) {
+    var base = div.className, button = L.DomUtil.create("button", "aop-toggle", div);
+    if (div.insertBefore) { div.insertBefore(button, div.firstChild); }
+    button.type = "button";
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      button.textContent = (open ? "Hide " : "Show ") + label;
+      div.className = open ? base : base + " aop-folded";
+    }
+    button.onclick = function (e) {
+      e.preventDefault();
+      e.stopPropagation();
+      set(div.className !== base);
+    };
+    set(map.getSize().x >= narrowPx);
+  }"""
+TOGGLE_CSS = (
+    ".aop-toggle{display:block;font:600 12px/1.6 sans-serif;color:#003f63;background:none;"
+    "border:0;padding:0;margin:0;cursor:pointer;text-decoration:underline}"
+    ".aop-toggle:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
+    ".aop-folded>:not(.aop-toggle){display:none}.aop-folded{width:auto!important}"
+)
 
 
 def _located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -428,16 +461,19 @@ class Legend(LiteralMacro):
  font:12px/1.6 sans-serif;color:#1a1a1a;box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:230px}
 .aop-legend i{display:inline-block;vertical-align:middle;margin-right:6px;border-radius:50%}
 .aop-legend .aop-bar{width:60px;height:9px;border-radius:2px}
+{{ this.toggle_css }}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
 (function (map) {
+  {{ this.collapsible_js }}
   var legend = L.control({position: "bottomleft"});
   legend.onAdd = function () {
     var div = L.DomUtil.create("div", "aop-legend");
     div.setAttribute("role", "region");
     div.setAttribute("aria-label", "Map legend");
-    div.innerHTML = {{ this.markup }};
+    div.innerHTML = '<div class="aop-body">' + {{ this.markup }} + "</div>";
+    aopCollapsible(map, div, "legend", {{ this.narrow_px }});
     L.DomEvent.disableClickPropagation(div);
     return div;
   };
@@ -450,6 +486,30 @@ class Legend(LiteralMacro):
         super().__init__()
         self._name = "Legend"
         self.markup = safe_json(legend_markup(energy=energy, tiles=tiles))
+        self.collapsible_js, self.toggle_css = COLLAPSIBLE_JS, TOGGLE_CSS
+        self.narrow_px = NARROW_MAP_PX
+
+
+class FoldOnNarrow(LiteralMacro):
+    """Folds the layer control on a narrow map (a phone), where open it would cover the zoom
+    buttons; it then opens on a tap or on keyboard focus (Leaflet's own folded control)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map, control) {
+  if (map.getSize().x >= {{ this.narrow_px }}) { return; }
+  control.remove();
+  control.options.collapsed = true;
+  control.addTo(map);
+})({{ this._parent.get_name() }}, {{ this.control }});
+{% endmacro %}
+""")
+
+    def __init__(self, control: folium.LayerControl) -> None:
+        super().__init__()
+        self._name = "FoldOnNarrow"
+        self.control = control.get_name()  # a generated identifier, never text from data
+        self.narrow_px = NARROW_MAP_PX
 
 
 def _swatch(style: dict[str, Any]) -> str:
@@ -804,12 +864,14 @@ class ActivityLayer(Layer, LiteralMacro):
 .aop-info i{display:inline-block;width:14px;height:11px;margin-right:5px;border-radius:2px;
  border:1px solid #8c8c8c;vertical-align:middle}
 .aop-info .aop-readout{display:block;border-top:1px solid #ccc;padding-top:2px}
+{{ this.toggle_css }}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
 var {{ this.get_name() }} = (function (map, base) {
   {{ this.js_escape }}
   {{ this.pane_js }}
+  {{ this.collapsible_js }}
   var info = {{ this.info }}, style = {{ this.style }}, highlight = {{ this.highlight }};
   var hint = {{ this.hint }}, legend = {{ this.legend }};
   var pane = aopPane(map, {{ this.pane }}, {{ this.z }});
@@ -859,6 +921,7 @@ var {{ this.get_name() }} = (function (map, base) {
     div.setAttribute("role", "status");
     div.setAttribute("aria-live", "polite");
     div.innerHTML = esc(current >= 0 ? info[current][1] : hint);
+    aopCollapsible(map, outer, "district key", {{ this.narrow_px }});
     L.DomEvent.disableClickPropagation(outer);
     return outer;
   };
@@ -912,6 +975,8 @@ var {{ this.get_name() }} = (function (map, base) {
         self.pane, self.z = safe_json(ACTIVITY_PANE[0]), ACTIVITY_PANE[1]
         self.js_escape = JS_ESCAPE
         self.pane_js = PANE_JS
+        self.collapsible_js, self.toggle_css = COLLAPSIBLE_JS, TOGGLE_CSS
+        self.narrow_px = NARROW_MAP_PX
 
 
 class NameLabels(Layer, LiteralMacro):
@@ -1124,9 +1189,12 @@ def build_map(
     if labels:
         NameLabels(labels, tile_layer=tile_layer).add_to(m)
     Legend(energy=energy, tiles=tiles).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(m)
+    FoldOnNarrow(control).add_to(m)
     if center is None:
-        m.fit_bounds(_box(payload["p"], search_area), max_zoom=zoom or 13)
+        m.fit_bounds(_box(payload["p"], search_area),
+                     max_zoom=min(zoom or MAX_FIT_ZOOM, MAX_FIT_ZOOM))
     return _localise(m, asset_base)
 
 
@@ -1192,5 +1260,5 @@ def build_location_map(
     points = [_location_point(row, vocabulary) for row in located.itertuples(index=False)]
     if points:
         LocationPoints(points).add_to(m)
-    m.fit_bounds(_box([point[:2] for point in points], None), max_zoom=14)
+    m.fit_bounds(_box([point[:2] for point in points], None), max_zoom=MAX_FIT_ZOOM)
     return _localise(m, asset_base)
