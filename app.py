@@ -4,8 +4,10 @@ import streamlit as st
 
 from aop_map import ui
 
+# "auto": the sidebar starts open on a wide screen and closed on a phone, where it would cover
+# the page.
 st.set_page_config(page_title=ui.APP_NAME, page_icon="🎨", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")
 
 PAGES = {
     "Find activity": [
@@ -35,8 +37,14 @@ PAGES = {
 }
 
 with ui.app_frame():  # settings checked; pages know they run inside app.py (ui.ensure_entrypoint)
-    page = st.navigation(PAGES)
-    ui.set_page_title(getattr(page, "title", None))  # None in bare Python
+    page = st.navigation(PAGES, position="hidden")  # the menu: ui.render_navigation
+    ui.apply_layout()
+    ui.render_navigation(PAGES)
+    unknown = ui.requested_unknown_path(PAGES)
+    ui.set_page_title("Page not found" if unknown else getattr(page, "title", None))
+    if unknown:
+        ui.show_not_found(PAGES, unknown)
+        st.stop()
     dataset, index = ui.get_dataset()
     ui.restore_filters(dataset)
     ui.restore_shortlist(dataset)  # before a page's filters rewrite the URL

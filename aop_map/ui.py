@@ -309,7 +309,7 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
                                index=index, origin=filtered.origin)
         labels = term_labels(vocabulary, filter_fields()[name])
         sidebar.multiselect(
-            label, list(labels), key=_key(name), placeholder="Any",
+            label, list(labels), key=_key(name), placeholder="Any", select_all=False,
             format_func=lambda term, labels=labels, counts=counts:
                 f"{labels.get(term, term)} ({counts.get(term, 0)})",
         )
@@ -522,6 +522,93 @@ def replace_query_params(wanted: dict[str, str]) -> None:
 def set_page_title(title: str | None) -> None:
     """The browser tab's title: the page (or provider) first, then the app."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}" if title else APP_NAME)
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: navigation, narrow screens, keyboard focus, the selection as a list
+
+# Fixed CSS (no user text ever goes in here). Phones (<= 640 px, Streamlit's own breakpoint for
+# stacking columns): metrics two to a row and smaller, so the map starts on the first screen;
+# the Directory's wide grid gives way to its list. Everywhere: a keyboard focus ring that shows.
+LAYOUT_CSS = """<style>
+a:focus-visible, button:focus-visible, [role="button"]:focus-visible, summary:focus-visible,
+[data-testid="stPageLink-NavLink"]:focus-visible, input:focus-visible, textarea:focus-visible {
+  outline: 3px solid #0072B2 !important; outline-offset: 2px !important;
+}
+.st-key-app_nav h2 { font-size: 0.875rem; font-weight: 600; padding: 0.75rem 0 0.125rem 0; }
+.aop-list { list-style: none; padding: 0; margin: 0; }
+.aop-list li { padding: 0.4rem 0; border-bottom: 1px solid #d9d9d9; margin: 0; }
+.aop-list a { font-weight: 600; }
+.aop-list span { display: block; font-size: 0.9rem; }
+.st-key-directory_list, .st-key-directory_list_serving { display: none; }
+@media (max-width: 640px) {
+  .st-key-map_metrics [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.25rem 1rem; }
+  .st-key-map_metrics [data-testid="stColumn"] {
+    flex: 1 1 40% !important; min-width: 40% !important; width: auto !important;
+  }
+  .st-key-map_metrics [data-testid="stMetricValue"] { font-size: 1.5rem; }
+  .st-key-map_metrics [data-testid="stMetricLabel"] p { font-size: 0.8rem; }
+  .st-key-directory_grid, .st-key-directory_grid_serving { display: none; }
+  .st-key-directory_list, .st-key-directory_list_serving { display: block; }
+  h1 { font-size: 1.75rem !important; }
+}
+</style>"""
+
+
+def apply_layout() -> None:
+    """The app's fixed layout CSS (every run: Streamlit drops what a run does not send)."""
+    st.html(LAYOUT_CSS)
+
+
+def render_navigation(sections: dict[str, list[Any]]) -> None:
+    """The sidebar menu: each section a heading over links to its pages, in order.
+
+    Drawn here, with st.navigation(position="hidden"), because Streamlit's own sectioned menu
+    puts headings inside its list (a <ul> holding <div>s), which screen readers cannot follow
+    (axe: list, listitem); these are plain headings and links.
+    """
+    nav = st.sidebar.container(key="app_nav")
+    for header, pages in sections.items():
+        nav.header(header, anchor=False)
+        for page in pages:
+            nav.page_link(page, label=page.title, icon=page.icon, width="stretch")
+
+
+def requested_unknown_path(sections: dict[str, list[Any]]) -> str | None:
+    """The address's path when it names no page (Streamlit silently runs the home page)."""
+    try:
+        url = st.context.url
+    except Exception:  # no browser context (a bare script run, AppTest)
+        return None
+    known = [page.url_path for pages in sections.values() for page in pages]
+    return views.unknown_path(url if isinstance(url, str) else None,
+                              str(st.get_option("server.baseUrlPath") or ""), known)
+
+
+def show_not_found(sections: dict[str, list[Any]], path: str) -> None:
+    """A page-not-found page: what was asked for, a link home, and every page."""
+    st.title("Page not found")
+    st.markdown(f"There is no page called “{md_escape(path)}” here. It may have moved, or "
+                "the address may be mistyped.")
+    home = next(page for pages in sections.values() for page in pages if not page.url_path)
+    st.page_link(home, label="Go to the home page (the energy map)", icon=":material/home:")
+    for header, pages in sections.items():
+        st.subheader(header, anchor=False)
+        for page in pages:
+            st.page_link(page, label=page.title, icon=page.icon)
+
+
+# At most this many records in a page's list: every record on the bundled data; with tens of
+# thousands the Directory (a grid) is the way through them all.
+LIST_LIMIT = 500
+
+
+def show_record_list(table: Any, *, limit: int = LIST_LIMIT) -> None:
+    """A records_table() as a plain list: name (a link to its page), what, where."""
+    items = views.list_items(table.head(limit))
+    st.html(views.list_html(items))
+    if len(table) > limit:
+        st.caption(f"The first {limit} of {len(table)}: the Directory lists them all.")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -400,3 +400,84 @@ def unlocated_table(
             }
         )
     return pd.DataFrame(rows, columns=["Record", "Id", "File", "Line", "Areas served", "Why"])
+
+
+# ---------------------------------------------------------------------------------------------
+# The selection as a list: the Directory's rows and order, shared by the map's text twin
+
+
+def selection_tables(
+    frame: pd.DataFrame,
+    serving: pd.DataFrame | None,
+    vocabulary: Vocabulary,
+    *,
+    with_distance: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Directory's two tables in its order: the selection (nearest first with 'near'),
+    then the providers serving the searched area without a venue in range (empty without).
+
+    The map's list and the Directory both call this, so they always agree.
+    """
+    from aop_map.filtering import records_table
+
+    found = records_table(frame, vocabulary, with_distance=with_distance)
+    if serving is None or not len(serving):
+        return found, found.iloc[:0]
+    return found, records_table(serving, vocabulary)
+
+
+def _cell(row: Any, name: str) -> str:
+    value = row.get(name, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def list_items(table: pd.DataFrame) -> list[dict[str, str]]:
+    """Per row of a records_table: its id, name, what (art forms, else conditions, else kind)
+    and where (distance, place, district, else the areas served), as plain text."""
+    items = []
+    for row in table.to_dict("records"):
+        what = next((_cell(row, c) for c in ("art_forms", "conditions", "kind")
+                     if _cell(row, c)), "")
+        where = [p for p in (_cell(row, "place"), _cell(row, "district")) if p]
+        where = list(dict.fromkeys(where))
+        distance = row.get("distance_km")
+        if isinstance(distance, float) and distance == distance:
+            where.insert(0, f"{distance:.1f} km")
+        if not where and _cell(row, "areas_served"):
+            where = ["serves " + _cell(row, "areas_served")]
+        items.append({"id": str(row["id"]), "name": _cell(row, "name"), "what": what,
+                      "where": ", ".join(where) or "no place given"})
+    return items
+
+
+def list_html(items: Sequence[dict[str, str]], link_prefix: str = "provider?id=") -> str:
+    """An ordered list of records (name linking to its page, what, where): every text is
+    HTML-escaped and the id URL-encoded, so a record's text is only ever text."""
+    from html import escape
+    from urllib.parse import quote
+
+    rows = "".join(
+        f'<li><a href="{escape(link_prefix + quote(item["id"], safe=""))}">'
+        f'{escape(item["name"])}</a>'
+        f'<span class="aop-what">{escape(item["what"])}</span>'
+        f'<span class="aop-where">{escape(item["where"])}</span></li>'
+        for item in items
+    )
+    return f'<ol class="aop-list">{rows}</ol>'
+
+
+def unknown_path(page_url: str | None, base_path: str, known: Iterable[str]) -> str | None:
+    """The path asked for when it is no page of the app (Streamlit then runs the default page
+    and says nothing in the script), else None.
+
+    ``page_url`` is st.context.url, from which Streamlit has already trimmed a known page's
+    path; ``base_path`` is server.baseUrlPath; ``known`` the pages' url_paths.
+    """
+    match = re.match(r"^https?://[^/?#]+([^?#]*)", page_url or "")
+    if not match:
+        return None
+    path = match.group(1).strip("/")
+    base = base_path.strip("/")
+    if base and (path == base or path.startswith(base + "/")):
+        path = path[len(base):].strip("/")
+    return None if path in {"", *known} else path

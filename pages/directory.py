@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from aop_map import ui
-from aop_map.filtering import count_records, records_table, to_geojson
+from aop_map import ui, views
+from aop_map.filtering import count_records, to_geojson
 from aop_map.text import table_to_csv
 
 dataset, index = ui.get_dataset()
@@ -23,21 +23,30 @@ if records == 0 and not len(serving):
     ui.show_empty("clear_filters_empty_directory")
     st.stop()
 
-table = records_table(filtered.frame, vocabulary, with_distance=filtered.origin is not None)
+table, area = views.selection_tables(filtered.frame, filtered.serving, vocabulary,
+                                     with_distance=filtered.origin is not None)
 if records:
-    ui.show_records_table(table)
+    # The sortable grid on wide screens; on a phone (too narrow for its columns) the same rows
+    # as a list: name, what, where and the page link (layout CSS in aop_map/ui.py).
+    with st.container(key="directory_grid"):
+        ui.show_records_table(table)
+        st.caption("Click a column heading to sort. Contact details appear only when the "
+                   "provider has agreed to publish them; the provider page has the rest.")
+    with st.container(key="directory_list"):
+        ui.show_record_list(table)
     ui.shortlist_adder(table)
-    st.caption("Click a column heading to sort. Contact details appear only when the "
-               "provider has agreed to publish them; the provider page has the rest.")
 else:
-    st.info(f"Nothing matching has a venue within {filtered.search_selection.radius_km:g} km, "
-            "but the providers below serve the area.", icon=":material/info:")
-if len(serving):
+    st.info(f"0 within {filtered.search_selection.radius_km:g} km, {len(area)} serving "
+            f"{ui.md_escape(filtered.area)}: listed below.", icon=":material/info:")
+if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}")
     st.caption("These match the other filters and work across the district or the whole "
                "county, but publish no venue within the distance chosen.")
-    ui.show_records_table(records_table(serving, vocabulary), key="directory_serving")
-    table = pd.concat([table, records_table(serving, vocabulary)], ignore_index=True)
+    with st.container(key="directory_grid_serving"):
+        ui.show_records_table(area, key="directory_serving")
+    with st.container(key="directory_list_serving"):
+        ui.show_record_list(area)
+    table = pd.concat([table, area], ignore_index=True)
 exported = pd.concat([filtered.frame, serving]) if len(serving) else filtered.frame
 
 left, right = st.columns(2)

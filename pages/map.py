@@ -13,24 +13,32 @@ vocabulary = dataset.vocabulary
 
 st.title("Energy map of arts and health activity")
 st.caption("Arts on prescription and creative health in Gloucestershire: who does what, "
-           "where, for whom. Choose filters on the left; the Directory lists the same "
-           "selection as a table.")
+           "where, for whom. Choose filters in the sidebar (on a phone, its button at the top "
+           "left); every record on the map is listed under it.")
 ui.show_messages(filtered)
 
 records = count_records(frame)
 located = int(frame.geometry.notna().sum()) if len(frame) else 0
 established = frame.loc[frame["status"] == "established", "record_id"].nunique()
-cols = st.columns(4)
-cols[0].metric("Matching records", records, help="Providers, programmes and venues")
-cols[1].metric("Places on the map", located,
-               help="Records without a place are listed in the Directory")
+serving = filtered.serving if filtered.serving is not None else frame.iloc[:0]
+radius = filtered.search_selection.radius_km
+cols = st.container(key="map_metrics").columns(4)
+if filtered.origin is not None and radius:
+    # A near search: what is within the distance, and what serves the area without a venue
+    # there, counted apart (both are listed under the map).
+    cols[0].metric(f"Within {radius:g} km", records, help="Records with a venue in range")
+    cols[1].metric("Serving the area", count_records(serving),
+                   help="Matching providers working across the district or county")
+else:
+    cols[0].metric("Matching records", records, help="Providers, programmes and venues")
+    cols[1].metric("Places on the map", located,
+                   help="Records without a place are listed under the map")
 cols[2].metric("Established", established)
 cols[3].metric("Emerging", records - established)
-serving = filtered.serving if filtered.serving is not None else frame.iloc[:0]
 if records == 0 and len(serving):
-    st.info(f"Nothing matching has a venue within {filtered.search_selection.radius_km:g} km, "
-            f"but {len(serving)} provider(s) serve {ui.md_escape(filtered.area)}: see below "
-            "the map.", icon=":material/info:")
+    st.info(f"0 within {radius:g} km, {count_records(serving)} serving "
+            f"{ui.md_escape(filtered.area)}: see the list below the map.",
+            icon=":material/info:")
 elif records == 0:
     ui.show_empty("clear_filters_empty_map")
 
@@ -60,7 +68,17 @@ if chosen is not None:
                  icon=":material/arrow_forward:", query_params={"id": chosen["record_id"]})
     ui.shortlist_button(chosen["record_id"], key="shortlist_map_chosen")
 
-if filtered.origin is not None and records:
-    st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}")
-    ui.show_nearest(frame, vocabulary)
-ui.show_serving(filtered, vocabulary)
+# The map's text twin: every matching record, in the Directory's order, with its page.
+found, area = views.selection_tables(frame, filtered.serving, vocabulary,
+                                     with_distance=filtered.origin is not None)
+if len(found):
+    st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}" if filtered.origin
+                 else "The selection as a list", anchor=False)
+    ui.show_record_list(found)
+    ui.shortlist_adder(found, key="shortlist_pick_map")
+if len(area):
+    st.subheader(f"Also serving {ui.md_escape(filtered.area)}", anchor=False)
+    st.caption(f"These match your other filters and work across {ui.md_escape(filtered.area)} "
+               f"or the whole county, but publish no venue within {radius:g} km of "
+               f"{ui.md_escape(filtered.selection.near)}.")
+    ui.show_record_list(area)
