@@ -326,3 +326,93 @@ def submit_listing(store: SubmissionStore, checked: Preview, *, client: str,
     except StoreError as error:
         return Sent(error=f"Your listing could not be saved: {error}")
     return Sent(receipt=receipt)
+
+
+# ---------------------------------------------------------------------------------------------
+# Updating a listing with its edit code, and problem reports from provider pages
+
+
+def _widget_value(spec: fields.FieldSpec, value: Any) -> Any:
+    """A record value as its widget shows it (the inverse of ``_form_value``)."""
+    if spec.widget == "multiselect":
+        return list(value or [])
+    if spec.widget == "yes_no":
+        return {True: "Yes", False: "No"}.get(value, YES_NO[0])
+    if spec.widget == "list":
+        return ", ".join(str(v) for v in value or [])
+    if spec.widget == "lines":
+        return "\n".join(str(v) for v in value or [])
+    if spec.widget in ("select", "radio"):
+        return value
+    return "" if value is None else str(value)
+
+
+def form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The register form's values for record data: the form prefilled for an update.
+
+    The inverse of ``form_to_data``: field name -> widget value, ``locations`` a list of
+    MAX_LOCATIONS rows, plus ``publish_contact``. Values a widget cannot show are left out.
+    """
+    values: dict[str, Any] = {}
+    for spec in fields.form_fields():
+        if spec.group == "locations":
+            continue
+        part = data.get(spec.group) if spec.group else data
+        value = part.get(spec.attribute if spec.group else spec.name) \
+            if isinstance(part, dict) else None
+        if value is None and spec.widget in ("select", "radio"):
+            continue
+        values[spec.name] = _widget_value(spec, value)
+    rows = [row for row in data.get("locations") or [] if isinstance(row, dict)]
+    located = fields.form_fields("locations")
+    values["locations"] = [
+        {spec.name: str(row.get(spec.attribute) or "") for spec in located}
+        for row in [*rows, *[{}] * MAX_LOCATIONS][:MAX_LOCATIONS]
+    ]
+    values["publish_contact"] = data.get("publish_contact") is True
+    return values
+
+
+def send_update(store: SubmissionStore, reference: str, code: str, checked: Preview, *,
+                client: str) -> Sent:
+    """Send a checked, changed listing with its reference and edit code: it becomes a change
+    pending review (the published record stays until a moderator approves it). The edit code
+    goes through the store's brute-force limits, as for withdrawal."""
+    if not checked.ok:
+        return Sent(error="The listing has problems to correct before it can be sent.")
+    if _clean(checked.values.get(HONEYPOT)):
+        return Sent(error=NOT_SENT)
+    data = {**checked.data, "consent": consent_record(checked.data["publish_contact"])}
+    try:
+        submission = store.edit(reference, code, data, client=client)
+    except StoreError as error:
+        return Sent(error=str(error))
+    return Sent(receipt=Receipt(submission.id, ""))
+
+
+@dataclass(frozen=True)
+class ReportSent:
+    """What sending a problem report came to: its reference, or the message to show."""
+
+    reference: str | None = None
+    error: str | None = None
+
+
+def send_report(store: SubmissionStore, record_id: str, values: dict[str, Any], *,
+                client: str) -> ReportSent:
+    """Send a problem report from a provider page: the form's ``topic``, ``message``,
+    ``email`` and HONEYPOT. Limited on the server as the Register form is (the same counters:
+    one allowance for everything a visitor sends us), sizes checked by the store."""
+    if _clean(values.get(HONEYPOT)):
+        return ReportSent(error="Your report could not be sent.")
+    outcome = store.limits.attempt(*register_entries(client))
+    if outcome.refused is not None:
+        return ReportSent(error="Several messages have been sent from here (or by everyone) "
+                                f"just now. Please try again in {outcome.refused.wait_text}.")
+    try:
+        reference = store.report_problem(record_id, _clean(values.get("topic")),
+                                         str(values.get("message") or ""),
+                                         _clean(values.get("email")) or None)
+    except StoreError as error:
+        return ReportSent(error=f"Your report could not be sent: {error}")
+    return ReportSent(reference=reference)

@@ -10,6 +10,10 @@ The curated ``mapdata/`` stays the published source of truth. A provider's listi
                                   of personal fields, never the edit code or its hash) and per
                                   moderator sign-in, failed or not (never the password)
         intents/AOP-....json      an approval under way (see below); normally none
+        reports/RPT-2026-....yaml one file per problem report from a provider page: record,
+                                  topic, message, an optional email for a reply (personal:
+                                  never published, never in the audit log), and how it was
+                                  resolved and by whom
         limits/                   server-side counters against guessing and flooding (limits.py)
         .lock                     the flock(2) lock every write takes
     <data dir>/community/<record id>.yaml   approved records, read by ``load_records``: only
@@ -94,6 +98,19 @@ MAX_NESTING = 12
 MAX_MODERATOR = 100
 MAX_REASON = 2000
 APPROVAL_SOURCE = "Submitted through aop-map by the provider"
+# Problem reports from provider pages: private (they may hold an email), kept beside submissions.
+REPORTS_DIR = "reports"
+REPORT_PATTERN = re.compile(r"^RPT-\d{4}-[0-9A-Z]{6}$")
+REPORT_TOPICS = {
+    "out-of-date": "Out of date",
+    "wrong-details": "Wrong details",
+    "ended": "The activity has ended",
+    "other": "Something else",
+}
+REPORT_STATUSES = ("open", "resolved")
+MAX_REPORT_MESSAGE = 2000  # a problem described, not an essay (the form says so too)
+MAX_REPORT_EMAIL = 254  # the longest address RFC 5321 allows
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Free-text fields that may hold personal data: wiped on withdrawal, never logged by value.
 PERSONAL_FIELDS = ("contact", "description", "notes", "locations")
 # The audit log shows before/after values only of these (controlled terms and flags).
@@ -198,6 +215,39 @@ class Submission:
     reason: str | None = None
     consent: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ProblemReport:
+    """A problem reported on a provider page, as moderators see it (private: it may hold an
+    email address)."""
+
+    id: str
+    record_id: str
+    topic: str
+    message: str
+    created: dt.datetime
+    email: str | None = None
+    status: str = "open"
+    resolved_at: dt.datetime | None = None
+    resolved_by: str | None = None
+    resolution: str | None = None
+
+
+def _to_report(doc: Mapping[str, Any]) -> ProblemReport:
+    resolved = doc.get("resolved_at")
+    return ProblemReport(
+        id=doc["id"],
+        record_id=str(doc["record_id"]),
+        topic=str(doc["topic"]),
+        message=str(doc.get("message") or ""),
+        created=_parse_time(doc["created"]),
+        email=doc.get("email"),
+        status=doc.get("status") or "open",
+        resolved_at=_parse_time(resolved) if resolved else None,
+        resolved_by=doc.get("resolved_by"),
+        resolution=doc.get("resolution"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,6 +700,148 @@ class SubmissionStore:
             now = self._now()
             self._change(doc, now, moderator, "rejected", changed, self_declared=self_declared)
         return _to_submission(doc)
+
+    def open_for_update(
+        self, submission_id: str, edit_code: str, *, client: str | None = None
+    ) -> Submission:
+        """The submission an edit code unlocks, to prefill the form of an update.
+
+        Counted against the same edit-code limits as ``edit`` and ``withdraw`` (a right code
+        forgives its attempt); nothing changes. Withdrawn submissions accept no code.
+        """
+        check = self._check_code(submission_id, edit_code, client)
+        with self._locked():
+            doc = self._read(submission_id)
+            self._accept_code(doc, check, self._now())
+            self._require(doc, "update", ("pending", "approved", "rejected"))
+        return _to_submission(doc)
+
+    # -- problem reports ---------------------------------------------------------------------
+
+    def report_problem(
+        self, record_id: str, topic: str, message: str, email: str | None = None
+    ) -> str:
+        """Keep a problem reported about a published record; returns its reference.
+
+        The message and email are the reporter's: stored privately here, audited by reference,
+        record and topic only. Rate limits are the caller's (registration.send_report).
+        """
+        if topic not in REPORT_TOPICS:
+            raise StoreError(f"the topic must be one of {', '.join(REPORT_TOPICS)}")
+        text = _clean_text(str(message or "")).strip()
+        if not text:
+            raise StoreError("please say what is wrong")
+        if len(text) > MAX_REPORT_MESSAGE:
+            raise StoreError(f"a message has at most {MAX_REPORT_MESSAGE} characters")
+        address = _clean_text(str(email or "")).strip() or None
+        if address is not None and (
+            len(address) > MAX_REPORT_EMAIL or not EMAIL_PATTERN.match(address)
+        ):
+            raise StoreError(f"{address[:60]!r} is not an email address")
+        if not isinstance(record_id, str) or not self._record_exists(record_id):
+            raise RecordNotFound(f"there is no record {record_id!r}")
+        with self._locked():
+            now = self._now()
+            reference = self._unused_report_reference(now.year)
+            doc = {
+                "id": reference,
+                "status": "open",
+                "record_id": record_id,
+                "topic": topic,
+                "message": text,
+                "email": address,
+                "created": _iso(now),
+            }
+            self._write_report(doc)
+            entry = {
+                "at": _iso(now),
+                "who": SUBMITTER,
+                "action": "reported",
+                "report": reference,
+                "record_id": record_id,
+                "topic": topic,
+            }
+            _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+        return reference
+
+    def reports(
+        self, status: str | None = None, *, record_id: str | None = None
+    ) -> builtins.list[ProblemReport]:
+        """Problem reports (all, of one status, of one record), oldest first."""
+        if status is not None and status not in REPORT_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(REPORT_STATUSES)}")
+        folder = self.root / REPORTS_DIR
+        out = []
+        for path in sorted(folder.glob("RPT-*.yaml")) if folder.is_dir() else []:
+            try:
+                report = _to_report(_load_yaml(path.read_text(encoding="utf-8")))
+            except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+                continue
+            if (status is None or report.status == status) and (
+                record_id is None or report.record_id == record_id
+            ):
+                out.append(report)
+        return sorted(out, key=lambda r: (r.created, r.id))
+
+    def get_report(self, reference: str) -> ProblemReport:
+        """One problem report; ``StoreError`` for an unknown or malformed reference."""
+        return _to_report(self._read_report(reference))
+
+    def resolve_report(
+        self, reference: str, moderator: str, how: str, *, self_declared: bool = False
+    ) -> ProblemReport:
+        """Close a problem report, saying how (e.g. 'record updated'); who and when are kept."""
+        moderator = _check_name(moderator)
+        how = " ".join(_clean_text(str(how or "")).split())
+        if not how:
+            raise StoreError("say how the report was resolved")
+        if len(how) > MAX_REASON:
+            raise StoreError(f"a resolution has at most {MAX_REASON} characters")
+        with self._locked():
+            doc = self._read_report(reference)
+            if doc.get("status") == "resolved":
+                raise InvalidTransition(f"report {doc['id']} is already resolved")
+            now = self._now()
+            doc.update(status="resolved", resolved_at=_iso(now), resolved_by=moderator,
+                       resolution=how, self_declared=self_declared)
+            self._write_report(doc)
+            entry = {
+                "at": _iso(now),
+                **_who(moderator, self_declared),
+                "action": "report-resolved",
+                "report": doc["id"],
+                "record_id": doc["record_id"],
+                "how": how,
+            }
+            _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+        return _to_report(doc)
+
+    def _report_path(self, reference: str) -> Path:
+        text = str(reference or "").strip().upper()
+        if not REPORT_PATTERN.match(text):
+            raise StoreError(f"{reference!r} is not a problem report reference")
+        return self.root / REPORTS_DIR / f"{text}.yaml"
+
+    def _read_report(self, reference: str) -> dict[str, Any]:
+        path = self._report_path(reference)
+        try:
+            doc = _load_yaml(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise StoreError(f"no problem report {path.stem}") from None
+        if not isinstance(doc, dict) or doc.get("id") != path.stem:
+            raise StoreError(f"the file of report {path.stem} is not a problem report")
+        return doc
+
+    def _write_report(self, doc: Mapping[str, Any]) -> None:
+        folder = self.root / REPORTS_DIR
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        atomic_write(folder / f"{doc['id']}.yaml", dump_yaml(dict(doc)))
+
+    def _unused_report_reference(self, year: int) -> str:
+        while True:
+            reference = "RPT-" + _new_reference(year)[4:]
+            if not self._report_path(reference).exists():
+                return reference
 
     def record_sign_in(
         self, name: str, *, ok: bool, client: str | None, method: str = "password"

@@ -139,16 +139,76 @@ def _present(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+# An address a mailto: link may carry: one @, no spaces, nothing Markdown or a URL could
+# read as syntax (so the link target needs no escaping of its own).
+MAILTO_PATTERN = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+# A phone number's dialable characters; anything else (words, "ext.") stays in the label only.
+TEL_DIGITS = re.compile(r"[^0-9+]")
+# Where a person on a phone gets directions to a located record.
+DIRECTIONS_URL = "https://www.openstreetmap.org/directions?to={lat:.5f}%2C{lon:.5f}"
+
+
+def email_link(email: str) -> str:
+    """An escaped ``mailto:`` Markdown link, or the escaped text when it is no plain address."""
+    address = email.strip()
+    if not MAILTO_PATTERN.match(address):
+        return md_escape(address)
+    return f"[{md_escape(address)}](mailto:{address})"
+
+
+def phone_link(phone: str) -> str:
+    """An escaped ``tel:`` Markdown link (dialled digits only), or the escaped text."""
+    digits = TEL_DIGITS.sub("", phone.strip())
+    digits = digits[:1] + digits[1:].replace("+", "")
+    if len(digits.lstrip("+")) < 6:
+        return md_escape(phone)
+    return f"[{md_escape(phone.strip())}](tel:{digits})"
+
+
 def contact_markdown(website: Any, email: Any, phone: Any) -> str | None:
-    """Published contact details as escaped Markdown (links only for http(s) and email)."""
+    """Published contact details as escaped Markdown: the website an http(s) link, the email
+    a ``mailto:`` link and the phone a ``tel:`` link (each only when it is well formed)."""
     parts = []
     if _present(website):
         parts.append(md_link(website, website))
     if _present(email):
-        parts.append("email " + md_escape(email))
+        parts.append("email " + email_link(email))
     if _present(phone):
-        parts.append("phone " + md_escape(phone))
+        parts.append("phone " + phone_link(phone))
     return " · ".join(parts) or None
+
+
+def directions_url(lat: float, lon: float) -> str:
+    """An OpenStreetMap directions page to a point (the visitor fills in where from)."""
+    return DIRECTIONS_URL.format(lat=lat, lon=lon)
+
+
+def located_lines(rows: gpd.GeoDataFrame) -> list[str]:
+    """``location_lines`` with a directions link after each placed location."""
+    lines = location_lines(rows)
+    out = []
+    for line, geometry in zip(lines, rows.geometry, strict=True):
+        if geometry is not None and not geometry.is_empty:
+            line += f" [Directions]({directions_url(geometry.y, geometry.x)})"
+        out.append(line)
+    return out
+
+
+def related_records(record: Record, records: Iterable[Record]) -> list[tuple[str, str]]:
+    """(name, id) of the other records this one names as its organisation or a partner,
+    matched by name or id ignoring case, in the order the record names them."""
+    by_name: dict[str, Record] = {}
+    for other in records:
+        if other.id != record.id:
+            by_name.setdefault(other.name.casefold().strip(), other)
+            by_name.setdefault(other.id.casefold(), other)
+    named = [record.organisation, *record.partners] if record.organisation else record.partners
+    found: dict[str, str] = {}
+    for name in named:
+        other = by_name.get(str(name).casefold().strip())
+        if other is not None:
+            found.setdefault(other.id, other.name)
+    return [(name, record_id) for record_id, name in found.items()]
 
 
 def location_lines(rows: pd.DataFrame) -> list[str]:

@@ -139,7 +139,8 @@ def test_serving_area_lists_district_and_countywide_providers_not_nearby() -> No
             "https://e.org/a",
             "a@e.org",
             "01 2",
-            "[https\\://e\\.org/a](https://e.org/a) · email a@e\\.org · phone 01 2",
+            "[https\\://e\\.org/a](https://e.org/a) · email [a@e\\.org](mailto:a@e.org) · "
+            "phone 01 2",  # too short to dial: text
         ),
         ("javascript:alert(1)", None, " ", "javascript\\:alert\\(1\\)"),
         (None, None, None, None),
