@@ -142,6 +142,14 @@ def test_serving_area_lists_district_and_countywide_providers_not_nearby() -> No
             "[https\\://e\\.org/a](https://e.org/a) · email [a@e\\.org](mailto:a@e.org) · "
             "phone 01 2",  # too short to dial: text
         ),
+        (  # issue 11 item 12: well-formed email and phone numbers are mailto: and tel: links
+            None,
+            "a.b@e.org",
+            "01452 123 456",
+            "email [a\\.b@e\\.org](mailto:a.b@e.org) · phone [01452 123 456](tel:01452123456)",
+        ),
+        (None, "a@e.org)(javascript:x", "+44 (0)1452", "email a@e\\.org\\)\\(javascript\\:x · "
+         "phone [\\+44 \\(0\\)1452](tel:+4401452)"),
         ("javascript:alert(1)", None, " ", "javascript\\:alert\\(1\\)"),
         (None, None, None, None),
         (float("nan"), "", None, None),
