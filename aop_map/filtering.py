@@ -62,6 +62,11 @@ MIN_INFIX_WORD = 4
 # A typo is looked for inside longer words only from this length: "chor" is a typo of
 # "choir", but finding "cor" in "Corinium" would be noise.
 MIN_PARTIAL_TYPO = 6
+# The column filter_frame adds when there is a query: how well each row matches it.
+RELEVANCE = "relevance"
+# The one term of a yes/no facet (``free=1``): the rows where the field is true.
+YES = "1"
+YES_WORDS = frozenset({"1", "yes", "true", "on", "y"})
 
 
 def filter_fields() -> dict[str, str]:
@@ -224,6 +229,12 @@ def _parse_terms(
     field = filter_fields()[name]
     terms: list[str] = []
     notes: list[str] = []
+    spec = fields.by_facet(name)
+    if spec is not None and spec.datatype == "bool":  # free=1: yes or nothing
+        values = _values(raw)[:MAX_VALUES]
+        notes = [f"Ignored {name.replace('_', ' ')} {_shown(v)}: use 1 for yes"
+                 for v in values if v.lower() not in YES_WORDS]
+        return ((YES,) if len(notes) < len(values) else ()), notes
     for value in _values(raw)[:MAX_VALUES]:
         term = vocabulary.find(field, value)
         if term is not None:
@@ -386,13 +397,15 @@ def _exact_words(index: TextIndex, word: str) -> np.ndarray:
 
 
 def _typo_words(index: TextIndex, word: str) -> np.ndarray:
-    """Words within one typo of `word` (two from 8 letters), whole or as a part of a longer one.
+    """Words within one typo of `word` (two from 8 letters), whole or as the start of a longer one.
 
     rapidfuzz's ratio is 100 * (1 - edits / length) for `edits` substitutions, so the cut-off
     allows that many wrong, missing, extra or swapped letters ("singng", "artlfit"). From
-    MIN_PARTIAL_TYPO letters, partial_ratio also finds a typo inside a longer word ("paintng"
-    in "paintings"); it never matches a short word inside the query ("art" is no typo of
-    "artlfit"), as only longer words are compared.
+    MIN_PARTIAL_TYPO letters, a typo is also looked for at the start of longer words
+    ("paintng" in "paintings"); never in their middle, where a typo of any six letters finds
+    nonsense ("sining" is one letter from "ssioning", inside "commissioning"). A short word is
+    never matched inside the query ("art" is no typo of "artlfit"): only longer words are
+    compared.
     """
     edits = 1 if len(word) < TWO_TYPOS_FROM else 2
     # Half a point of slack: cdist compares in float32, and the next score down is far lower.
@@ -401,17 +414,15 @@ def _typo_words(index: TextIndex, word: str) -> np.ndarray:
     found = set(np.flatnonzero(whole).tolist())
     longer = np.flatnonzero(index.lengths > len(word))
     if len(longer) and len(word) >= MIN_PARTIAL_TYPO:
-        candidates = [index.words[i] for i in longer]
-        part = process.cdist([word], candidates, scorer=fuzz.partial_ratio, score_cutoff=cutoff)
-        found |= set(longer[np.flatnonzero(part[0])].tolist())
+        for size in (len(word), len(word) + 1):  # a letter missing or wrong; one extra
+            starts = [index.words[i][:size] for i in longer]
+            part = process.cdist([word], starts, scorer=fuzz.ratio, score_cutoff=cutoff)
+            found |= set(longer[np.flatnonzero(part[0])].tolist())
     return np.array(sorted(found), dtype=np.int64)
 
 
-def _word_mask(index: TextIndex, word: str) -> np.ndarray:
-    """Rows whose text has a word matching `word` exactly, or failing that with a typo."""
-    matched = _exact_words(index, word)
-    if not len(matched) and len(word) >= MIN_FUZZY_WORD:
-        matched = _typo_words(index, word)
+def _text_hits(index: TextIndex, matched: np.ndarray) -> np.ndarray:
+    """(texts,) bool: the texts containing any of the `matched` word numbers."""
     found = np.zeros(index.n_texts, dtype=bool)
     if len(matched):
         # Consecutive words (a prefix range) are one slice; otherwise one slice per word.
@@ -422,7 +433,15 @@ def _word_mask(index: TextIndex, word: str) -> np.ndarray:
                 [index.texts[index.starts[i] : index.starts[i + 1]] for i in matched]
             )
         found[texts] = True
-    return found[index.row_text]
+    return found
+
+
+def _word_mask(index: TextIndex, word: str) -> np.ndarray:
+    """Rows whose text has a word matching `word` exactly, or failing that with a typo."""
+    matched = _exact_words(index, word)
+    if not len(matched) and len(word) >= MIN_FUZZY_WORD:
+        matched = _typo_words(index, word)
+    return _text_hits(index, matched)[index.row_text]
 
 
 def search_mask(index: TextIndex, query: str) -> np.ndarray:
@@ -431,6 +450,259 @@ def search_mask(index: TextIndex, query: str) -> np.ndarray:
     for word in dict.fromkeys(fold_words(query)):
         mask &= _word_mask(index, word)
     return mask
+
+
+# ---------------------------------------------------------------------------------------------
+# Search that understands people: tags, places, the vocabulary's words, relevance
+
+# Where a query word is found, and what that is worth. A record's name, organisation, places
+# and tags say what it *is*; its summary and description may only mention a word in passing.
+STRONG_COLUMNS = ("name", "organisation", "location_label", "place", "district_name")
+WEAK_COLUMNS = ("summary", "description")
+SCORE_STRONG = 3.0  # in the name, organisation, a place, or a tag (a vocabulary term)
+SCORE_WEAK = 1.0  # in the summary or description only
+SCORE_COUNTYWIDE = 1.0  # a place asked for, served by a countywide record
+TYPO_FACTOR = 0.5  # a word found only through a typo counts half
+# Suggestions for a search that finds nothing: how close a term must be (rapidfuzz ratio).
+SUGGEST_CUTOFF = 60
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True, eq=False)
+class SearchIndex:
+    """The words of each row, in two strengths: `strong` (name, organisation, places, tag
+    labels) and `weak` (summary, description)."""
+
+    strong: TextIndex
+    weak: TextIndex
+
+
+@dataclass(frozen=True, eq=False)
+class Concepts:
+    """The vocabulary as a search understands it: each folded id, label and synonym ->
+    the (facet, term column) pairs it names, and a readable label for suggestions."""
+
+    terms: Mapping[str, tuple[tuple[str, int], ...]]
+    labels: Mapping[str, str]  # folded key -> the term's label
+    keys: tuple[str, ...]  # the keys, for fuzzy matching
+    longest: int  # words in the longest key
+
+
+def build_concepts(vocabulary: Vocabulary) -> Concepts:
+    """Every term of every facet by its id, label and synonyms, folded as a query is."""
+    terms: dict[str, list[tuple[str, int]]] = {}
+    labels: dict[str, str] = {}
+    for spec in fields.facets():
+        if spec.facet is None or spec.datatype == "bool":
+            continue
+        for column, term in enumerate(vocabulary.terms(spec.name)):
+            for spelling in (term.id, term.label, *term.synonyms):
+                key = fold(spelling)
+                if key and (spec.facet, column) not in terms.setdefault(key, []):
+                    terms[key].append((spec.facet, column))
+                    labels.setdefault(key, term.label)
+    return Concepts(
+        terms=MappingProxyType({k: tuple(v) for k, v in terms.items()}),
+        labels=MappingProxyType(labels),
+        keys=tuple(terms),
+        longest=max((len(k.split()) for k in terms), default=1),
+    )
+
+
+def _joined(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
+    parts = [frame[c].fillna("").astype(str) for c in columns if c in frame]
+    text = parts[0]
+    for part in parts[1:]:
+        text = text + " " + part
+    return text.to_numpy(dtype=object)
+
+
+def _text_index(texts: np.ndarray) -> TextIndex:
+    row_text, uniques = pd.factorize(texts)
+    word_of, text_of, words = _word_pairs(uniques)
+    lengths = np.array([len(w) for w in words], dtype=np.int64)
+    return TextIndex(
+        words=words,
+        sorted_words=np.asarray(words, dtype=str),
+        starts=np.searchsorted(word_of, np.arange(len(words) + 1)),
+        texts=text_of.astype(np.int64),
+        row_text=row_text.astype(np.int64),
+        n_texts=max(len(uniques), 1),
+        joined="\n".join(words),
+        offsets=np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
+        lengths=lengths,
+    )
+
+
+def build_search_index(
+    frame: pd.DataFrame, labels: Mapping[str, Mapping[str, str]] | None = None
+) -> SearchIndex:
+    """The strong and weak words of every row. `labels` (facet -> term id -> label) makes a
+    row's tags words of its strong text; without it, the ids are ("visual-arts": "visual
+    arts")."""
+    strong = _joined(frame, STRONG_COLUMNS)
+    for spec in fields.facets():
+        if not (spec.many and spec.facet):
+            continue
+        names = (labels or {}).get(spec.facet, {})
+        codes, uniques = _factorize_terms(frame[spec.column_name])
+        texts = [" ".join(names.get(t) or t.replace("-", " ") for t in u) for u in uniques]
+        strong = strong + " " + np.array([*texts, ""], dtype=object)[codes]
+    return SearchIndex(strong=_text_index(strong), weak=_text_index(_joined(frame, WEAK_COLUMNS)))
+
+
+def _query_groups(concepts: Concepts, words: list[str]) -> list[tuple[tuple[str, ...], str]]:
+    """The query's words, longest vocabulary phrases first: ("art", "class") is one group
+    when "art class" is a synonym. Each group is (words, concept key or "")."""
+    groups: list[tuple[tuple[str, ...], str]] = []
+    i = 0
+    while i < len(words):
+        for n in range(min(concepts.longest, len(words) - i), 0, -1):
+            key = " ".join(words[i : i + n])
+            if key in concepts.terms:
+                groups.append((tuple(words[i : i + n]), key))
+                i += n
+                break
+        else:
+            groups.append(((words[i],), ""))
+            i += 1
+    return list(dict.fromkeys(groups))
+
+
+def _cutoff(word: str) -> float:
+    """The rapidfuzz ratio a typo of `word` reaches (see _typo_words)."""
+    edits = 1 if len(word) < TWO_TYPOS_FROM else 2
+    return 100.0 * (len(word) - edits) / len(word) - 0.5
+
+
+def _typo_concepts(concepts: Concepts, word: str) -> list[str]:
+    """Vocabulary keys within a typo of a word ("demensia" -> "dementia"); none for short
+    words, where one letter changes the meaning."""
+    if len(word) < MIN_FUZZY_WORD:
+        return []
+    found = process.extract(word, concepts.keys, scorer=fuzz.ratio, score_cutoff=_cutoff(word),
+                            limit=5)
+    return [key for key, _, _ in found if len(key) >= MIN_FUZZY_WORD]
+
+
+def _concept_scores(index: FilterIndex, concepts: Concepts, keys: Iterable[str]) -> np.ndarray:
+    """(rows,) the score of rows tagged with any term the keys name: SCORE_STRONG, or
+    SCORE_COUNTYWIDE for a place a countywide record serves."""
+    scores = np.zeros(index.length, dtype=np.float32)
+    for key in keys:
+        for facet, column in concepts.terms[key]:
+            hit = index.matrices[facet][:, column]
+            if facet == DISTRICT:
+                hit = hit | index.located[:, column]
+                ids = index.term_ids[facet]
+                if COUNTYWIDE in ids and ids[column] != COUNTYWIDE:
+                    everywhere = index.matrices[facet][:, ids.index(COUNTYWIDE)]
+                    np.maximum(scores, np.where(everywhere, SCORE_COUNTYWIDE, 0), out=scores)
+            scores[hit] = SCORE_STRONG
+    return scores
+
+
+def _whole_words(index: TextIndex, word: str) -> np.ndarray:
+    """The word itself and its plurals ("pain", "pains"; never "painting")."""
+    found = [int(i) for form in (word, word + "s", word + "es")
+             if (i := int(np.searchsorted(index.sorted_words, form))) < len(index.words)
+             and index.words[i] == form]
+    return np.array(sorted(found), dtype=np.int64)
+
+
+def _text_scores(search: SearchIndex, words: tuple[str, ...], typo: bool,
+                 whole: bool = False) -> np.ndarray:
+    """(rows,) SCORE_STRONG where every word is in the strong text, else SCORE_WEAK where
+    every word is in the strong or weak text; typos only when `typo`; with `whole`, only
+    whole words (and their plurals) rather than word starts and parts."""
+    find = _typo_words if typo else _whole_words if whole else _exact_words
+    scores: np.ndarray | None = None
+    for word in words:
+        if typo and len(word) < MIN_FUZZY_WORD:
+            return np.zeros(len(search.strong.row_text), dtype=np.float32)
+        strong = _text_hits(search.strong, find(search.strong, word))[search.strong.row_text]
+        weak = _text_hits(search.weak, find(search.weak, word))[search.weak.row_text]
+        word_score = np.where(strong, SCORE_STRONG, np.where(weak, SCORE_WEAK, 0.0))
+        scores = word_score if scores is None else np.minimum(scores, word_score)
+    assert scores is not None
+    return scores.astype(np.float32)
+
+
+def search_scores(index: FilterIndex, search: SearchIndex, query: str) -> np.ndarray:
+    """(rows,) relevance of each row to a query: 0 for rows that do not match.
+
+    Every word (or vocabulary phrase) of the query must match, as a word of the row's text or
+    as one of its tags named by the vocabulary (``breathing`` finds rows tagged COPD and
+    breathing conditions; ``Cheltenham`` rows there, serving it, and countywide ones below
+    them). A group found nowhere exactly is looked for with a typo, at TYPO_FACTOR of the
+    score. The relevance is the sum over the groups.
+    """
+    concepts = index.concepts
+    total: np.ndarray | None = None
+    for words, key in _query_groups(concepts, fold_words(query)):
+        # A word the vocabulary knows means that: "pain" is not the start of "painting".
+        scores = _text_scores(search, words, typo=False, whole=bool(key))
+        if key:
+            np.maximum(scores, _concept_scores(index, concepts, (key,)), out=scores)
+        if not scores.any() and len(words) == 1:
+            typos = _text_scores(search, words, typo=True)
+            np.maximum(typos, _concept_scores(index, concepts, _typo_concepts(concepts,
+                                                                             words[0])),
+                       out=typos)
+            scores = typos * TYPO_FACTOR
+        total = scores if total is None else np.where(
+            (total > 0) & (scores > 0), total + scores, np.float32(0))
+        if not total.any():
+            break
+    return np.zeros(index.length, dtype=np.float32) if total is None else total
+
+
+def search_scores_plain(index: FilterIndex, frame: pd.DataFrame, query: str) -> np.ndarray:
+    """The readable twin of :func:`search_scores` for one-word queries without typos, row by
+    row (tests check they agree)."""
+    word = fold(query)
+    named = set(index.concepts.terms.get(word, ()))
+    if word in index.concepts.terms:  # a word the vocabulary knows: whole words only
+        def matches(w: str) -> bool:
+            return w in (word, word + "s", word + "es")
+    else:
+        def matches(w: str) -> bool:
+            return w.startswith(word) or (len(word) >= MIN_INFIX_WORD and word in w)
+    everywhere = index.term_ids[DISTRICT].index(COUNTYWIDE)
+    out = np.zeros(len(frame), dtype=np.float32)
+    for row in range(len(frame)):
+        tags = {(f, i) for f in index.labels for i in np.flatnonzero(index.matrices[f][row])}
+        tags |= {(DISTRICT, i) for i in np.flatnonzero(index.located[row])}
+        labels = [index.labels[f][index.term_ids[f][i]] for f, i in tags
+                  if fields.by_facet(f) is not None and fields.by_facet(f).many
+                  and f in index.labels and index.matrices[f][row, i]]
+        strong = " ".join([*(str(frame[c].iloc[row] or "") for c in STRONG_COLUMNS), *labels])
+        weak = " ".join(str(frame[c].iloc[row] or "") for c in WEAK_COLUMNS)
+        score = 0.0
+        if tags & named or any(matches(w) for w in fold_words(strong)):
+            score = SCORE_STRONG
+        elif any(matches(w) for w in fold_words(weak)):
+            score = SCORE_WEAK
+        elif any(f == DISTRICT for f, _ in named) and (DISTRICT, everywhere) in tags:
+            score = SCORE_COUNTYWIDE
+        out[row] = score
+    return out
+
+
+def suggest_terms(index: FilterIndex, search: SearchIndex, query: str,
+                  limit: int = MAX_SUGGESTIONS) -> list[str]:
+    """The vocabulary labels and record words nearest a query's words, for a search that found
+    nothing ("did you mean ..."); nearest first, at most `limit`."""
+    found: dict[str, float] = {}
+    choices = {**{w: w for w in search.strong.words if len(w) >= MIN_FUZZY_WORD},
+               **index.concepts.labels}
+    for word in fold_words(query)[:MAX_VALUES]:
+        for key, score, _ in process.extract(word, list(choices), scorer=fuzz.ratio,
+                                             score_cutoff=SUGGEST_CUTOFF, limit=limit * 3):
+            shown = choices[key]
+            found[shown] = max(found.get(shown, 0.0), score + (5 if key in index.concepts.labels
+                                                               else 0))
+    return sorted(found, key=lambda s: -found[s])[:limit]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -453,7 +725,9 @@ class FilterIndex:
     lat: np.ndarray
     lon: np.ndarray
     first_record_id: str | None
-    text: TextIndex | None
+    text: SearchIndex | None
+    concepts: Concepts  # the vocabulary's words, for search
+    labels: Mapping[str, Mapping[str, str]]  # facet -> term id -> label
 
     def positions(self, facet: str, terms: Iterable[str]) -> list[int]:
         """Column numbers of known terms of a facet (unknown terms are skipped)."""
@@ -501,6 +775,13 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray | set | frozenset)
 
 
+def _bool_matrix(values: pd.Series) -> np.ndarray:
+    """(rows, 1): is the value a real True (a missing value is not stated, not false)."""
+    array = values.to_numpy(dtype=object)
+    return np.asfortranarray(np.array([v is True or v is np.True_ for v in array],
+                                      dtype=bool).reshape(-1, 1))
+
+
 def _value_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
     """(rows, terms) equality of a single-valued column with each term id."""
     array = values.to_numpy(dtype=object)
@@ -515,9 +796,16 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
     """
     term_ids: dict[str, tuple[str, ...]] = {}
     matrices: dict[str, np.ndarray] = {}
+    labels: dict[str, Mapping[str, str]] = {}
     for spec in fields.facets():
         assert spec.facet is not None
-        term_ids[spec.facet] = tuple(t.id for t in vocabulary.terms(spec.name))
+        if spec.datatype == "bool":  # one column: the rows where it is true
+            term_ids[spec.facet] = (YES,)
+            matrices[spec.facet] = _readonly(_bool_matrix(frame[spec.column_name]))
+            continue
+        terms = vocabulary.terms(spec.name)
+        term_ids[spec.facet] = tuple(t.id for t in terms)
+        labels[spec.facet] = MappingProxyType({t.id: t.label for t in terms})
         build = _list_matrix if spec.many else _value_matrix
         matrices[spec.facet] = _readonly(build(frame[spec.column_name], term_ids[spec.facet]))
     codes = frame["district_code"].to_numpy(dtype=object)
@@ -537,7 +825,9 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
         lat=_readonly(pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)),
         lon=_readonly(pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)),
         first_record_id=str(frame["record_id"].iloc[0]) if len(frame) else None,
-        text=build_text_index(frame) if search and len(frame) else None,
+        text=build_search_index(frame, labels) if search and len(frame) else None,
+        concepts=build_concepts(vocabulary),
+        labels=MappingProxyType(labels),
     )
 
 
@@ -646,19 +936,36 @@ def selection_mask(
     Distances (km, NaN for rows without a point or not needed) come only with an `origin`;
     the radius applies only with both an origin and ``selection.radius_km``.
     """
+    mask, distances, _ = _select(index, selection, origin=origin, skip=skip,
+                                 countywide=countywide, frame=frame)
+    return mask, distances
+
+
+def _select(
+    index: FilterIndex,
+    selection: Selection,
+    *,
+    origin: tuple[float, float] | None = None,
+    skip: str | None = None,
+    countywide: bool = True,
+    frame: pd.DataFrame | None = None,
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """selection_mask's answer, and the search relevance of each row when there is a query."""
     mask = np.ones(index.length, dtype=bool)
     for name, terms in selection.chosen:
         if name != skip:
             mask &= _term_mask(index, name, terms, countywide)
-    if selection.q.strip() and skip != "q":
-        text = index.text
-        if text is None and frame is not None and len(frame):
-            text = build_text_index(frame)
-        if text is not None:
-            mask &= search_mask(text, selection.q)
+    scores = None
+    if selection.q.strip() and skip != "q" and fold_words(selection.q):
+        search = index.text
+        if search is None and frame is not None and len(frame):
+            search = build_search_index(frame, index.labels)
+        if search is not None:
+            scores = search_scores(index, search, selection.q)
+            mask &= scores > 0
     if origin is None:
-        return mask, None
-    return _radius_mask(index, origin, selection.radius_km, mask)
+        return mask, None, scores
+    return (*_radius_mask(index, origin, selection.radius_km, mask), scores)
 
 
 def filter_frame(
@@ -672,21 +979,27 @@ def filter_frame(
 ) -> gpd.GeoDataFrame:
     """The rows matching a selection, as a new frame (the input is never changed).
 
-    With `origin` (lat, lon) the result gains ``distance_km`` and is sorted nearest first
-    (rows without a point last); with ``selection.radius_km`` too, only rows within the radius
+    With a query (``selection.q``) the result gains ``relevance`` (see search_scores) and
+    is sorted most relevant first; with `origin` (lat, lon) it gains ``distance_km`` and is
+    sorted nearest first instead (rows without a point last); with ``selection.radius_km`` too, only rows within the radius
     remain, so rows without a point drop out. Pass the caller's cached `index` (from
     ``build_index(frame, vocabulary)``) to skip rebuilding it.
     """
     index = _index_for(frame, vocabulary, index)
-    mask, distances = selection_mask(
+    mask, distances, scores = _select(
         index, selection, origin=origin, countywide=countywide, frame=frame
     )
     rows = np.flatnonzero(mask)
-    if distances is None:
-        return frame.take(rows)
-    rows = rows[np.argsort(distances[rows], kind="stable")]
+    if distances is not None:
+        rows = rows[np.argsort(distances[rows], kind="stable")]
+    elif scores is not None:
+        rows = rows[np.argsort(-scores[rows], kind="stable")]
     result = frame.take(rows)
-    result["distance_km"] = distances[rows]  # a new frame: the input keeps its columns
+    # A new frame: the input keeps its columns.
+    if distances is not None:
+        result["distance_km"] = distances[rows]
+    if scores is not None:
+        result[RELEVANCE] = np.round(scores[rows].astype(float), 2)
     return result
 
 
@@ -880,6 +1193,8 @@ def records_table(
     if with_distance and "distance_km" in first:
         distances = np.round(first["distance_km"].to_numpy(dtype=float), 1)
         out.insert(2, "distance_km", distances)
+    if RELEVANCE in first:  # a search's order: the directory sorts by it
+        out.insert(2, RELEVANCE, first[RELEVANCE].to_numpy(dtype=float))
     return out
 
 

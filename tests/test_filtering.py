@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from aop_map.filtering import (
     Selection,
+    build_concepts,
     build_index,
+    facet_fields,
     clear_field,
     count_options,
     count_records,
@@ -33,6 +35,8 @@ from aop_map.filtering import (
     to_geojson,
     url_params,
 )
+from aop_map import fields
+from aop_map.filtering import _query_groups
 from aop_map.geocoding import haversine_km
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, real_vocabulary, synthetic_frame
@@ -788,8 +792,8 @@ def test_lists_instead_of_tuples_work(vocabulary: Vocabulary) -> None:
 
 def naive_terms(row: pd.Series, name: str, vocabulary: Vocabulary) -> set[str]:
     """The terms of filter `name` that one row counts for, spelled out the obvious way."""
-    if name == "status":
-        return {row["status"]}
+    if name in ("status", "kind"):
+        return {row[name]}
     if name != "district":
         return set(row[filter_fields()[name]])
     codes = {t.code: t.id for t in vocabulary.terms("areas_served") if t.code}
@@ -807,17 +811,32 @@ def naive_mask(
     *,
     skip: str | None = None,
 ) -> pd.Series:
-    """The obvious row-by-row filter (exact words only) that the index must agree with."""
+    """The obvious row-by-row filter (exact words only) that the index must agree with: a
+    query's words (or vocabulary phrases) in the row's text, places and tag labels, or a
+    vocabulary phrase naming one of its terms."""
+    concepts = build_concepts(vocabulary)
 
     def keep(row: pd.Series) -> bool:
         for name in filter_fields():
             terms = set(selection.terms(name))
             if terms and name != skip and not terms & naive_terms(row, name, vocabulary):
                 return False
-        columns = ("name", "summary", "description", "organisation")
-        words = fold_words(" ".join(str(row[c] or "") for c in columns))
-        for word in fold_words(selection.q):
-            if not any(w.startswith(word) or (len(word) >= 4 and word in w) for w in words):
+        columns = ("name", "summary", "description", "organisation", "location_label",
+                   "place", "district_name")
+        tags = [label for spec in fields.facets() if spec.many and spec.facet
+                for label in vocabulary.labels(spec.name, row[spec.column_name])]
+        words = fold_words(" ".join([*(str(row[c] or "") for c in columns), *tags]))
+        for group, key in _query_groups(concepts, fold_words(selection.q)):
+            named = {(facet, vocabulary.terms(facet_fields()[facet])[column].id)
+                     for facet, column in concepts.terms.get(key, ())}
+            if any(term in naive_terms(row, facet, vocabulary) for facet, term in named):
+                continue
+            if key:  # a word the vocabulary knows means that: whole words (and plurals)
+                if not all(any(w in (word, word + "s", word + "es") for w in words)
+                           for word in group):
+                    return False
+            elif not all(any(w.startswith(word) or (len(word) >= 4 and word in w)
+                             for w in words) for word in group):
                 return False
         if origin and selection.radius_km:
             if pd.isna(row["lat"]):
