@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     from aop_map.cli_submissions import add_submission_commands
 
     add_submission_commands(sub)
+    from aop_map.cli_feedback import add_feedback_commands
+
+    add_feedback_commands(sub)
     return parser
 
 

@@ -1075,6 +1075,36 @@ def show_report_form(store: SubmissionStore, record: Any) -> None:
     st.html("<style>.st-key-report_hp{position:absolute;left:-9999px}</style>")
 
 
+def show_problem_reports(store: SubmissionStore, dataset: Dataset, moderator: Moderator) -> None:
+    """The moderation page's open problem reports, each beside its record's name and link,
+    with a box to say how it was resolved (who and when are recorded by the store)."""
+    from aop_map.store import StoreError
+
+    if flash := st.session_state.pop("report_flash", None):
+        st.success(flash)
+    reports = store.reports("open")
+    st.markdown(f"**{len(reports)}** open problem report(s) from provider pages.")
+    for report in reports:
+        record = dataset.record(report.record_id)
+        with st.expander(views.report_title(report, record.name if record else None),
+                         expanded=True):
+            if record is not None:
+                provider_link(record.name, record.id)
+            st.code(report.message, language=None, wrap_lines=True)  # shown, never rendered
+            st.markdown(views.report_details(report))
+            how = st.text_input("How was it resolved?", key=f"how_{report.id}", max_chars=500,
+                                placeholder="e.g. record updated; no change needed")
+            if st.button("Mark resolved", key=f"resolve_{report.id}", disabled=not how.strip()):
+                try:
+                    store.resolve_report(report.id, moderator.name, how.strip(),
+                                         self_declared=moderator.self_declared)
+                except StoreError as error:
+                    st.error(md_escape(error))
+                else:
+                    st.session_state["report_flash"] = f"Resolved {report.id}."
+                    st.rerun()
+
+
 def prefill_register_form(values: dict[str, Any]) -> None:
     """Put form values (registration.form_values) into the Register form's widgets."""
     for name, value in values.items():

@@ -20,7 +20,13 @@ from aop_map.filtering import FilterIndex, Selection, counts_by, coverage_matrix
 from aop_map.geocoding import haversine_km
 from aop_map.loading import Origin
 from aop_map.records import Problem, Readiness, Record, Source
-from aop_map.store import StoreError, Submission, SubmissionStore
+from aop_map.store import (
+    REPORT_TOPICS,
+    ProblemReport,
+    StoreError,
+    Submission,
+    SubmissionStore,
+)
 from aop_map.text import md_escape, md_link
 from aop_map.vocabulary import Vocabulary
 
@@ -541,3 +547,35 @@ def unknown_path(page_url: str | None, base_path: str, known: Iterable[str]) -> 
     if base and (path == base or path.startswith(base + "/")):
         path = path[len(base):].strip("/")
     return None if path in {"", *known} else path
+
+
+# ---------------------------------------------------------------------------------------------
+# Updates and problem reports on the moderation page
+
+
+def update_heading(submission: Submission, changed: int) -> str:
+    """What an update submission proposes, as escaped Markdown."""
+    target = md_escape(submission.update_of or "")
+    if not changed:
+        return f"**An update to the published record {target}: it changes nothing.**"
+    return (f"**An update to the published record {target}:** {changed} field(s) change, "
+            "field by field below (approving publishes the proposed values).")
+
+
+def report_title(report: ProblemReport, record_name: str | None) -> str:
+    """An expander label for one problem report: reference, record, topic (escaped)."""
+    name = record_name if record_name is not None else f"{report.record_id} (no longer listed)"
+    topic = REPORT_TOPICS.get(report.topic, report.topic)
+    return f"{report.id} · {md_escape(name)} · {md_escape(topic)}"
+
+
+def report_details(report: ProblemReport) -> str:
+    """When a report came, the reply address (or none) and, once resolved, who and how."""
+    lines = [f"Received {report.created:%d %b %Y %H:%M} UTC."]
+    lines.append(f"Reply to: {md_escape(report.email)}" if report.email
+                 else "No reply address given.")
+    if report.status == "resolved":
+        when = f"{report.resolved_at:%d %b %Y}" if report.resolved_at else "?"
+        lines.append(f"Resolved by {md_escape(report.resolved_by)} on {when}: "
+                     f"{md_escape(report.resolution)}")
+    return "\n\n".join(lines)

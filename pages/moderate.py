@@ -46,8 +46,9 @@ for submission in submissions:
         if note:
             st.info(note)
         changes = store.diff(submission.id) if submission.update_of else []
+        if submission.update_of:
+            st.markdown(views.update_heading(submission, len(changes)))
         if changes:
-            st.markdown("**Changes to the published record:**")
             st.dataframe(views.changes_table(changes), hide_index=True, width="stretch")
         st.code(views.submission_yaml(data), language="yaml")
         if status != "pending":
@@ -78,6 +79,9 @@ for submission in submissions:
             else:
                 st.session_state["moderation_flash"] = f"Rejected {submission.id}."
                 st.rerun()
+
+st.subheader("Problem reports")
+ui.show_problem_reports(store, dataset, moderator)
 
 with st.expander("Audit log"):
     st.dataframe(store.audit_log()[-200:], width="stretch")

@@ -1,0 +1,112 @@
+"""`aop-map feedback list|show|resolve`: problem reports from provider pages, from a terminal.
+
+Reports are private (one may hold the reporter's email): they live in the submissions folder,
+and are read and resolved through the store; every line of user text goes through ``say``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from aop_map.cli import say, say_json
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The store of the data directory given (else $AOP_MAP_DATA_DIR, else mapdata/)."""
+    from aop_map.store import SubmissionStore
+
+    root = Path(args.submissions_dir) if args.submissions_dir else None
+    return SubmissionStore(root, data_dir=Path(args.data_dir) if args.data_dir else None)
+
+
+def _plain(report: Any) -> dict[str, Any]:
+    return {
+        k: (str(v) if v is not None and k.endswith(("created", "_at")) else v)
+        for k, v in dataclasses.asdict(report).items()
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """List problem reports, open ones by default."""
+    status = None if args.status == "all" else args.status
+    reports = _store(args).reports(status, record_id=args.record)
+    if args.json:
+        say_json([_plain(r) for r in reports])
+    elif not reports:
+        say(f"no {args.status} problem reports")
+    else:
+        for r in reports:
+            say(f"{r.id}  {r.status:<8}  {r.record_id}  {r.topic}  {r.created:%Y-%m-%d}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Show one problem report in full (its message and any reply address)."""
+    report = _store(args).get_report(args.id)
+    if args.json:
+        say_json(_plain(report))
+        return 0
+    for key, value in _plain(report).items():
+        if value is not None:
+            say(f"{key}: {value}")
+    return 0
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Close a problem report, saying how; who and when go in the report and the audit log."""
+    report = _store(args).resolve_report(args.id, args.moderator, args.how, self_declared=True)
+    if args.json:
+        say_json(_plain(report))
+    else:
+        say(f"resolved {report.id} ({report.record_id}): {report.resolution}")
+    return 0
+
+
+def _run(handler: Any) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        from aop_map.store import StoreError
+
+        try:
+            return handler(args)
+        except StoreError as error:
+            say(f"aop-map feedback: {error}", err=True)
+            return 1
+
+    run.__doc__ = handler.__doc__
+    return run
+
+
+def add_feedback_commands(sub: Any) -> None:
+    """Add the `feedback` command group to the main parser."""
+    parser = sub.add_parser("feedback", help="problem reports sent from provider pages")
+    actions = parser.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    where.add_argument(
+        "--submissions-dir",
+        help="submissions folder (default $AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)",
+    )
+    where.add_argument("--json", action="store_true", help="print JSON")
+
+    p = actions.add_parser("list", help="list problem reports", parents=[where])
+    p.add_argument(
+        "--status",
+        default="open",
+        choices=("open", "resolved", "all"),
+        help="which reports (default open)",
+    )
+    p.add_argument("--record", help="only the reports about this record id")
+    p.set_defaults(handler=_run(cmd_list))
+
+    p = actions.add_parser("show", help="show one problem report", parents=[where])
+    p.add_argument("id", help="report reference, e.g. RPT-2026-7F3K9Q")
+    p.set_defaults(handler=_run(cmd_show))
+
+    p = actions.add_parser("resolve", help="close a problem report, saying how", parents=[where])
+    p.add_argument("id", help="report reference")
+    p.add_argument("--moderator", required=True, help="your name, for the audit log")
+    p.add_argument("--how", required=True, help="how it was resolved, e.g. 'record updated'")
+    p.set_defaults(handler=_run(cmd_resolve))

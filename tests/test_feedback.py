@@ -1,0 +1,157 @@
+"""Problem reports from provider pages (issue 12 §4): the store, the `feedback` CLI, the
+provider page's form and the moderation page's list."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from aop_map import ui
+from aop_map.limits import REGISTER, register_entries
+from aop_map.store import (
+    MAX_REPORT_MESSAGE,
+    InvalidTransition,
+    RecordNotFound,
+    StoreError,
+    SubmissionStore,
+)
+from tests.test_register_app import APP, data, open_page, sign_in, text, widget  # noqa: F401
+
+RECORD = "breathe-choir"  # the record of test_register_app's `data` fixture
+PASSWORD = "a long enough moderator password"
+
+
+@pytest.fixture
+def store(data: Path) -> SubmissionStore:  # noqa: F811 (the fixture above)
+    return SubmissionStore()
+
+
+def test_a_report_is_kept_privately_and_audited_without_its_text(
+    store: SubmissionStore, data: Path  # noqa: F811
+) -> None:
+    reference = store.report_problem(RECORD, "out-of-date", "Moved to <b>Tuesdays</b>",
+                                     email="me@example.org")
+    (report,) = store.reports("open")
+    assert report.id == reference and reference.startswith("RPT-")
+    assert (report.record_id, report.topic, report.email) == (RECORD, "out-of-date",
+                                                             "me@example.org")
+    assert report.message == "Moved to <b>Tuesdays</b>"  # kept exactly, as text
+    files = [p for p in data.rglob("*") if p.is_file()]
+    private = store.root / "reports" / f"{reference}.yaml"
+    assert private in files and private.stat().st_mode & 0o077 == 0
+    published = [p for p in files if "submissions" not in p.parts]
+    assert not any("me@example.org" in p.read_text(errors="replace") for p in published)
+    audit = store.audit_log()[-1]
+    assert audit["action"] == "reported" and audit["report"] == reference
+    assert "me@example.org" not in json.dumps(audit) and "Tuesdays" not in json.dumps(audit)
+
+
+@pytest.mark.parametrize(("record_id", "topic", "message", "email", "error"), [
+    ("no-such-record", "other", "x", None, RecordNotFound),
+    (RECORD, "spam", "x", None, StoreError),
+    (RECORD, "other", "   ", None, StoreError),
+    (RECORD, "other", "x" * (MAX_REPORT_MESSAGE + 1), None, StoreError),
+    (RECORD, "other", "x", "not an address", StoreError),
+    (RECORD, "other", "x", "a@b.co" + "x" * 300, StoreError),
+])
+def test_bad_reports_are_refused(store: SubmissionStore, record_id, topic, message, email,
+                                 error) -> None:
+    with pytest.raises(error):
+        store.report_problem(record_id, topic, message, email=email)
+    assert store.reports() == []
+
+
+def test_resolving_records_who_and_how_once(store: SubmissionStore) -> None:
+    reference = store.report_problem(RECORD, "ended", "The choir stopped in May.")
+    with pytest.raises(StoreError):
+        store.resolve_report(reference, "Sam", "  ")
+    resolved = store.resolve_report(reference, "Sam", "record marked ended")
+    assert (resolved.status, resolved.resolved_by, resolved.resolution) == (
+        "resolved", "Sam", "record marked ended")
+    assert store.reports("open") == [] and store.get_report(reference).status == "resolved"
+    with pytest.raises(InvalidTransition):
+        store.resolve_report(reference, "Sam", "again")
+    entry = store.audit_log()[-1]
+    assert (entry["action"], entry["who"], entry["how"]) == (
+        "report-resolved", "Sam", "record marked ended")
+    with pytest.raises(StoreError):
+        store.get_report("../../etc/passwd")
+
+
+def feedback(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "aop_map", "feedback", *args,
+                           "--data-dir", str(env_dir)], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.slow
+def test_the_feedback_cli_lists_shows_and_resolves(store: SubmissionStore, data: Path) -> None:
+    reference = store.report_problem(RECORD, "wrong-details", "Phone is \x1b[31mwrong",
+                                     email="me@example.org")
+    listed = feedback("list", env_dir=data)
+    assert listed.returncode == 0 and reference in listed.stdout and RECORD in listed.stdout
+    shown = feedback("show", reference, env_dir=data)
+    assert "\x1b" not in shown.stdout and "\\x1b" in shown.stdout  # terminal-safe
+    assert "me@example.org" in shown.stdout
+    rows = json.loads(feedback("list", "--json", env_dir=data).stdout)
+    assert [r["id"] for r in rows] == [reference]
+    done = feedback("resolve", reference, "--moderator", "Sam", "--how", "fixed",
+                    "--json", env_dir=data)
+    assert done.returncode == 0 and json.loads(done.stdout)["resolved_by"] == "Sam"
+    assert "no open problem reports" in feedback("list", env_dir=data).stdout
+    again = feedback("resolve", reference, "--moderator", "Sam", "--how", "x", env_dir=data)
+    assert again.returncode == 1 and "already resolved" in again.stderr
+    other = data.parent / "elsewhere"
+    moved = subprocess.run([sys.executable, "-m", "aop_map", "feedback", "list", "--status",
+                            "all", "--data-dir", str(data), "--submissions-dir", str(other)],
+                           capture_output=True, text=True, timeout=120)
+    assert moved.returncode == 0 and reference not in moved.stdout
+
+
+def report_from_page(record_id: str, message: str, email: str = "", bot: str = "") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["id"] = record_id
+    at.run()  # the home page rewrites the URL: give the provider page its id again
+    at.query_params["id"] = record_id
+    at.switch_page("pages/provider.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.radio(key="report_topic").set_value("out-of-date")
+    at.text_area(key="report_message").input(message)
+    at.text_input(key="report_email").input(email)
+    at.text_input(key="report_hp").input(bot)
+    widget(at.button, "Send the report").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_report_sent_from_the_provider_page_reaches_the_moderation_page(
+    data: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    at = report_from_page(RECORD, "**Moved** to [Tuesdays](http://evil)", "me@example.org")
+    (report,) = SubmissionStore().reports("open")
+    assert report.id in text(at) and report.message.startswith("**Moved**")
+    monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", PASSWORD)
+    at = sign_in(open_page("pages/moderate.py"), "Sam", PASSWORD)
+    labels = "".join(e.label for e in at.expander)
+    assert report.id in labels and "Breathe Choir" in labels
+    assert report.message in [c.value for c in at.code]  # a code block: never rendered
+    widget(at.text_input, "How was it resolved").input("record updated").run()
+    widget(at.button, "Mark resolved").click().run()
+    assert not at.exception and f"Resolved {report.id}" in text(at)
+    assert SubmissionStore().get_report(report.id).resolved_by == "Sam"
+
+
+def test_reports_are_limited_on_the_server_and_bots_store_nothing(data: Path) -> None:  # noqa: F811
+    assert "could not be sent" in text(report_from_page(RECORD, "spam", bot="http://x"))
+    assert SubmissionStore().reports() == []
+    for _ in range(REGISTER.free):
+        report_from_page(RECORD, "real")
+    assert SubmissionStore().limits.count(*register_entries(ui.client_address())[0]) >= 3
+    shown = text(report_from_page(RECORD, "one too many"))  # a fresh session: no reset
+    assert "Please try again in" in shown
+    assert len(SubmissionStore().reports()) == REGISTER.free
