@@ -24,15 +24,17 @@ PAGE = "shortlist"  # the url_path of the shortlist page
 MAX_IDS = 50
 SEPARATOR = ","
 NOT_STATED = "not stated"
-# The record attributes that may hold when and what it costs (being added to the registry):
-# read with getattr, so a record without them still makes a sheet.
-WHEN_ATTRIBUTES = ("schedule", "when", "times", "sessions", "timetable")
-COST_ATTRIBUTES = ("cost", "costs", "price", "fee", "fees")
-ACCESS_ATTRIBUTES = ("access", "accessibility")
-# Fact labels (fields.facts) that say when, what it costs and how to get in, by first word.
-WHEN_WORDS = ("when", "schedule", "times", "timetable", "days", "sessions", "frequency")
-COST_WORDS = ("cost", "costs", "price", "fee", "fees", "charge", "charges")
+# Where the sheet finds when, cost and access: the registry's facts (fields.facts) by words
+# in their labels first, then record attributes of those names (read with getattr: a record
+# or registry without them still makes a sheet).
+WHEN_WORDS = ("when", "schedule", "schedules", "times", "timetable")
+COST_WORDS = ("cost", "costs", "price", "fee", "fees")
 ACCESS_WORDS = ("access", "accessibility")
+JOIN_WORDS = ("join", "eligibility")
+LANGUAGE_WORDS = ("language", "languages")
+WHEN_ATTRIBUTES = ("schedules", "schedule", "when", "times", "timetable")
+COST_ATTRIBUTES = ("cost", "price", "fee", "fees")
+ACCESS_ATTRIBUTES = ("accessibility", "access")
 SELF_REFERRAL = "self-referral"
 COUNTYWIDE = "countywide"  # the areas term for the whole county: every district shaded
 
@@ -126,29 +128,40 @@ class SheetEntry:
 
 
 def _text(value: Any) -> str:
-    """A value as one line of plain text ("" for nothing)."""
+    """A value as one line of plain text ("" for nothing): a structured value (a schedule, a
+    cost) by its own describe()."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (list, tuple, set)):
         return ", ".join(t for t in (_text(v) for v in value) if t)
     if isinstance(value, bool):
         return "yes" if value else "no"
+    describe = getattr(value, "describe", None)
+    if callable(describe):
+        value = describe()
     return " ".join(str(value).split())
+
+
+def _stated(values: Sequence[str]) -> list[str]:
+    return [v for v in values if v and v.casefold() != NOT_STATED]
 
 
 def _from_record(record: Any, attributes: Sequence[str], facts: list[tuple[str, list[str]]],
                  words: Sequence[str]) -> str:
-    """The first of some attributes a record has, else the facts whose label starts with one
-    of some words (several joined), else ""."""
+    """The facts whose label has one of some words (labelled when several), else the first
+    of some attributes the record has, else ""."""
+    matched = [(label, _stated(values)) for label, values in facts
+               if set(label.casefold().split()) & set(words)]
+    matched = [(label, values) for label, values in matched if values]
+    if len(matched) == 1:
+        return ", ".join(matched[0][1])
+    if matched:
+        return "; ".join(f"{label}: {', '.join(values)}" for label, values in matched)
     for name in attributes:
         found = _text(getattr(record, name, None))
         if found:
             return found
-    matched = [(label, values) for label, values in facts
-               if values and label.split()[0].casefold().strip(":") in words]
-    if len(matched) == 1:
-        return ", ".join(matched[0][1])
-    return "; ".join(f"{label}: {', '.join(values)}" for label, values in matched)
+    return ""
 
 
 def _what(record: Any, vocabulary: Any) -> str:
@@ -159,13 +172,19 @@ def _what(record: Any, vocabulary: Any) -> str:
     return f"{head}. {summary}" if summary else head
 
 
-def _for_whom(record: Any, vocabulary: Any) -> str:
+def _for_whom(record: Any, vocabulary: Any, facts: list[tuple[str, list[str]]]) -> str:
     parts = []
     if record.conditions:
         parts.append("People with or affected by: "
                      + ", ".join(vocabulary.labels("conditions", record.conditions)))
     if record.age_groups:
         parts.append("Ages: " + ", ".join(vocabulary.labels("age_groups", record.age_groups)))
+    joining = _from_record(record, (), facts, JOIN_WORDS)
+    if joining:
+        parts.append(joining[:1].upper() + joining[1:])
+    languages = _from_record(record, ("languages",), facts, LANGUAGE_WORDS)
+    if languages:
+        parts.append(f"Languages: {languages}")
     return ". ".join(parts)
 
 
@@ -192,11 +211,19 @@ def _where(rows: pd.DataFrame, record: Any, vocabulary: Any) -> str:
 
 
 def _how_to_join(record: Any, vocabulary: Any) -> str:
+    """Whether people may refer themselves (the eligibility's referral need, or the
+    self-referral route), and who else refers."""
+    need = getattr(getattr(record, "eligibility", None), "referral", None)
     routes = list(record.referral_routes)
-    if not routes:
-        return ""
     others = [r for r in routes if r != SELF_REFERRAL]
-    parts = ["Self-referral: people can join directly"] if SELF_REFERRAL in routes else []
+    parts = []
+    if need:
+        try:
+            parts.append(vocabulary.label("referral_need", need))
+        except Exception:  # a vocabulary without the section (older data): the term as given
+            parts.append(str(need))
+    elif SELF_REFERRAL in routes:
+        parts.append("Self-referral: people can join directly")
     if others:
         parts.append("Referral by: " + ", ".join(vocabulary.labels("referral_routes", others)))
     return ". ".join(parts)
@@ -243,7 +270,7 @@ def sheet_entry(record: Any, rows: pd.DataFrame, vocabulary: Any) -> SheetEntry:
         record_id=record.id,
         title=_text(record.name),
         what=said(_what(record, vocabulary)),
-        for_whom=said(_for_whom(record, vocabulary)),
+        for_whom=said(_for_whom(record, vocabulary, facts)),
         where=said(where),
         when=said(_from_record(record, WHEN_ATTRIBUTES, facts, WHEN_WORDS)),
         cost=said(_from_record(record, COST_ATTRIBUTES, facts, COST_WORDS)),

@@ -13,7 +13,7 @@ st.html(ui.PRINT_CSS)
 
 st.title("Shortlist")
 for note in st.session_state.get("_shortlist_notes", ()):
-    st.info(f"{ui.md_escape(note)} (from the link you opened).", icon=":material/info:")
+    st.info(ui.md_escape(note), icon=":material/info:")
 if not ids:
     st.markdown("Nothing is on the shortlist yet. Add activities with **Add to shortlist** in "
                 "the Directory, under the map or on a provider's page; then print them as an "

@@ -10,6 +10,7 @@ import pytest
 
 from aop_map import shortlist
 from aop_map.dataset import load_dataset
+from tests.test_app import _app_env, app_data  # noqa: F401 (fixtures)
 
 KNOWN = {"a", "b", "c"}.__contains__
 
@@ -104,11 +105,25 @@ def test_sheet_entry_says_not_stated_and_hides_unconsented_contact() -> None:
     assert shown.contact == "Jo · 0123 · jo@x"
 
 
-def test_sheet_entry_reads_when_and_cost_where_a_record_has_them() -> None:
+class _Described:
+    """A structured value (as records.Cost) that says itself in words."""
+
+    def __init__(self, words: str) -> None:
+        self.words = words
+
+    def describe(self) -> str:
+        return self.words
+
+
+def test_sheet_entry_reads_when_cost_and_referral_where_a_record_has_them() -> None:
     frame = load_dataset().frame.iloc[:0]
-    entry = shortlist.sheet_entry(_record(schedule="Tuesdays 10-12", cost="Free"), frame,
-                                  _Vocab())
-    assert (entry.when, entry.cost) == ("Tuesdays 10-12", "Free")
+    record = _record(schedules=["Weekly, Tuesdays 10:30-12:00"],
+                     cost=_Described("£3 a session"),
+                     eligibility=SimpleNamespace(referral="self-referral-welcome",
+                                                 describe=lambda: "Ages 18+"))
+    entry = shortlist.sheet_entry(record, frame, _Vocab())
+    assert (entry.when, entry.cost) == ("Weekly, Tuesdays 10:30-12:00", "£3 a session")
+    assert entry.how_to_join == "Self-Referral-Welcome. Referral by: Gp"
 
 
 def test_sheet_entries_from_the_bundled_data() -> None:
@@ -123,3 +138,45 @@ def test_sheet_entries_from_the_bundled_data() -> None:
         assert entry.title == record.name
         if not record.publish_contact:
             assert record.contact.email is None or record.contact.email not in entry.contact
+
+
+# ---------------------------------------------------------------------------------------------
+# The pages (AppTest, on test_app's synthetic records)
+
+
+def test_countywide_shades_every_district() -> None:
+    dataset = load_dataset()
+    codes = shortlist._area_codes(["countywide"], dataset.vocabulary)
+    assert len(codes) == 6 and shortlist._area_codes(["stroud"], dataset.vocabulary) == (
+        "E07000082",)
+
+
+def test_the_shortlist_page_opens_from_its_link(app_data) -> None:
+    from tests.test_app import open_app
+
+    at = open_app("pages/shortlist.py",
+                  list="xss-img,cheltenham-lungs,md-inject,forest-breathers,no-such-id")
+    assert at.query_params["list"] == "xss-img,cheltenham-lungs,md-inject,forest-breathers"
+    assert "“no\\-such\\-id”" in " ".join(str(i.value) for i in at.info)  # escaped
+    headings = [h.value for h in at.subheader]
+    assert len(headings) == 4
+    # Names are escaped Markdown: shown as typed, never as HTML or a link.
+    assert all("<img" not in h or "\\<img" in h for h in headings)
+    assert any("\\[link\\]" in h for h in headings)
+    shown = " ".join(str(m.value) for m in at.markdown)
+    assert "jo@example\\.org" in shown  # consented (escaped)
+    assert "private@example" not in shown  # not consented
+
+
+def test_add_on_a_provider_page_then_open_the_shortlist(app_data) -> None:
+    from tests.test_app import open_app
+
+    at = open_app("pages/provider.py", id="forest-breathers")
+    [button] = [b for b in at.button if b.label == "Add to shortlist"]
+    button.click().run()
+    assert [b.label for b in at.button if "shortlist" in b.label] == ["Remove from shortlist"]
+    at.query_params.clear()  # the menu drops query parameters
+    at.switch_page("pages/shortlist.py").run()
+    assert not at.exception
+    assert [h.value for h in at.subheader] == ["Forest Breathers Choir"]
+    assert at.query_params["list"] == "forest-breathers"
