@@ -98,6 +98,8 @@ MAX_NESTING = 12
 MAX_MODERATOR = 100
 MAX_REASON = 2000
 APPROVAL_SOURCE = "Submitted through aop-map by the provider"
+# Who confirmed an approved submission's facts: the provider, who sent them (issue 12).
+VERIFIED_BY_PROVIDER = "the provider, through the register form"
 # Problem reports from provider pages: private (they may hold an email), kept beside submissions.
 REPORTS_DIR = "reports"
 REPORT_PATTERN = re.compile(r"^RPT-\d{4}-[0-9A-Z]{6}$")
@@ -887,6 +889,7 @@ class SubmissionStore:
         for side in (old, new):
             side.pop("id", None)
             side.pop("last_verified", None)
+            side.pop("verified_by", None)
             sources = [s for s in side.get("sources") or [] if not _approval_source(s)]
             side["sources"] = sources or None
         fields = dict.fromkeys([*Record.model_fields, *old, *new])
@@ -905,6 +908,73 @@ class SubmissionStore:
                 if isinstance(entry, dict):
                     out.append(entry)
         return out
+
+    def record_verification(
+        self,
+        record_id: str,
+        verified_by: str,
+        on: dt.date,
+        moderator: str,
+        *,
+        self_declared: bool = False,
+        curated: Path | None = None,
+        rewrite: Callable[[str], str] | None = None,
+    ) -> Record:
+        """Record that ``verified_by`` confirmed a record's facts with its provider ``on`` a day.
+
+        A community record (written by the store) is read, given ``last_verified`` and
+        ``verified_by``, validated and written back in the store's style, its header kept. A
+        curated file (``curated``, inside the data directory) is changed by ``rewrite`` (text
+        -> text: the caller's round-trip edit, which keeps comments and formatting), and the
+        result must still hold a valid record with those two values. Either way the write is
+        atomic, under the store's lock, and one audit line says who recorded what, when.
+        """
+        moderator = _check_name(moderator)
+        verified_by = _check_name(verified_by)
+        with self._locked():
+            if curated is None:
+                path = self._record_path(record_id)
+                old = path.read_text(encoding="utf-8") if path.is_file() else None
+                if old is None:
+                    raise RecordNotFound(f"no community record {record_id!r}")
+                data = _load_yaml(old)
+                data.update(last_verified=on.isoformat(), verified_by=verified_by)
+                header = "".join(line for line in old.splitlines(keepends=True)
+                                 if line.startswith("#"))
+                record = self._valid_record(data, record_id)
+                new = header + self._dump(record)
+                mode = 0o644
+            else:
+                path = Path(curated)
+                if rewrite is None or not path.resolve().is_relative_to(self.data_dir.resolve()):
+                    raise StoreError(f"{path.name}: not a curated file of the data directory")
+                old = path.read_text(encoding="utf-8")
+                new = rewrite(old)
+                found = _load_yaml(new)
+                docs = found if isinstance(found, list) else [found]
+                data = next((d for d in docs if isinstance(d, dict) and d.get("id") == record_id),
+                            None)
+                record = self._valid_record(data, record_id)
+                mode = path.stat().st_mode & 0o777
+            if record.last_verified != on or record.verified_by != verified_by:
+                raise StoreError(f"the edit of {path.name} did not record the verification")
+            atomic_write(path, new, mode=mode)
+            entry = {"at": _iso(self._now()), **_who(moderator, self_declared),
+                     "action": "verified", "record_id": record_id,
+                     "verified_by": verified_by, "verified_on": on.isoformat(),
+                     "file": "community" if curated is None else "curated"}
+            _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+        return record
+
+    def _valid_record(self, data: Any, record_id: str) -> Record:
+        """The record in ``data`` if it validates cleanly, else SubmissionInvalid."""
+        if not isinstance(data, dict):
+            raise StoreError(f"no record {record_id!r} in the file")
+        record, problems = validate_record(data, self.vocabulary, source=record_id)
+        errors = [p for p in problems if p.severity == "error"]
+        if record is None or errors:
+            raise SubmissionInvalid(errors or problems, f"record {record_id}")
+        return record
 
     @property
     def vocabulary(self) -> Vocabulary:
@@ -1162,13 +1232,15 @@ class SubmissionStore:
         consent (else none at all: the file is public, whatever the map shows), and no
         moderator name or email (who approved is in the private audit log).
         """
-        fields = {k: v for k, v in data.items() if k not in ("id", "last_verified")}
+        fields = {k: v for k, v in data.items()
+                  if k not in ("id", "last_verified", "verified_by")}
         fields["id"] = record_id
         consented = (doc.get("consent") or {}).get("contact") is True
         fields["publish_contact"] = consented and data.get("publish_contact") is True
         if not fields["publish_contact"]:
             fields.pop("contact", None)
         fields["last_verified"] = today.isoformat()
+        fields["verified_by"] = VERIFIED_BY_PROVIDER  # the provider's own words, approved
         sources = data.get("sources") or []
         sources = sources if isinstance(sources, list) else [sources]
         sources = [s for s in sources if not _approval_source(s)]
@@ -1182,7 +1254,13 @@ class SubmissionStore:
         return record
 
     def _proposed(self, doc: Mapping[str, Any], target: str | None) -> dict[str, Any]:
-        data = doc.get("data") or {}
+        """What approving would publish, to compare with the record: contact details only
+        with the provider's consent, as ``_build_record`` decides."""
+        data = dict(doc.get("data") or {})
+        consented = (doc.get("consent") or {}).get("contact") is True
+        if not (consented and data.get("publish_contact") is True):
+            data.pop("contact", None)
+            data["publish_contact"] = False
         name = data.get("name")
         record_id = target or (slugify(name) if isinstance(name, str) else "submission")
         record, _ = validate_record({**data, "id": record_id}, self.vocabulary, source="diff")

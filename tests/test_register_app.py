@@ -312,3 +312,66 @@ def test_the_moderation_page_shows_submitted_markdown_literally(
     assert not at.exception, [e.value for e in at.exception]
     (flash,) = [e.value for e in at.success]
     assert ui.md_escape(MARKDOWN_NAME) in flash and not UNESCAPED.search(flash)
+
+
+# ---------------------------------------------------------------------------------------------
+# Updating a listing with its edit code (issue 12 §4)
+
+
+def open_update(at: AppTest, reference: str, code: str) -> AppTest:
+    widget(at.text_input, "Reference number").input(reference)
+    widget(at.text_input, "Edit code").input(code)
+    widget(at.button, "Update my listing").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_an_update_with_the_edit_code_is_prefilled_diffed_and_published(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = SubmissionStore().submit(listing("Lung Singers of Cheltenham", summary="Mondays"))
+    record = SubmissionStore().approve(receipt.id, "Mo")
+    at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
+    assert f"You are updating listing {receipt.id}" in text(at).replace("*", "")
+    assert widget(at.text_input, "Name").value == "Lung Singers of Cheltenham"
+    assert widget(at.text_input, "Short summary").value == "Mondays"
+    assert widget(at.text_input, "Postcode 1").value == "GL50 3PR"
+    assert widget(at.multiselect, "Art forms").value == ["singing"]
+    widget(at.text_input, "Short summary").input("Tuesdays")
+    widget(at.checkbox, "I agree").check()
+    widget(at.button, "Check my listing").click().run()
+    assert "Check before you send" in text(at)
+    widget(at.button, "Send my listing for review").click().run()
+    assert not at.exception and "Your change to listing" in text(at)
+    pending = SubmissionStore().get(receipt.id)
+    assert (pending.status, pending.update_of) == ("pending", record.id)
+    published = (data / "community" / f"{record.id}.yaml").read_text(encoding="utf-8")
+    assert "Mondays" in published  # the map keeps the listing as it was until approval
+
+    monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", PASSWORD)
+    at = sign_in(open_page("pages/moderate.py"), "Sam", PASSWORD)
+    assert "An update to the published record" in text(at)
+    (table,) = [d for d in at.dataframe if "Proposed" in d.value.columns]
+    assert table.value.to_dict("records") == [
+        {"Field": "summary", "Now": "Mondays", "Proposed": "Tuesdays"}]
+    widget(at.button, "Approve and publish").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    published = (data / "community" / f"{record.id}.yaml").read_text(encoding="utf-8")
+    assert "Tuesdays" in published and "Mondays" not in published
+
+
+def test_a_guesser_cannot_open_an_update_across_reloads(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    receipt = SubmissionStore().submit(listing("Lung Singers of Cheltenham"))
+    monkeypatch.setattr(ui, "client_address", lambda: GUESSER)
+    for _ in range(4):  # each guess from a fresh session
+        shown = text(open_update(open_page("pages/register.py"), receipt.id, "2222-3333-4444"))
+        assert "wrong edit code" in shown
+    shown = text(open_update(open_page("pages/register.py"), receipt.id, "2222-3333-4444"))
+    assert "Too many wrong edit codes" in shown
+    at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
+    assert "Too many wrong edit codes" in text(at) and "You are updating" not in text(at)
+    monkeypatch.setattr(ui, "client_address", lambda: OWNER)
+    at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
+    assert "You are updating" in text(at)

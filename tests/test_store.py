@@ -1085,3 +1085,45 @@ def test_a_process_killed_mid_write_damages_nothing(
     assert done[0].id == "stroud-singing-for-breathing"
     assert not list(folder.glob(".aop-tmp-*"))
     assert load_records(data_dir, use_cache=False).problems == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Updates by the provider with the edit code (issue 12 §4)
+
+
+def test_an_update_of_a_published_listing_is_a_pending_change_until_approved(
+    store: SubmissionStore, data_dir: Path
+) -> None:
+    receipt = store.submit(listing())
+    record = store.approve(receipt.id, "Mo")
+    opened = store.open_for_update(receipt.id, receipt.edit_code)
+    assert opened.data["summary"] == listing()["summary"]  # the form's prefill
+    store.edit(receipt.id, receipt.edit_code, listing(summary="Now on Tuesdays."))
+    pending = store.get(receipt.id)
+    assert (pending.status, pending.update_of) == ("pending", record.id)
+    published = load_records(data_dir).records
+    assert [r.summary for r in published] == [listing()["summary"]]  # unchanged until approved
+    assert store.diff(receipt.id) == [("summary", listing()["summary"], "Now on Tuesdays.")]
+    updated = store.approve(receipt.id, "Mo")
+    assert updated.id == record.id and updated.summary == "Now on Tuesdays."
+    assert [r.summary for r in load_records(data_dir).records] == ["Now on Tuesdays."]
+    assert store.approve(receipt.id, "Mo") == updated  # again: the same record, nothing new
+    assert len(list((data_dir / "community").glob("*.yaml"))) == 1
+
+
+def test_opening_an_update_is_limited_as_withdrawal_is(store: SubmissionStore) -> None:
+    receipt = store.submit(listing())
+    for _ in range(EDIT_CODE_REFERENCE.free - 1):
+        with pytest.raises(InvalidEditCode) as caught:
+            store.open_for_update(receipt.id, WRONG, client=GUESSER)
+        assert not isinstance(caught.value, EditCodeLocked)
+    with pytest.raises(EditCodeLocked, match="try again in 15 minutes"):
+        store.open_for_update(receipt.id, WRONG, client=GUESSER)
+    with pytest.raises(EditCodeLocked):  # the guesser waits, even with the right code
+        store.open_for_update(receipt.id, receipt.edit_code, client=GUESSER)
+    with pytest.raises(EditCodeLocked):  # and the same counters guard withdrawal
+        store.withdraw(receipt.id, receipt.edit_code, client=GUESSER)
+    assert store.open_for_update(receipt.id, receipt.edit_code, client=OWNER).id == receipt.id
+    store.withdraw(receipt.id, receipt.edit_code, client=OWNER)
+    with pytest.raises(InvalidEditCode):  # a withdrawn listing opens for nobody
+        store.open_for_update(receipt.id, receipt.edit_code, client=OWNER)
