@@ -185,18 +185,20 @@ JS_ESCAPE = """
 # unless the map is narrow. Fixed text only; `label` is one of this module's constants.
 COLLAPSIBLE_JS = """
   function aopCollapsible(map, div, label, narrowPx) {
-    var base = div.className, button = L.DomUtil.create("button", "aop-toggle", div);
+    var button = L.DomUtil.create("button", "aop-toggle", div), shown = true;
     if (div.insertBefore) { div.insertBefore(button, div.firstChild); }
     button.type = "button";
     function set(open) {
+      shown = open;
       button.setAttribute("aria-expanded", open ? "true" : "false");
       button.textContent = (open ? "Hide " : "Show ") + label;
-      div.className = open ? base : base + " aop-folded";
+      // Leaflet adds its own classes to a control after onAdd: change only ours.
+      div.className = div.className.replace(/ ?aop-folded/g, "") + (open ? "" : " aop-folded");
     }
     button.onclick = function (e) {
       e.preventDefault();
       e.stopPropagation();
-      set(div.className !== base);
+      set(!shown);
     };
     set(map.getSize().x >= narrowPx);
   }"""
