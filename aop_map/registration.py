@@ -118,8 +118,8 @@ def form_to_data(values: dict[str, Any]) -> dict[str, Any]:
             data[spec.name] = value
     located = fields.form_fields("locations")
     locations = [
-        {spec.attribute: _clean(row.get(spec.name)) for spec in located
-         if _clean(row.get(spec.name))}
+        {spec.attribute: value for spec in located
+         if (value := _form_value(spec, row.get(spec.name))) not in (None, "", [])}
         for row in values.get("locations") or []
     ]
     if any(locations):
@@ -338,10 +338,10 @@ def _widget_value(spec: fields.FieldSpec, value: Any) -> Any:
         return list(value or [])
     if spec.widget == "yes_no":
         return {True: "Yes", False: "No"}.get(value, YES_NO[0])
-    if spec.widget == "list":
-        return ", ".join(str(v) for v in value or [])
-    if spec.widget == "lines":
-        return "\n".join(str(v) for v in value or [])
+    if spec.widget in ("list", "lines"):
+        texts = [v.get("url") or v.get("title") or "" if isinstance(v, dict) else str(v)
+                 for v in value or []]
+        return (", " if spec.widget == "list" else "\n").join(t for t in texts if t)
     if spec.widget in ("select", "radio"):
         return value
     return "" if value is None else str(value)
@@ -366,7 +366,7 @@ def form_values(data: dict[str, Any]) -> dict[str, Any]:
     rows = [row for row in data.get("locations") or [] if isinstance(row, dict)]
     located = fields.form_fields("locations")
     values["locations"] = [
-        {spec.name: str(row.get(spec.attribute) or "") for spec in located}
+        {spec.name: _widget_value(spec, row.get(spec.attribute)) for spec in located}
         for row in [*rows, *[{}] * MAX_LOCATIONS][:MAX_LOCATIONS]
     ]
     values["publish_contact"] = data.get("publish_contact") is True

@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, require_browser, run_app, wait_for_app
+from tests.browser import (
+    FOLIUM_IFRAME,
+    launch_chromium,
+    require_browser,
+    run_app,
+    screenshot,
+    wait_for_app,
+)
 from tests.conftest import MAPDATA
 from tests.test_e2e import WAIT_MS, Watched
 
@@ -108,3 +115,90 @@ def test_provider_links_change_the_address(app, watched: Watched, start: str, li
     wait_for_app(page)
     page.locator("h1", has_text=first).first.wait_for()
     assert watched.dialogs == []
+
+
+# Issue 11 item 12: consented email and phone are mailto: and tel: links; a located record has
+# an OpenStreetMap directions link to its point.
+def test_contact_links_and_directions(app, watched: Watched) -> None:
+    url, _ = app
+    page = watched.open(f"{url}/provider?id=alpha")
+    main = page.get_by_test_id("stMain")
+    assert main.get_by_role("link", name="hello@alpha.example").get_attribute(
+        "href") == "mailto:hello@alpha.example"
+    assert main.get_by_role("link", name="01452 123456").get_attribute(
+        "href") == "tel:01452123456"
+    directions = main.get_by_role("link", name="Directions")
+    assert directions.count() == 1
+    href = directions.get_attribute("href")
+    match = re.fullmatch(r"https://www\.openstreetmap\.org/directions\?to=(-?[\d.]+)%2C(-?[\d.]+)",
+                         href)
+    assert match, href
+    lat, lon = map(float, match.groups())
+    assert 51.8 < lat < 52.0 and -2.2 < lon < -2.0  # GL50 3PR, Cheltenham
+    page = watched.open(f"{url}/provider?id=create-gloucestershire")  # countywide: no point
+    assert page.get_by_test_id("stMain").get_by_role("link", name="Directions").count() == 0
+
+
+def sign_in(page, password: str = PASSWORD) -> None:
+    page.get_by_role("textbox", name="Your name").fill("Sam")
+    page.get_by_role("textbox", name="Moderator password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
+
+
+# Issue 12 §4: a problem report sent from a provider page appears on the moderation page.
+def test_a_problem_report_reaches_the_moderation_page(app, watched: Watched) -> None:
+    url, _ = app
+    page = watched.open(f"{url}/provider?id=beta")
+    page.get_by_text("Report a problem with this listing").click()
+    page.get_by_text("The activity has ended").click()
+    page.get_by_role("textbox", name="What should we know?").fill(
+        "They stopped meeting <b>in May</b>.")
+    page.get_by_role("textbox", name=re.compile("Your email")).fill("me@example.org")
+    page.get_by_role("button", name="Send the report").click()
+    page.get_by_text("your report RPT-").wait_for()
+    reference = re.search(r"RPT-\d{4}-[0-9A-Z]{6}", page.inner_text("body")).group(0)
+    page = watched.open(f"{url}/moderate")
+    sign_in(page)
+    page.get_by_text(reference).first.wait_for()
+    body = page.inner_text("body")
+    assert f"{reference} · Beta Singers" in body
+    assert "They stopped meeting <b>in May</b>." in body and "me@example.org" in body
+    screenshot(page, "moderation-problem-report")
+    follow(page, "Beta Singers", "beta", "Beta Singers")  # the record's link
+
+
+REGISTER_NAME = "Gamma Painters"
+
+
+def fill_listing(page, summary: str) -> None:
+    page.get_by_role("textbox", name="Name *").fill(REGISTER_NAME)
+    page.get_by_role("textbox", name="Short summary").fill(summary)
+    page.get_by_role("textbox", name="Email").fill("gamma@example.org")
+    page.get_by_role("textbox", name="Postcode 1").fill("GL50 3PR")
+    page.get_by_text("Publish these contact details").click()
+    page.get_by_text("I agree that this listing").click()
+
+
+# Issue 11 item 11: "Check before you send" is the provider page as the public will see it.
+def test_the_register_preview_is_the_provider_page(app, watched: Watched) -> None:
+    url, _ = app
+    page = watched.open(f"{url}/register")
+    fill_listing(page, "Watercolour mornings for carers.")
+    page.get_by_role("button", name="Check my listing").click()
+    page.get_by_text("Check before you send").wait_for()
+    wait_for_app(page)
+    preview = page.locator(".st-key-register_preview_page")
+    assert preview.locator("h1").inner_text().strip() == REGISTER_NAME
+    for heading_text in ("What, who and how", "Readiness", "Contact", "Where", "Sources"):
+        preview.get_by_role("heading", name=heading_text).wait_for()
+    preview.get_by_text("Watercolour mornings for carers.").wait_for()
+    assert preview.get_by_role("link", name="gamma@example.org").get_attribute(
+        "href") == "mailto:gamma@example.org"
+    preview.locator(FOLIUM_IFRAME).wait_for()  # its own map, with the dot
+    frame = preview.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.wait_for_function("() => window.map && window.L")
+    dots = """() => { let n = 0;
+        window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n += 1; }); return n; }"""
+    assert frame.evaluate(dots) >= 1
+    screenshot(page, "register-preview")

@@ -375,3 +375,16 @@ def test_a_guesser_cannot_open_an_update_across_reloads(
     monkeypatch.setattr(ui, "client_address", lambda: OWNER)
     at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
     assert "You are updating" in text(at)
+
+
+def test_the_update_form_shows_a_listing_as_it_was_sent() -> None:
+    from aop_map.registration import MAX_LOCATIONS, form_to_data, form_values
+
+    data = {"name": "A", "kind": "organisation", "status": "established",
+            "art_forms": ["dance"], "readiness": {"dbs_checks": True, "insurance": False},
+            "contact": {"email": "a@example.org"}, "sources": ["https://a.example"],
+            "locations": [{"postcode": "GL50 3PR", "place": "Cheltenham"}],
+            "publish_contact": True}
+    values = form_values(data)
+    assert len(values["locations"]) == MAX_LOCATIONS
+    assert form_to_data(values) == data
