@@ -160,6 +160,83 @@ def cmd_geodata_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> Any:
+    """An argparse type: a YYYY-MM-DD date."""
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """List the records due for review with the provider, oldest first."""
+    import datetime as dt
+
+    from aop_map.loading import load_records
+    from aop_map.review import review_months, review_report
+
+    months = review_months()
+    report = review_report(load_records(_data_dir(args)).records, args.today or dt.date.today(),
+                           months)
+    if args.json:
+        say_json(report)
+        return 0
+    for item in report["due"]:
+        if item["months_since"] is None:
+            age = "no date at all"
+        elif item["last_verified"]:
+            age = f"{item['months_since']} months since last verified"
+        else:
+            age = f"{item['months_since']} months since its newest source, never verified"
+        say(f"{item['id']}  ({age})  {item['name']}")
+        say(f"    contact: {item['contact']}")
+    say(f"{len(report['due'])} record(s) due for review (every {months} months)")
+    return 0
+
+
+def cmd_review_verify(args: argparse.Namespace) -> int:
+    """Record that a person confirmed a record's facts with the provider."""
+    import datetime as dt
+
+    from aop_map.review import VerifyError, verify
+    from aop_map.store import StoreError, SubmissionStore
+
+    root = Path(args.submissions_dir) if args.submissions_dir else None
+    store = SubmissionStore(root, data_dir=_data_dir(args))
+    on = args.date or dt.date.today()
+    try:
+        record = verify(store, args.id, args.by, args.moderator or args.by, on,
+                        self_declared=True)
+    except (VerifyError, StoreError) as error:
+        say(f"aop-map review verify: {error}", err=True)
+        return 1
+    say(f"{record.id}: verified on {on.isoformat()} by {record.verified_by}")
+    return 0
+
+
+def _add_review_commands(sub: Any) -> None:
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
+    p = sub.add_parser("review", parents=[where],
+                       help="records due for a check with the provider (AOP_MAP_REVIEW_MONTHS)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--today", type=_day, help="count from this day (default today)")
+    p.set_defaults(handler=cmd_review)
+    actions = p.add_subparsers(dest="review_command", metavar="ACTION")
+    v = actions.add_parser("verify", parents=[where],
+                           help="record that the facts were confirmed with the provider")
+    v.add_argument("id", help="record id")
+    v.add_argument("--by", required=True, help="who confirmed the facts with the provider")
+    v.add_argument("--date", type=_day, help="when (YYYY-MM-DD; default today)")
+    v.add_argument("--moderator", help="who records it, for the audit log (default: --by)")
+    v.add_argument("--submissions-dir",
+                   help="submissions folder, with the audit log (default "
+                        "$AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)")
+    v.set_defaults(handler=cmd_review_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command (tests check each has help)."""
     parser = argparse.ArgumentParser(
@@ -211,6 +288,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("file", help="ONSPD CSV or the zip as downloaded from the ONS")
     g.add_argument("--dest", help="folder for the lookup (default $AOP_MAP_GEODATA_DIR)")
     g.set_defaults(handler=cmd_geodata_import)
+
+    _add_review_commands(sub)
 
     from aop_map.cli_submissions import add_submission_commands
 

@@ -45,6 +45,16 @@ EXTRA_FACET_ALIASES = {"district_code": DISTRICT}
 # URL parameters of the search itself, after the filters'.
 SEARCH_PARAMS = ("q", "near", "radius_km")
 SEARCH_COLUMNS = ("name", "summary", "description", "organisation")
+# URL parameters of what is in view at all, after the search's (issue 12): ended activity is
+# hidden unless include_past=1; examples elsewhere in the UK unless scope=uk.
+LIFECYCLE_PARAMS = ("include_past", "scope")
+STATUS = "status"
+PAST_STATUS = "ended"  # the status of activity that ran and has finished
+ELSEWHERE = "elsewhere"  # the scope of an example from outside Gloucestershire
+SCOPE_UK = "uk"  # scope=uk: the county and the examples elsewhere, in every view
+SCOPE_WORDS = {"uk": SCOPE_UK, "all": SCOPE_UK, "elsewhere": SCOPE_UK, "national": SCOPE_UK,
+               "gloucestershire": "", "county": "", "glos": ""}
+TRUE_WORDS = frozenset({"1", "yes", "true", "on", "y"})
 # The largest distance filter: beyond it the county and its neighbours are all "near".
 MAX_RADIUS_KM = 500
 # A link can carry anything; past these sizes it is an accident or an attack, not a search.
@@ -81,7 +91,7 @@ def facet_fields() -> dict[str, str]:
 
 def url_params() -> tuple[str, ...]:
     """The URL parameters a selection reads and writes, in the order it writes them."""
-    return (*filter_fields(), *SEARCH_PARAMS)
+    return (*filter_fields(), *SEARCH_PARAMS, *LIFECYCLE_PARAMS)
 
 
 def list_columns() -> tuple[str, ...]:
@@ -134,12 +144,18 @@ class Selection:
     serving ``countywide`` (a countywide provider serves every district). ``near`` is the
     place typed by the user; the caller geocodes it and passes ``origin`` to ``filter_frame``,
     which keeps rows within ``radius_km`` of it.
+
+    What is in view at all: ended activity (status ``ended``) only with ``include_past`` (or
+    when ``ended`` is among the chosen statuses), examples elsewhere in the UK (scope
+    ``elsewhere``) only with ``scope="uk"``; see ``lifecycle_mask``.
     """
 
     chosen: tuple[tuple[str, tuple[str, ...]], ...]
     q: str
     near: str
     radius_km: float | None
+    include_past: bool
+    scope: str
 
     def __init__(
         self,
@@ -148,6 +164,8 @@ class Selection:
         q: str = "",
         near: str = "",
         radius_km: float | None = None,
+        include_past: bool = False,
+        scope: str = "",
         **terms: TermChoice,
     ) -> None:
         given = dict(chosen.items() if isinstance(chosen, Mapping) else chosen or ())
@@ -163,6 +181,8 @@ class Selection:
         object.__setattr__(self, "q", q)
         object.__setattr__(self, "near", near)
         object.__setattr__(self, "radius_km", radius_km)
+        object.__setattr__(self, "include_past", bool(include_past))
+        object.__setattr__(self, "scope", SCOPE_UK if scope == SCOPE_UK else "")
 
     def __getattr__(self, name: str) -> tuple[str, ...]:
         # Only reached for names that are not attributes: a filter's terms, read by name.
@@ -173,7 +193,8 @@ class Selection:
     @property
     def is_empty(self) -> bool:
         """True when nothing is selected."""
-        return not (self.chosen or self.q or self.near or self.radius_km is not None)
+        return not (self.chosen or self.q or self.near or self.radius_km is not None
+                    or self.include_past or self.scope)
 
     def terms(self, name: str) -> tuple[str, ...]:
         """The chosen term ids of one filter (empty when none are chosen)."""
@@ -190,7 +211,8 @@ class Selection:
 
 
 # What clear_field resets the search parts of a selection to.
-_SEARCH_DEFAULTS: dict[str, Any] = {"q": "", "near": "", "radius_km": None}
+_SEARCH_DEFAULTS: dict[str, Any] = {"q": "", "near": "", "radius_km": None,
+                                     "include_past": False, "scope": ""}
 
 
 def clear_field(selection: Selection, name: str) -> Selection:
@@ -280,11 +302,19 @@ def selection_from_params(
         notes += field_notes
     radius, radius_note = _parse_radius(params.get("radius_km"))
     notes += [radius_note] if radius_note else []
+    include_past = _last(params.get("include_past")).lower() in TRUE_WORDS
+    scope_text = _last(params.get("scope")).lower()
+    scope = SCOPE_WORDS.get(scope_text, "")
+    if scope_text and scope_text not in SCOPE_WORDS:
+        notes.append(f"Ignored scope {_shown(scope_text)}: use scope=uk to include examples "
+                     "elsewhere in the UK")
     selection = Selection(
         chosen,
         q=_last(params.get("q"))[:MAX_QUERY],
         near=_last(params.get("near"))[:MAX_NEAR],
         radius_km=radius,
+        include_past=include_past,
+        scope=scope,
     )
     return selection, notes
 
@@ -298,6 +328,10 @@ def selection_to_params(selection: Selection) -> dict[str, list[str] | str]:
         params["near"] = selection.near
     if selection.radius_km is not None:
         params["radius_km"] = f"{selection.radius_km:g}"
+    if selection.include_past:
+        params["include_past"] = "1"
+    if selection.scope:
+        params["scope"] = selection.scope
     return params
 
 
@@ -725,6 +759,8 @@ class FilterIndex:
     lat: np.ndarray
     lon: np.ndarray
     first_record_id: str | None
+    past: np.ndarray  # (rows,) bool: the record has ended (hidden unless asked for)
+    elsewhere: np.ndarray  # (rows,) bool: an example outside Gloucestershire (likewise)
     text: SearchIndex | None
     concepts: Concepts  # the vocabulary's words, for search
     labels: Mapping[str, Mapping[str, str]]  # facet -> term id -> label
@@ -825,10 +861,38 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
         lat=_readonly(pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)),
         lon=_readonly(pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)),
         first_record_id=str(frame["record_id"].iloc[0]) if len(frame) else None,
+        past=_readonly(_equals(frame, STATUS, PAST_STATUS)),
+        elsewhere=_readonly(_equals(frame, "scope", ELSEWHERE)),
         text=build_search_index(frame, labels) if search and len(frame) else None,
         concepts=build_concepts(vocabulary),
         labels=MappingProxyType(labels),
     )
+
+
+def _equals(frame: pd.DataFrame, column: str, value: str) -> np.ndarray:
+    """(rows,) bool: the column holds `value` (all False when the frame has no such column)."""
+    if column not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[column].to_numpy(dtype=object) == value
+
+
+def lifecycle_mask(
+    index: FilterIndex, selection: Selection, skip: str | None = None
+) -> np.ndarray:
+    """(rows,) bool: the rows in view at all, before any filter (issue 12).
+
+    Ended activity is history: hidden unless ``include_past``, or ``ended`` is a chosen status,
+    or the status facet itself is being counted (``skip="status"``: its "Ended" option counts
+    what choosing it would show). Examples elsewhere in the UK are kept apart: hidden unless
+    ``scope="uk"``, so a gap in the Cotswolds is never filled by a London project.
+    """
+    keep = np.ones(index.length, dtype=bool)
+    chosen = dict(selection.chosen).get(STATUS, ()) if skip != STATUS else ()
+    if not (selection.include_past or skip == STATUS or PAST_STATUS in chosen):
+        keep &= ~index.past
+    if selection.scope != SCOPE_UK:
+        keep &= ~index.elsewhere
+    return keep
 
 
 def _index_for(
@@ -951,7 +1015,7 @@ def _select(
     frame: pd.DataFrame | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """selection_mask's answer, and the search relevance of each row when there is a query."""
-    mask = np.ones(index.length, dtype=bool)
+    mask = lifecycle_mask(index, selection, skip)
     for name, terms in selection.chosen:
         if name != skip:
             mask &= _term_mask(index, name, terms, countywide)
@@ -1057,9 +1121,13 @@ def counts_by(
     return series
 
 
-def _record_matrix(index: FilterIndex, facet: str, countywide: bool) -> np.ndarray:
-    """(records, terms) bool: does any row of each record count for each term."""
+def _record_matrix(index: FilterIndex, facet: str, countywide: bool,
+                   shown: np.ndarray | None = None) -> np.ndarray:
+    """(records, terms) bool: does any row of each record (of the `shown` rows) count for
+    each term."""
     matrix = facet_matrix(index, facet, countywide=countywide)
+    if shown is not None:
+        matrix = matrix & shown[:, None]
     rows, cols = np.nonzero(matrix)
     seen = np.zeros((index.n_records, matrix.shape[1]), dtype=bool)
     seen[index.record_codes[rows], cols] = True
@@ -1073,16 +1141,22 @@ def coverage_matrix(
     cols: str = "art_forms",
     *,
     countywide: bool = True,
+    selection: Selection | None = None,
 ) -> pd.DataFrame:
     """Distinct records per (row term, column term), every vocabulary term present, zeros too.
 
     `rows` and `cols` are list columns, ``status``, ``kind`` or ``district`` (located, served
-    or countywide). A record counts once per cell however many locations it has.
+    or countywide). A record counts once per cell however many locations it has. Ended
+    records and examples elsewhere count only when `selection` asks for them (see
+    ``lifecycle_mask``; its filters are not applied here).
     """
     row_facet, col_facet = _facet(rows), _facet(cols)
     index = build_index(frame, vocabulary, search=False)
-    left = _record_matrix(index, row_facet, countywide).astype(np.int64)
-    right = _record_matrix(index, col_facet, countywide).astype(np.int64)
+    lifecycle = Selection(include_past=selection.include_past,
+                          scope=selection.scope) if selection else Selection()
+    shown = lifecycle_mask(index, lifecycle)
+    left = _record_matrix(index, row_facet, countywide, shown).astype(np.int64)
+    right = _record_matrix(index, col_facet, countywide, shown).astype(np.int64)
     table = pd.DataFrame(
         left.T @ right,
         index=pd.Index(index.term_ids[row_facet], name=rows),
@@ -1098,15 +1172,19 @@ def gaps(
     district: str | None = None,
     *,
     countywide: bool = True,
+    selection: Selection | None = None,
 ) -> list[str]:
-    """Terms of a field that no record covers, in vocabulary order.
+    """Terms of a field that no record covers, in vocabulary order (ended records and
+    examples elsewhere only when `selection` includes them; its filters are not applied).
 
     With `district`, only records counting for that district are considered: located there,
     serving it, or (unless ``countywide=False``) serving the whole county. "Which conditions
     have no provider in the Cotswolds" is ``gaps(frame, vocabulary, "conditions", "cotswold")``.
     """
-    selection = Selection(district=(district,)) if district else Selection()
-    counts = count_options(frame, selection, vocabulary, field, countywide=countywide)
+    base = selection or Selection()
+    chosen = Selection(district=(district,) if district else (),
+                       include_past=base.include_past, scope=base.scope)
+    counts = count_options(frame, chosen, vocabulary, field, countywide=countywide)
     return [term for term, count in counts.items() if count == 0]
 
 
@@ -1281,13 +1359,15 @@ def gaps_by_district(
     field: str = "conditions",
     *,
     countywide: bool = True,
+    selection: Selection | None = None,
 ) -> dict[str, list[str]]:
     """``gaps`` for every district (the areas with an ONS code), in vocabulary order: district
     id -> the terms of `field` no record counting for that district covers.
 
     One coverage matrix instead of a filtering per district; tests check it against ``gaps``.
     """
-    matrix = coverage_matrix(frame, vocabulary, "district", field, countywide=countywide)
+    matrix = coverage_matrix(frame, vocabulary, "district", field, countywide=countywide,
+                             selection=selection)
     districts = [t.id for t in vocabulary.terms("areas_served") if t.code]
     return {
         district: [term for term, count in matrix.loc[district].items() if count == 0]

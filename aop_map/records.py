@@ -263,6 +263,28 @@ def partial_date_start(text: str | None) -> dt.date | None:
     return dt.date(int(year), int(month or 1), int(day or 1))
 
 
+def partial_date_text(text: str | None) -> str:
+    """A partial date in words: "2019", "November 2018", "1 November 2018" ("" for None)."""
+    if not text:
+        return ""
+    found = PARTIAL_DATE_PATTERN.match(str(text))
+    if not found:
+        return str(text)
+    year, month, day = found.groups()
+    if month is None:
+        return year
+    name = dt.date(2000, int(month), 1).strftime("%B")
+    return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+
+
+def ended_text(status: Any, ended: Any) -> str:
+    """What a page says of an ended record: "ended 2019", "ended" ("" when it has not)."""
+    if status != "ended":
+        return ""
+    year = str(ended)[:4] if isinstance(ended, str) and ended else ""
+    return f"ended {year}" if year else "ended"
+
+
 class Record(_Strict):
     """A provider (organisation, freelance artist, venue) or an activity/programme."""
 

@@ -103,6 +103,15 @@ _DECLARED = (
         ),
     ),
     Setting(
+        name="AOP_MAP_REVIEW_MONTHS",
+        kind="count",
+        unset="12",
+        meaning=(
+            "how many months after it was last verified (else after its newest source) a "
+            "record shows \"may be out of date\" and is due for review (`aop-map review`)"
+        ),
+    ),
+    Setting(
         name="AOP_MAP_REQUIRE_BROWSER",
         kind="flag",
         unset="browser tests skip without chromium",

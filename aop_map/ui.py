@@ -33,6 +33,7 @@ from aop_map import fields, settings, views
 from aop_map.dataset import Dataset, load_dataset
 from aop_map.filtering import (
     MAX_RADIUS_KM,
+    SCOPE_UK,
     WHERE_COLUMNS,
     FilterIndex,
     Selection,
@@ -226,6 +227,8 @@ def _put_selection(selection: Selection) -> None:
     state[_key("near")] = selection.near
     radius = selection.radius_km or DEFAULT_RADIUS_KM
     state[_key("radius_km")] = int(min(max(round(radius), 1), MAX_RADIUS_KM))
+    state[_key("include_past")] = selection.include_past
+    state[_key("scope")] = selection.scope == SCOPE_UK  # a toggle: on means scope=uk
 
 
 def restore_filters(dataset: Dataset) -> None:
@@ -267,6 +270,8 @@ def current_selection() -> Selection:
         q=str(state.get(_key("q"), "") or "").strip(),
         near=near,
         radius_km=float(radius) if near else None,
+        include_past=bool(state.get(_key("include_past"))),
+        scope=SCOPE_UK if state.get(_key("scope")) else "",
     )
 
 
@@ -313,11 +318,27 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
             format_func=lambda term, labels=labels, counts=counts:
                 f"{labels.get(term, term)} ({counts.get(term, 0)})",
         )
+    render_lifecycle_toggles(dataset, index, filtered.search_selection)
     matches.markdown(f"**{count_records(filtered.frame)}** of {count_records(dataset.frame)} "
                      "records match." + serving_note(filtered))
     sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
                    icon=":material/filter_alt_off:", disabled=filtered.selection.is_empty)
     write_url(filtered.selection)
+
+
+def render_lifecycle_toggles(dataset: Dataset, index: FilterIndex, selection: Selection) -> None:
+    """The sidebar's two switches of what is in view at all (URL include_past=1, scope=uk),
+    each saying how many records it would add."""
+    past, elsewhere = views.hidden_counts(index, selection)
+    sidebar = st.sidebar
+    sidebar.toggle(f"Include past activity ({past} ended)" if past and not selection.include_past
+                   else "Include past activity", key=_key("include_past"),
+                   help="Activity that ran and has finished, kept as history; shown greyed.")
+    sidebar.toggle(f"Include examples elsewhere in the UK ({elsewhere})"
+                   if elsewhere and not selection.scope else
+                   "Include examples elsewhere in the UK", key=_key("scope"),
+                   help="National case studies outside Gloucestershire. They never count "
+                        "as provision in the county's coverage and gaps unless included.")
 
 
 def term_labels(vocabulary: Vocabulary, field: str) -> dict[str, str]:
@@ -508,6 +529,10 @@ def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
         parts.append(f"matching “{selection.q}”")
     if selection.near:
         parts.append(f"within {selection.radius_km:g} km of {selection.near}")
+    if selection.include_past:
+        parts.append("including past activity")
+    if selection.scope:
+        parts.append("with examples elsewhere in the UK")
     return md_escape(" · ".join(parts)) if parts else "everything"
 
 

@@ -7,19 +7,29 @@ draw it, and each function is tested on its own. Nothing here imports streamlit.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import yaml
 
 from aop_map.filtering import FilterIndex, Selection, counts_by, coverage_matrix, filter_frame
 from aop_map.geocoding import haversine_km
 from aop_map.loading import Origin
-from aop_map.records import Problem, Readiness, Record, Source
+from aop_map.records import (
+    Problem,
+    Readiness,
+    Record,
+    Source,
+    ended_text,
+    partial_date_text,
+)
+from aop_map.review import is_out_of_date
 from aop_map.store import (
     REPORT_TOPICS,
     ProblemReport,
@@ -275,6 +285,93 @@ def paragraphs(text: str | None) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Coverage and gaps
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle and review (issue 12): ended activity, examples elsewhere, "may be out of date"
+
+OUT_OF_DATE = "may be out of date"
+ELSEWHERE_HEADING = "Examples elsewhere in the UK"
+
+
+def hidden_counts(index: FilterIndex, selection: Selection) -> tuple[int, int]:
+    """How many records "include past activity" and "include examples elsewhere" would add
+    to the view (each counted with the other switch as it is)."""
+    shown_scope = index.elsewhere == index.elsewhere if selection.scope else ~index.elsewhere
+    shown_past = index.past == index.past if selection.include_past else ~index.past
+    past = np.unique(index.record_codes[index.past & shown_scope]).size
+    elsewhere = np.unique(index.record_codes[index.elsewhere & shown_past]).size
+    return (0 if selection.include_past else int(past),
+            0 if selection.scope else int(elsewhere))
+
+
+def dates_sentence(record: Any) -> str:
+    """The two dates in plain words: "Based on a source from November 2018; not yet
+    confirmed with the provider." (escaped Markdown)."""
+    verified = getattr(record, "last_verified", None)
+    by = getattr(record, "verified_by", None)
+    source = partial_date_text(getattr(record, "source_date", None))
+    based = f"Based on a source from {source}" if source else "Based on undated sources"
+    if verified:
+        who = f" by {by}" if by else ""
+        return md_escape(f"Confirmed with the provider on {verified:%-d %B %Y}{who}. "
+                         f"{based}.")
+    return md_escape(f"{based}; not yet confirmed with the provider.")
+
+
+def provider_banners(record: Record, today: dt.date, months: int) -> list[tuple[str, str]]:
+    """What a provider page says at its top, as (kind, escaped Markdown): kind is "ended",
+    "elsewhere" or "out_of_date"; none for a current, checked county record."""
+    out: list[tuple[str, str]] = []
+    if record.is_past:
+        ran = "–".join(p for p in (record.started, record.ended) if p)
+        when = f" (ran {ran})" if record.started and record.ended else (
+            f" ({ended_text(record.status, record.ended)})" if record.ended else "")
+        out.append(("ended", f"**This activity has ended{md_escape(when)}.** It is kept here "
+                             "as history: it is not taking referrals."))
+    if not record.in_county:
+        out.append(("elsewhere", "**An example from elsewhere in the UK**, not provision in "
+                                 "Gloucestershire: it is not counted in the county's coverage "
+                                 "or gaps."))
+    if is_out_of_date(record, today, months):
+        out.append(("out_of_date", f"**This record {OUT_OF_DATE}.** " + dates_sentence(record)
+                    + " Check with the provider before referring anyone."))
+    return out
+
+
+def review_flags(frame: pd.DataFrame, today: dt.date, months: int) -> dict[str, str]:
+    """Record id -> the note a list shows beside it: "ended 2019", "may be out of date", or
+    "" (one entry per record of the frame)."""
+    first = frame.drop_duplicates("record_id")
+    notes: dict[str, str] = {}
+    for row in first.itertuples(index=False):
+        note = ended_text(row.status, getattr(row, "ended", None))
+        if not note and is_out_of_date(row, today, months):
+            note = OUT_OF_DATE
+        notes[str(row.record_id)] = note
+    return notes
+
+
+def with_review_notes(table: pd.DataFrame, frame: pd.DataFrame, today: dt.date, months: int,
+                      *, keep_order: bool = False) -> pd.DataFrame:
+    """A records_table with a "review" column ("ended 2019", "may be out of date" or ""),
+    fresh records first (then out-of-date, then ended) unless `keep_order` (nearest first)."""
+    notes = review_flags(frame, today, months)
+    out = table.assign(review=[notes.get(str(i), "") for i in table["id"]])
+    if keep_order or not len(out):
+        return out
+    rank = [2 if n.startswith("ended") else 1 if n else 0 for n in out["review"]]
+    return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
+
+
+def split_elsewhere(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame,
+                                                                       pd.DataFrame]:
+    """A records_table split into Gloucestershire records and examples elsewhere in the UK."""
+    if "scope" not in frame or not len(table):
+        return table, table.iloc[:0]
+    away = set(frame.loc[frame["scope"] == "elsewhere", "record_id"].astype(str))
+    is_away = table["id"].astype(str).isin(away).to_numpy()
+    return table[~is_away], table[is_away]
 
 
 def gaps_table(missing: dict[str, list[str]], vocabulary: Vocabulary) -> pd.DataFrame:

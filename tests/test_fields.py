@@ -67,6 +67,8 @@ def test_urls_and_sidebar_keep_their_names_and_order() -> None:
         "q",
         "near",
         "radius_km",
+        "include_past",
+        "scope",
     )
     assert list(ui.filter_labels().values()) == [
         "Health condition",
@@ -241,7 +243,7 @@ def test_the_frame_and_filters_carry_the_new_field(moods: Path) -> None:
 
 def test_the_url_round_trip_carries_the_new_field(moods: Path) -> None:
     vocabulary = mood_vocabulary(moods)
-    assert url_params()[-4:] == ("mood", "q", "near", "radius_km")
+    assert url_params()[-6:] == ("mood", "q", "near", "radius_km", "include_past", "scope")
     params = {"condition": "copd", "mood": ["energetic,Calm", "calm"], "q": "choir"}
     selection, notes = selection_from_params(params, vocabulary)
     assert notes == [] and selection.terms("mood") == ("lively", "calm")

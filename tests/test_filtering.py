@@ -568,7 +568,7 @@ def test_facet_counts(frame: pd.DataFrame, vocabulary: Vocabulary) -> None:
     art = count_options(frame, selection, vocabulary, "art_form")
     assert art["singing"] == 1 and art["visual-arts"] == 0  # condition filter applies here
     status = count_options(frame, selection, vocabulary, "status")
-    assert status == {"established": 1, "emerging": 0}
+    assert status == {"established": 1, "emerging": 0, "ended": 0}
 
 
 @pytest.mark.parametrize(
@@ -620,7 +620,7 @@ def test_facet_counts_follow_text_and_radius(frame: pd.DataFrame, vocabulary: Vo
 
 def test_counts_by(frame: pd.DataFrame, vocabulary: Vocabulary) -> None:
     status = counts_by(frame, vocabulary, "status")
-    assert status.to_dict() == {"established": 5, "emerging": 1}
+    assert status.to_dict() == {"established": 5, "emerging": 1, "ended": 0}
     kinds = counts_by(frame, vocabulary, "kind")
     assert kinds["programme"] == 1 and kinds["organisation"] == 5
     districts = counts_by(frame, vocabulary, "district")
