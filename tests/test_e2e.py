@@ -268,8 +268,8 @@ def test_choosing_a_filter_changes_count_and_url(bundled: str, browser_page: Wat
         f"{dementia} of {total} records match").wait_for()
     page.wait_for_url(re.compile(r"condition=dementia"))
     screenshot(page, "directory-dementia")
-    # The sidebar navigation drops the query string; the filters stay and return to the URL.
-    page.get_by_test_id("stSidebarNav").get_by_text("Coverage and gaps").click()
+    # The sidebar menu drops the query string; the filters stay and return to the URL.
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Coverage and gaps").click()
     page.wait_for_url(re.compile(r"/coverage\?condition=dementia"))
     page.get_by_test_id("stSidebar").get_by_text(
         f"{dementia} of {total} records match").wait_for()
