@@ -42,7 +42,8 @@ for submission in submissions:
             st.warning("Problems to fix before approving:")
             st.markdown("\n".join(f"- {ui.md_escape(p)}" for p in submission.problems))
         others = [(sid, d) for sid, d in pending if sid != submission.id]
-        note = views.duplicates_note(find_duplicates(data, dataset.records, pending=others))
+        found = find_duplicates(data, dataset.records, pending=others)
+        note = views.duplicates_note([d for d in found if d.id != submission.update_of])
         if note:
             st.info(note)
         changes = store.diff(submission.id) if submission.update_of else []

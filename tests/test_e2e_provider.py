@@ -202,3 +202,85 @@ def test_the_register_preview_is_the_provider_page(app, watched: Watched) -> Non
         window.map.eachLayer(l => { if (l instanceof L.CircleMarker) n += 1; }); return n; }"""
     assert frame.evaluate(dots) >= 1
     screenshot(page, "register-preview")
+
+
+# Issue 12 §4 done-when: an update sent with an edit code shows as a diff and, approved, on the
+# map. The listing was sent and approved earlier (through the library, on the server's store).
+def test_an_update_with_the_edit_code_is_diffed_then_published(app, watched: Watched) -> None:
+    from aop_map.store import SubmissionStore
+
+    url, data = app
+    store = SubmissionStore(data_dir=data)
+    receipt = store.submit({"name": "Delta Dancers", "kind": "organisation",
+                            "status": "established", "summary": "Mondays at ten.",
+                            "locations": [{"place": "Stroud"}], "publish_contact": False,
+                            "consent": {"listing": True, "contact": False}})
+    record = store.approve(receipt.id, "Mo")
+    page = watched.open(f"{url}/register")
+    page.get_by_role("textbox", name="Reference number").fill(receipt.id)
+    page.get_by_role("textbox", name="Edit code").fill(receipt.edit_code)
+    page.get_by_role("button", name="Update my listing").click()
+    page.get_by_text("You are updating listing").wait_for()
+    wait_for_app(page)
+    summary = page.get_by_role("textbox", name="Short summary")
+    assert summary.input_value() == "Mondays at ten."
+    summary.fill("Tuesdays at ten.")
+    page.get_by_text("I agree that this listing").click()
+    page.get_by_role("button", name="Check my listing").click()
+    page.get_by_text("Check before you send").wait_for()
+    wait_for_app(page)
+    page.get_by_role("button", name="Send my listing for review").click()
+    page.get_by_text("Your change to listing").wait_for()
+
+    page = watched.open(f"{url}/moderate")
+    sign_in(page)
+    page.get_by_text("An update to the published record").wait_for()
+    page.get_by_text("1 field(s) change").wait_for()  # the summary: the grid is a canvas
+    page.get_by_test_id("stDataFrame").first.wait_for()
+    screenshot(page, "moderation-update-diff")
+    page.get_by_role("button", name="Approve and publish").click()
+    page.get_by_text("Published Delta Dancers").wait_for()
+    page = watched.open(f"{url}/provider?id={record.id}")
+    page.get_by_text("Tuesdays at ten.").wait_for()
+    page = watched.open(f"{url}/")
+    from tests.test_e2e import OPEN_POPUP_JS, wait_for_map
+
+    wait_for_map(page)
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    assert "Delta Dancers" in frame.evaluate(OPEN_POPUP_JS, record.id)
+
+
+@pytest.fixture(scope="module")
+def lockout_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own: the lockout it shows would refuse the other tests' sign-ins."""
+    require_browser()
+    directory = tmp_path_factory.mktemp("lockout")
+    data = directory / "mapdata"
+    data.mkdir()
+    shutil.copy(MAPDATA / "vocabulary.yaml", data)
+    (data / "records.yaml").write_text(RECORDS, encoding="utf-8")
+    with run_app(directory, data_dir=data,
+                 env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+        yield server.url
+
+
+# Issue 11 item 9: wrong passwords, a reload, and the right one is still refused for the delay.
+def test_the_sign_in_lockout_outlives_a_reload(lockout_url: str, watched: Watched) -> None:
+    from aop_map.limits import SIGN_IN
+
+    page = watched.open(f"{lockout_url}/moderate")
+    for _ in range(SIGN_IN.free):
+        sign_in(page, "not the password at all")
+        page.get_by_text("Wrong name or password").first.wait_for()
+    assert "the next try must wait" in page.inner_text("body")
+    page.reload()  # a fresh session: nothing in the browser remembers the failures
+    wait_for_app(page)
+    sign_in(page, PASSWORD)
+    page.get_by_text("Too many failed sign-ins").wait_for()
+    body = page.inner_text("body")
+    assert "the password was not checked" in body and "Sign out" not in body
+    page.goto("about:blank")
+    page = watched.open(f"{lockout_url}/moderate")  # a new page load: still refused
+    sign_in(page, PASSWORD)
+    page.get_by_text("Too many failed sign-ins").wait_for()
+    screenshot(page, "moderation-lockout")
