@@ -285,8 +285,9 @@ def write_url(selection: Selection) -> None:
     wanted = selection_to_params(selection)
     normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
     current = {key: st.query_params.get_all(key) for key in st.query_params}
-    if current != normalised:
-        st.query_params.from_dict(wanted)
+    listed = shortlist_params()  # the shortlist travels with the filters
+    if current != {**normalised, **{k: [v] for k, v in listed.items()}}:
+        st.query_params.from_dict({**wanted, **listed})
     st.session_state["_url_synced"] = normalised
 
 
@@ -1187,13 +1188,19 @@ def shortlist_ids() -> tuple[str, ...]:
     return tuple(st.session_state.get(SHORTLIST_KEY, ()))
 
 
-def write_shortlist_url() -> None:
-    """Make the URL hold the shortlist (the shortlist page: its address is the share link)."""
+def shortlist_params() -> dict[str, str]:
+    """The shortlist as URL parameters ({} when empty), noted as what the URL now holds:
+    pages that write their URL (the filters, the shortlist page) add it."""
     from aop_map import shortlist as sl
 
-    ids = shortlist_ids()
-    replace_query_params({sl.PARAM: sl.format_param(ids)} if ids else {})
-    st.session_state["_shortlist_synced"] = [sl.format_param(ids)] if ids else []
+    value = sl.format_param(shortlist_ids())
+    st.session_state["_shortlist_synced"] = [value] if value else []
+    return {sl.PARAM: value} if value else {}
+
+
+def write_shortlist_url() -> None:
+    """Make the URL hold the shortlist (the shortlist page: its address is the share link)."""
+    replace_query_params(shortlist_params())
 
 
 def _shortlist_toggle(record_id: str) -> None:

@@ -74,8 +74,8 @@ found, area = views.selection_tables(frame, filtered.serving, vocabulary,
 if len(found):
     st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}" if filtered.origin
                  else "The selection as a list", anchor=False)
-    ui.show_record_list(found)
     ui.shortlist_adder(found, key="shortlist_pick_map")
+    ui.show_record_list(found)
 if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}", anchor=False)
     st.caption(f"These match your other filters and work across {ui.md_escape(filtered.area)} "

@@ -21,11 +21,13 @@ CHOSEN = ("artlift", "mindsong", "create-gloucestershire")
 
 # The page where the list is made, and the key of its 'Add to shortlist' row action.
 MADE_ON = {"map": "shortlist_pick_map", "directory": "shortlist_pick"}
+PATHS = {"map": "/", "directory": "/directory"}  # the map is the home page
 
 
 def choose(page, key: str, name: str) -> None:
     """Pick one name in a page's 'Add to shortlist' list."""
     box = page.locator(f".st-key-{key}_box").get_by_test_id("stMultiSelect")
+    box.locator("input").click()
     box.locator("input").fill(name)
     page.get_by_role("option", name=name, exact=True).click()
     page.keyboard.press("Escape")
@@ -40,7 +42,7 @@ def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled
     assert all(records), "the bundled data changed: pick three other ids"
     names = [r.name for r in records]
 
-    page = browser_page.open(f"{bundled}/{made_on}")
+    page = browser_page.open(bundled + PATHS[made_on])
     key = MADE_ON[made_on]
     if not page.locator(f".st-key-{key}_box").count():
         pytest.skip(f"the {made_on} page has no list to add from yet")
@@ -48,6 +50,8 @@ def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled
         choose(page, key, name)
     page.locator(f".st-key-{key}_box").get_by_role("button", name="Add to shortlist").click()
     wait_for_app(page)
+    page.wait_for_url(re.compile(r"[?&]list="))  # the page's own address carries it too
+    assert parse_qs(urlsplit(page.url).query)["list"] == [",".join(CHOSEN)]
     page.get_by_role("link", name="Open the shortlist (3)").click()
     page.wait_for_url(re.compile(r"/shortlist\?list="))
     wait_for_app(page)
@@ -87,6 +91,8 @@ def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled
         assert other.locator("button:visible, a[data-testid='stPageLink-NavLink']:visible"
                              ).count() == 0
         assert not other.get_by_test_id("stCode").is_visible()
+        block = other.locator("[class*='st-key-sheet_entry_']").first
+        assert block.evaluate("e => getComputedStyle(e).breakInside") == "avoid"
         for name in names:
             assert main.get_by_role("heading", name=name, exact=True).is_visible()
         other.pdf(path=str(screenshot(other, f"shortlist-print-{made_on}").with_suffix(".pdf")))

@@ -180,3 +180,16 @@ def test_add_on_a_provider_page_then_open_the_shortlist(app_data) -> None:
     assert not at.exception
     assert [h.value for h in at.subheader] == ["Forest Breathers Choir"]
     assert at.query_params["list"] == "forest-breathers"
+
+
+def test_the_list_travels_in_the_url_with_the_filters(app_data) -> None:
+    from tests.test_app import open_app
+
+    at = open_app(None, list="forest-breathers,no-such-id", condition="copd")
+    assert at.query_params["list"] == "forest-breathers"  # checked against the data
+    assert at.query_params["condition"] == "copd"
+    at.query_params.clear()  # the menu drops query parameters...
+    at.switch_page("pages/directory.py").run()
+    assert not at.exception
+    assert at.query_params["list"] == "forest-breathers"  # ...the directory writes it back
+    assert at.query_params["condition"] == "copd"
