@@ -1,5 +1,6 @@
-"""In headless Chromium: a shortlist of three made on the map (or in the Directory) opens from its link in a
-fresh browser, prints without controls and downloads as a PDF naming all three (issue 13)."""
+"""In headless Chromium: a shortlist of three made on the map (or in the Directory) opens from
+its link in a fresh browser, prints without controls and downloads as a PDF naming all three
+(issue 13)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from aop_map.dataset import load_dataset
+from tests import test_e2e
 from tests.browser import screenshot, wait_for_app
 from tests.test_activity_sheet import pdf_text
-from tests.test_e2e import WAIT_MS, Watched, browser_page, bundled, chromium  # noqa: F401
+from tests.test_e2e import WAIT_MS, Watched
 
 pytestmark = pytest.mark.browser
+# The browser, the app on the bundled data and a watched page: test_e2e's fixtures.
+chromium, bundled, browser_page = test_e2e.chromium, test_e2e.bundled, test_e2e.browser_page
 
 # One with published contact details (shown on the sheet), two without (never shown).
 CHOSEN = ("artlift", "mindsong", "create-gloucestershire")

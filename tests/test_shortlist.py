@@ -10,8 +10,10 @@ import pytest
 
 from aop_map import shortlist
 from aop_map.dataset import load_dataset
-from tests.test_app import _app_env, app_data  # noqa: F401 (fixtures)
+from tests import test_app
 
+# test_app's synthetic data directory, and its environment for every test here.
+app_data, _app_env = test_app.app_data, test_app._app_env
 KNOWN = {"a", "b", "c"}.__contains__
 
 
@@ -152,9 +154,7 @@ def test_countywide_shades_every_district() -> None:
 
 
 def test_the_shortlist_page_opens_from_its_link(app_data) -> None:
-    from tests.test_app import open_app
-
-    at = open_app("pages/shortlist.py",
+    at = test_app.open_app("pages/shortlist.py",
                   list="xss-img,cheltenham-lungs,md-inject,forest-breathers,no-such-id")
     assert at.query_params["list"] == "xss-img,cheltenham-lungs,md-inject,forest-breathers"
     assert "“no\\-such\\-id”" in " ".join(str(i.value) for i in at.info)  # escaped
@@ -169,9 +169,7 @@ def test_the_shortlist_page_opens_from_its_link(app_data) -> None:
 
 
 def test_add_on_a_provider_page_then_open_the_shortlist(app_data) -> None:
-    from tests.test_app import open_app
-
-    at = open_app("pages/provider.py", id="forest-breathers")
+    at = test_app.open_app("pages/provider.py", id="forest-breathers")
     [button] = [b for b in at.button if b.label == "Add to shortlist"]
     button.click().run()
     assert [b.label for b in at.button if "shortlist" in b.label] == ["Remove from shortlist"]
@@ -183,9 +181,7 @@ def test_add_on_a_provider_page_then_open_the_shortlist(app_data) -> None:
 
 
 def test_the_list_travels_in_the_url_with_the_filters(app_data) -> None:
-    from tests.test_app import open_app
-
-    at = open_app(None, list="forest-breathers,no-such-id", condition="copd")
+    at = test_app.open_app(None, list="forest-breathers,no-such-id", condition="copd")
     assert at.query_params["list"] == "forest-breathers"  # checked against the data
     assert at.query_params["condition"] == "copd"
     at.query_params.clear()  # the menu drops query parameters...
