@@ -23,6 +23,7 @@ data in the same way: JSON values in ``LiteralMacro`` elements, escaped with ``e
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from typing import Any
@@ -48,12 +49,16 @@ from aop_map.energy import (
     class_of,
     district_activity,
 )
+from aop_map import review
 from aop_map.offline_assets import STREAMLIT_BASE, localise_assets
+from aop_map.records import ended_text
 from aop_map.vocabulary import Vocabulary
 
 # Okabe-Ito blue and orange stay distinct for the common colour-vision deficiencies; emerging
 # markers are also smaller with a dashed outline, and the legend and popups say it in words.
-STATUS_ORDER = ("established", "emerging")
+# Ended activity (shown only when asked for) is grey, pale, small and dotted: told apart by
+# lightness and outline, not hue, and its popup says "ended 2019".
+STATUS_ORDER = ("established", "emerging", "ended")
 STATUS_STYLE: dict[str, dict[str, Any]] = {
     "established": {"color": "#003f63", "fillColor": "#0072B2", "radius": 8, "weight": 2},
     "emerging": {
@@ -62,6 +67,14 @@ STATUS_STYLE: dict[str, dict[str, Any]] = {
         "radius": 7,
         "weight": 2,
         "dashArray": "3 2",
+    },
+    "ended": {
+        "color": "#4d4d4d",
+        "fillColor": "#bdbdbd",
+        "fillOpacity": 0.55,
+        "radius": 6,
+        "weight": 1.5,
+        "dashArray": "1 3",
     },
 }
 GLOS_BOUNDS = [[51.57, -2.69], [52.12, -1.61]]  # Gloucestershire, for an empty map
@@ -245,13 +258,39 @@ def spatial_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.lexsort((lon, lat))
 
 
-def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> dict[str, Any]:
+def _status_codes(values: pd.Series) -> np.ndarray:
+    """Each status as its place in STATUS_ORDER (an unknown one as established's)."""
+    array = values.to_numpy(dtype=object)
+    codes = np.zeros(len(array), dtype=int)
+    for code, status in enumerate(STATUS_ORDER[1:], start=1):
+        codes[array == status] = code
+    return codes
+
+
+def record_notes(first: pd.DataFrame, today: dt.date | None = None) -> list[str]:
+    """Per row (one per record): "ended 2019", "may be out of date" (not verified within
+    AOP_MAP_REVIEW_MONTHS of `today`), or ""."""
+    today = today or dt.date.today()
+    months = review.review_months()
+    ended = first["ended"] if "ended" in first else pd.Series([None] * len(first))
+    out = []
+    for row, end in zip(first.itertuples(index=False), ended, strict=True):
+        note = ended_text(row.status, end)
+        if not note and review.is_out_of_date(row, today, months):
+            note = review.OUT_OF_DATE
+        out.append(note)
+    return out
+
+
+def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary,
+                    today: dt.date | None = None) -> dict[str, Any]:
     """What the browser needs for the first view, and nothing more.
 
-    ``p``: one ``[lat, lon, status (0 established, 1 emerging), record]`` per located row,
+    ``p``: one ``[lat, lon, status (its place in STATUS_ORDER), record]`` per located row,
     ordered south to north (see ``spatial_order``); ``r``: one ``[id, name, art forms,
-    conditions, areas]`` per record, terms as indices into ``l``, the label tables (``a``,
-    ``c``, ``d``); ``s``: the status labels.
+    conditions, areas, note]`` per record, terms as indices into ``l``, the label tables
+    (``a``, ``c``, ``d``), the note "ended 2019", "may be out of date" (``review``, counted
+    from `today`) or ""; ``s``: the status labels.
     """
     located = _located(frame)
     labels = {key: [t.label for t in vocabulary.terms(f)] for key, f in LABELS.items()}
@@ -262,13 +301,15 @@ def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> dict[str
     first = located.drop_duplicates("record_id", keep="first")
     columns = [_term_indices(first[f], vocabulary, f) for f in LABELS.values()]
     names = ["" if not isinstance(n, str) else n for n in first["name"]]
+    notes = record_notes(first, today)
     records = [
-        [str(rid), name, *terms]
-        for rid, name, *terms in zip(first["record_id"], names, *columns, strict=True)
+        [str(rid), name, *terms, note]
+        for rid, name, note, *terms in zip(first["record_id"], names, notes, *columns,
+                                           strict=True)
     ]
     lat = np.round(located.geometry.y.to_numpy(dtype=float), COORD_DECIMALS)
     lon = np.round(located.geometry.x.to_numpy(dtype=float), COORD_DECIMALS)
-    status = (located["status"].to_numpy(dtype=object) == "emerging").astype(int)
+    status = _status_codes(located["status"])
     order = spatial_order(lat, lon)
     points = [
         list(row)
@@ -318,6 +359,7 @@ var {{ this.get_name() }} = (function () {
     return '<div class="aop-popup"><strong>' + esc(r[1]) + '</strong> ' +
       '<span class="aop-status" style="background:' + styles[status].fillColor + '33">' +
       esc(data.s[status]) + '</span>' +
+      (r[5] ? '<br><em class="aop-note">' + esc(r[5]) + '</em>' : '') +
       '<br><b>Art forms:</b> ' + terms("a", r[2]) +
       '<br><b>Conditions:</b> ' + terms("c", r[3]) +
       '<br><b>Areas served:</b> ' + terms("d", r[4]) +
@@ -340,14 +382,20 @@ var {{ this.get_name() }} = (function () {
     event.preventDefault();
   }
   function clusterIcon(cluster) {
-    var children = cluster.getAllChildMarkers(), emerging = 0, n = children.length;
-    for (var i = 0; i < n; i++) { if (children[i].options.aopStatus === 1) { emerging++; } }
+    var children = cluster.getAllChildMarkers(), emerging = 0, ended = 0, n = children.length;
+    for (var i = 0; i < n; i++) {
+      var s = children[i].options.aopStatus;
+      if (s === 1) { emerging++; } else if (s === 2) { ended++; }
+    }
     var share = Math.round(100 * emerging / n), size = n < 10 ? 34 : n < 100 ? 40 : 48;
-    var title = n + " places: " + (n - emerging) + " established, " + emerging + " emerging";
+    var past = share + Math.round(100 * ended / n);
+    var title = n + " places: " + (n - emerging - ended) + " established, " + emerging +
+      " emerging" + (ended ? ", " + ended + " ended" : "");
     return L.divIcon({
       html: '<div title="' + title + '" aria-label="' + title + '" style="background:' +
         'conic-gradient(' + styles[1].fillColor + ' 0 ' + share + '%, ' +
-        styles[0].fillColor + ' ' + share + '% 100%)"><span>' + n + '</span></div>',
+        styles[2].fillColor + ' ' + share + '% ' + past + '%, ' +
+        styles[0].fillColor + ' ' + past + '% 100%)"><span>' + n + '</span></div>',
       className: "aop-cluster", iconSize: L.point(size, size)});
   }
   var map = {{ this._parent.get_name() }};
@@ -423,8 +471,8 @@ var {{ this.get_name() }} = (function (map) {
     pane.style.pointerEvents = "none";
   }
   return L.heatLayer(
-    {{ this.source }}.aopData.p.map(function (p) {
-      return [p[0], p[1], p[2] === 1 ? {{ this.emerging_weight }} : 1];
+    {{ this.source }}.aopData.p.map(function (p) {  // ended activity adds no energy
+      return [p[0], p[1], p[2] === 2 ? 0 : p[2] === 1 ? {{ this.emerging_weight }} : 1];
     }),
     // maxZoom = the map's, so the layer control never greys the layer out; `max` scales the
     // glow so it is full strength at ENERGY_FULL_ZOOM and fades by half per zoom level in.
@@ -525,7 +573,7 @@ def _swatch(style: dict[str, Any]) -> str:
 
 def legend_markup(*, energy: bool = True, tiles: bool = True) -> str:
     """The legend's HTML (fixed text: no user data ever goes in here)."""
-    established, emerging = (STATUS_STYLE[s] for s in STATUS_ORDER)
+    established, emerging, ended = (STATUS_STYLE[s] for s in STATUS_ORDER)
     pie = (
         f"background:conic-gradient({emerging['fillColor']} 0 30%, "
         f"{established['fillColor']} 30% 100%)"
@@ -535,6 +583,7 @@ def legend_markup(*, energy: bool = True, tiles: bool = True) -> str:
         "<strong>Status</strong>",
         f"{_swatch(established)}Established (running, commissioned)",
         f"{_swatch(emerging)}Emerging (new, pilot; dashed)",
+        f"{_swatch(ended)}Ended (past activity, when included; grey, dotted)",
         f'<i style="width:14px;height:14px;{pie}"></i>Group: number of places, '
         "orange share emerging",
     ]
@@ -1212,7 +1261,8 @@ def _location_point(row: Any, vocabulary: Vocabulary) -> list[Any]:
     )
     status = vocabulary.label("status", row.status) if isinstance(row.status, str) else ""
     text = f"{where} ({status}; placed by {row.location_precision})"
-    return [row.geometry.y, row.geometry.x, int(row.status == "emerging"), text]
+    code = STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else 0
+    return [row.geometry.y, row.geometry.x, code, text]
 
 
 class LocationPoints(LiteralMacro):

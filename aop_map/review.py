@@ -21,14 +21,15 @@ import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
+from typing import TYPE_CHECKING, Any
 
 from aop_map import settings
-from aop_map.loading import load_records
 from aop_map.records import Record, partial_date_start
-from aop_map.store import SubmissionStore
+
+if TYPE_CHECKING:  # the map and pages ask only the dates: the writers are imported when used
+    from ruamel.yaml import YAML
+
+    from aop_map.store import SubmissionStore
 
 DEFAULT_REVIEW_MONTHS = 12
 REVIEW_SETTING = "AOP_MAP_REVIEW_MONTHS"
@@ -157,6 +158,8 @@ def review_report(records: Iterable[Record], today: dt.date, months: int) -> dic
 
 
 def _round_trip() -> YAML:
+    from ruamel.yaml import YAML
+
     yaml = YAML()  # round trip: comments, key order, quotes and block styles are kept
     yaml.preserve_quotes = True
     yaml.width = 4096  # never re-wrap a long line
@@ -212,6 +215,8 @@ def _check_only_verified_lines(old: str, new: str) -> None:
 
 def record_file(data_dir: Path, record_id: str) -> tuple[Record, Path]:
     """A record and the file it was read from; VerifyError when there is none."""
+    from aop_map.loading import load_records
+
     result = load_records(data_dir, use_cache=False)
     record = next((r for r in result.records if r.id == record_id), None)
     origin = result.origins.get(record_id)

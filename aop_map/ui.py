@@ -342,6 +342,63 @@ def render_lifecycle_toggles(dataset: Dataset, index: FilterIndex, selection: Se
                         "as provision in the county's coverage and gaps unless included.")
 
 
+# How each kind of provider-page banner looks (views.provider_banners gives the words).
+BANNER_ICONS = {"ended": ":material/history:", "elsewhere": ":material/public:",
+                "out_of_date": ":material/update:"}
+
+
+def show_lifecycle_banners(record: Any) -> None:
+    """At the top of a provider page: ended, an example elsewhere, or "may be out of date"."""
+    import datetime as dt
+
+    from aop_map.review import review_months
+
+    for kind, text in views.provider_banners(record, dt.date.today(), review_months()):
+        show = st.info if kind == "elsewhere" else st.warning
+        show(text, icon=BANNER_ICONS[kind])
+
+
+# The review queue on the moderation page shows this many records (the oldest first).
+REVIEW_QUEUE_SHOWN = 50
+
+
+def show_review_queue(store: SubmissionStore, dataset: Dataset, moderator: Any) -> None:
+    """Records due for a check with the provider, oldest first, each with how to reach them
+    and a "verified today" action (review.verify: community and curated records alike)."""
+    import datetime as dt
+
+    from aop_map import review
+    from aop_map.store import StoreError
+
+    today, months = dt.date.today(), review.review_months()
+    due = review.due_for_review(dataset.records, today, months)
+    st.markdown(f"**{len(due)}** record(s) not verified with the provider in the last "
+                f"{months} months (AOP_MAP_REVIEW_MONTHS), oldest first.")
+    for item in due[:REVIEW_QUEUE_SHOWN]:
+        age = ("no date at all" if item.months_since is None else
+               f"{item.months_since} months since "
+               + ("last verified" if item.last_verified else "its newest source"))
+        with st.expander(f"{md_escape(item.name)} · {age}"):
+            st.markdown(f"Contact: {md_escape(item.contact)}")
+            provider_link("Open the provider page", item.id)
+            by = st.text_input("Confirmed with the provider by", key=f"review_by_{item.id}",
+                               max_chars=100, placeholder="Your name (and how: phone, email)")
+            if st.button("Verified today", key=f"review_verify_{item.id}",
+                         disabled=not by.strip(), icon=":material/verified:"):
+                try:
+                    review.verify(store, item.id, by, moderator.name, today,
+                                  self_declared=moderator.self_declared)
+                except (StoreError, ValueError, OSError) as error:  # VerifyError too
+                    st.error(md_escape(error))
+                else:
+                    clear_data_cache()
+                    st.session_state["moderation_flash"] = (
+                        f"Recorded that {md_escape(item.name)} was verified today.")
+                    st.rerun()
+    if len(due) > REVIEW_QUEUE_SHOWN:
+        st.caption(f"{len(due) - REVIEW_QUEUE_SHOWN} more: `aop-map review` lists them all.")
+
+
 def term_labels(vocabulary: Vocabulary, field: str) -> dict[str, str]:
     """Term id -> label for one vocabulary field, in vocabulary order."""
     return {t.id: t.label for t in vocabulary.terms(field)}
@@ -481,7 +538,7 @@ def directory_columns() -> tuple[str, ...]:
     directory fields and the place and district, in records_table's order."""
     shown = {spec.name for spec in fields.directory_fields()} | set(DIRECTORY_WHERE)
     rest = [c for c in table_columns() if c in shown and c != "name"]
-    return ("name", "page", "distance_km", *rest)
+    return ("name", "page", "distance_km", "review", *rest)
 
 
 def _column_config(name: str) -> Any:
@@ -505,6 +562,9 @@ def show_records_table(table: Any, key: str | None = None) -> None:
                                             help="The provider's page"),
         "name": st.column_config.TextColumn(fields.by_name("name").label, width="large"),
         "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
+        "review": st.column_config.TextColumn(
+            "Note", help="Ended activity, or a record not verified with the provider within "
+                         "the review period: it may be out of date"),
     })
     st.dataframe(shown[columns], hide_index=True, width="stretch", key=key,
                  column_config=config)
@@ -1029,8 +1089,7 @@ def show_provider(record: Any, rows: gpd.GeoDataFrame, dataset: Dataset, *,
             show_tiles_note(small=True)
     st.subheader("Sources")
     st.markdown(views.source_list(record.sources))
-    st.caption(f"Last verified: {record.last_verified or 'not recorded'}. "
-               f"Record id: {md_escape(record.id)}.")
+    st.caption(f"{views.dates_sentence(record)} Record id: {md_escape(record.id)}.")
 
 
 def _show_provider_facts(record: Any, dataset: Dataset) -> None:

@@ -40,7 +40,11 @@ countywide = st.toggle(
     key="coverage_countywide",
     help="Off: only providers located in the district or naming it count, which shows "
          "where local provision is thin even though county services reach it.")
+# Current Gloucestershire provision only, whatever the sidebar includes: ended activity and
+# examples elsewhere in the UK never fill a gap (filtering.lifecycle_mask).
 missing = gaps_by_district(dataset.frame, vocab, "conditions", countywide=countywide)
+st.caption("Gaps count current provision in Gloucestershire only: ended activity and "
+           "examples elsewhere in the UK never fill a gap.")
 where = ui.md_escape(district_labels[district])
 if missing[district]:
     st.warning(f"**No provider in {where} for:** " + ui.md_escape(
@@ -64,7 +68,8 @@ st.markdown(f"**{count_records(filtered.frame)}** records in the current selecti
             f"({ui.describe_selection(filtered.search_selection, vocab)}). Darker cells have "
             "more providers; empty cells have none. Click a cell, or pick a pair below, to "
             "open the map filtered to it.")
-matrix = coverage_matrix(filtered.frame, vocab, "conditions", "art_forms")
+matrix = coverage_matrix(filtered.frame, vocab, "conditions", "art_forms",
+                         selection=filtered.search_selection)
 event = st.altair_chart(charts.coverage_heatmap(matrix, cond_labels, art_labels),
                         width="stretch", on_select="rerun", key="coverage_chart")
 picked = charts.clicked_cell(event)
@@ -94,7 +99,8 @@ st.dataframe(spread, hide_index=True, width="stretch", column_config={
         "Records", format="%d", min_value=0, max_value=max([1, *spread["Records"]]))})
 statuses = counts_by(dataset.frame, vocab, "status")
 st.markdown("By status: " + " · ".join(
-    f"**{ui.md_escape(t.label)}** {int(statuses.get(t.id, 0))}" for t in vocab.terms("status")))
+    f"**{ui.md_escape(t.label)}** {int(statuses.get(t.id, 0))}" for t in vocab.terms("status")
+    if t.id != "ended" or filtered.selection.include_past))
 empty = spread.loc[spread["Records"] == 0, "District"].tolist()
 if empty:
     st.warning("No provision at all in: " + ui.md_escape(", ".join(empty)),

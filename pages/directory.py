@@ -1,10 +1,13 @@
 """Directory: the current selection as a sortable table, with downloads (the map's text twin)."""
 
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
 from aop_map import ui, views
 from aop_map.filtering import count_records, to_geojson
+from aop_map.review import review_months
 from aop_map.text import table_to_csv
 
 dataset, index = ui.get_dataset()
@@ -25,6 +28,11 @@ if records == 0 and not len(serving):
 
 table, area = views.selection_tables(filtered.frame, filtered.serving, vocabulary,
                                      with_distance=filtered.origin is not None)
+# Ended and out-of-date records after fresh ones (unless nearest or most relevant first), and
+# examples elsewhere in the UK (scope=uk) under their own heading.
+table = views.with_review_notes(table, filtered.frame, dt.date.today(), review_months(),
+                                keep_order=bool(filtered.origin or filtered.search_selection.q))
+table, elsewhere = views.split_elsewhere(table, filtered.frame)
 if records:
     # The sortable grid on wide screens; on a phone (too narrow for its columns) the same rows
     # as a list: name, what, where and the page link (layout CSS in aop_map/ui.py).
@@ -38,6 +46,12 @@ if records:
 else:
     st.info(f"0 within {filtered.search_selection.radius_km:g} km, {len(area)} serving "
             f"{ui.md_escape(filtered.area)}: listed below.", icon=":material/info:")
+if len(elsewhere):
+    st.subheader(views.ELSEWHERE_HEADING)
+    st.caption("Case studies outside Gloucestershire, shown because examples elsewhere are "
+               "included. They are not provision in the county.")
+    ui.show_records_table(elsewhere, key="directory_elsewhere")
+    table = pd.concat([table, elsewhere], ignore_index=True)
 if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}")
     st.caption("These match the other filters and work across the district or the whole "

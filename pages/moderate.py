@@ -81,6 +81,9 @@ for submission in submissions:
                 st.session_state["moderation_flash"] = f"Rejected {submission.id}."
                 st.rerun()
 
+st.subheader("Due for review")
+ui.show_review_queue(store, dataset, moderator)
+
 st.subheader("Problem reports")
 ui.show_problem_reports(store, dataset, moderator)
 

@@ -30,6 +30,7 @@ if record is None:
     st.stop()
 
 ui.set_page_title(record.name)
+ui.show_lifecycle_banners(record)  # ended, an example elsewhere, or "may be out of date"
 rows = dataset.frame[dataset.frame["record_id"] == record.id]
 ui.show_provider(record, rows, dataset)
 ui.shortlist_button(record.id)

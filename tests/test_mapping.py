@@ -153,7 +153,8 @@ def test_payload_uses_label_indices(vocabulary: Vocabulary) -> None:
     assert [payload["l"]["c"][i] for i in record[3]] == ["COPD and breathing conditions"]
     assert [payload["l"]["a"][i] for i in record[2]] == ["Singing"]
     assert [payload["l"]["d"][i] for i in record[4]] == ["Stroud"]
-    assert payload["s"] == ["Established", "Emerging"]
+    assert payload["s"] == ["Established", "Emerging", "Ended"]
+    assert record[5] == "may be out of date"  # no date at all: due for a check
 
 
 def test_payload_from_another_crs(vocabulary: Vocabulary) -> None:

@@ -1,0 +1,281 @@
+"""Issue 12 §1-2: ended activity and examples elsewhere, in the data, the filters, the counts,
+the coverage and gaps, the map and the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from aop_map import oruk, views
+from aop_map.dataset import load_dataset
+from aop_map.filtering import (
+    Selection,
+    build_index,
+    count_options,
+    counts_by,
+    coverage_matrix,
+    filter_frame,
+    gaps,
+    gaps_by_district,
+    selection_from_params,
+    selection_to_params,
+)
+from aop_map.loading import load_records
+from aop_map.mapping import STATUS_ORDER, STATUS_STYLE, build_map, compact_payload, legend_markup
+from aop_map.records import ended_text, partial_date_text, validate_record
+from aop_map.vocabulary import Vocabulary
+from tests.frames import make_frame
+
+MAPDATA = Path(__file__).resolve().parents[1] / "mapdata"
+# The bundled records the sources describe as finished (the lifecycle plan of issue 12).
+ENDED = {
+    "art-shape-artspace-epilepsy-diabetes-pathway", "artlift-chronic-pain-pathway",
+    "arts-on-prescription-sector-support-programme", "bolton-camhs-wellbeing-theatre-concept-project",
+    "challenge-59-manchester-metropolitan-university", "creative-families-south-london-gallery",
+    "cultural-commissioning-programme", "gloucestershire-cultural-commissioning-programme",
+    "let-the-dance-begin-again-strabane", "mental-health-acts-elft-playingon",
+    "mindsong-singing-for-breathing", "music-works-mental-health-pathway",
+    "recoco-lockdown-gazette", "seabreeze-dance-united", "trestle-theatre-arts-on-prescription-pilot",
+}
+
+
+@pytest.fixture(scope="module")
+def bundled() -> object:
+    return load_dataset(MAPDATA, use_cache=False)
+
+
+# --- the bundled data -------------------------------------------------------------------------
+
+
+def test_the_bundled_data_validates_with_no_problem(bundled: object) -> None:
+    assert bundled.problems == []  # type: ignore[attr-defined]
+    assert len(bundled.records) == 42  # type: ignore[attr-defined]
+
+
+def test_bundled_records_finished_in_their_sources_are_ended(bundled: object) -> None:
+    records = {r.id: r for r in bundled.records}  # type: ignore[attr-defined]
+    assert {i for i, r in records.items() if r.status == "ended"} == ENDED
+    # A 2018/19 pathway (named so) is never presented as running.
+    assert all(r.status == "ended" for r in records.values() if "2018/19" in r.name)
+    assert records["artlift-chronic-pain-pathway"].started == "2018"
+    assert records["artlift-chronic-pain-pathway"].ended == "2019"
+    assert records["arts-on-prescription-sector-support-programme"].started == "2018-09"
+
+
+def test_no_bundled_last_verified_is_a_stand_in(bundled: object) -> None:
+    for record in bundled.records:  # type: ignore[attr-defined]
+        assert not record.last_verified or record.verified_by, record.id
+    text = "".join(p.read_text() for p in (MAPDATA / "providers").glob("*.yaml"))
+    assert "last_verified:" not in text  # every stand-in removed; none verified yet
+
+
+def test_bundled_scope_keeps_national_examples_apart(bundled: object) -> None:
+    records = bundled.records  # type: ignore[attr-defined]
+    away = {r.id for r in records if r.scope == "elsewhere"}
+    assert len(away) == 24 and "core-arts" in away and "hospital-rooms-south-west-london-st-georges" in away
+    assert "artlift" not in away
+    # An example elsewhere never claims a Gloucestershire district.
+    districts = {"cheltenham", "cotswold", "forest-of-dean", "gloucester", "stroud",
+                 "tewkesbury", "countywide"}
+    assert all(not districts & set(r.areas_served) for r in records if r.scope == "elsewhere")
+
+
+def test_bundled_source_dates_are_partial_dates(bundled: object) -> None:
+    dates = {r.id: r.source_date for r in bundled.records}  # type: ignore[attr-defined]
+    assert dates["art-shape"] == "2018-11" and dates["create-gloucestershire"] == "2019"
+    assert dates["core-arts"] is None  # only undated sources
+
+
+# --- the schema -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [(2019, "2019"), ("2019", "2019"), ("2018-11", "2018-11"), (dt.date(2018, 11, 1), "2018-11-01"),
+     ("2018-11-01", "2018-11-01")],
+)
+def test_dates_may_be_a_year_a_month_or_a_day(vocabulary: Vocabulary, given: object,
+                                               kept: str) -> None:
+    record, problems = validate_record(
+        {"id": "x", "name": "X", "kind": "programme", "status": "finished", "ended": given,
+         "source_date": given}, vocabulary, source="t")
+    assert problems == [] and record is not None
+    assert record.status == "ended" and record.ended == kept and record.source_date == kept
+
+
+@pytest.mark.parametrize("given", ["2019-13", "19", "2019-02-30", "last year", True])
+def test_a_date_that_is_no_date_is_refused(vocabulary: Vocabulary, given: object) -> None:
+    record, problems = validate_record(
+        {"id": "x", "name": "X", "kind": "programme", "status": "ended", "started": given},
+        vocabulary, source="t")
+    assert record is None and [p.field for p in problems] == ["started"]
+
+
+def test_ended_before_started_is_refused(vocabulary: Vocabulary) -> None:
+    _, problems = validate_record({"id": "x", "name": "X", "kind": "programme",
+                                   "status": "ended", "started": 2019, "ended": 2015},
+                                  vocabulary, source="t")
+    assert problems and "before started" in problems[0].message
+
+
+def test_scope_is_a_term_and_defaults_to_the_county(vocabulary: Vocabulary) -> None:
+    base = {"id": "x", "name": "X", "kind": "programme", "status": "established"}
+    record, _ = validate_record(base, vocabulary, source="t")
+    assert record is not None and record.scope == "gloucestershire" and record.in_county
+    record, _ = validate_record({**base, "scope": "case study"}, vocabulary, source="t")
+    assert record is not None and record.scope == "elsewhere" and not record.in_county
+
+
+def test_words_for_dates() -> None:
+    assert partial_date_text("2018-11") == "November 2018"
+    assert partial_date_text("2019") == "2019"
+    assert partial_date_text("2018-11-01") == "1 November 2018"
+    assert ended_text("ended", "2019-03") == "ended 2019"
+    assert ended_text("ended", None) == "ended"
+    assert ended_text("established", "2019") == ""
+
+
+def test_oruk_publishes_ended_as_inactive() -> None:
+    assert oruk.STATUSES["ended"] == "inactive"
+    assert oruk.STATUSES["established"] == oruk.STATUSES["emerging"] == "active"
+
+
+# --- filters, counts, coverage and gaps --------------------------------------------------------
+
+
+@pytest.fixture
+def frame() -> object:
+    return make_frame([
+        {"record_id": "live", "lat": 51.9, "lon": -2.1, "conditions": ("dementia",),
+         "areas_served": ("cotswold",), "art_forms": ("singing",)},
+        {"record_id": "past", "lat": 51.8, "lon": -2.2, "status": "ended", "ended": "2019",
+         "conditions": ("copd",), "areas_served": ("cotswold",), "art_forms": ("singing",)},
+        {"record_id": "london", "lat": 51.5, "lon": -0.1, "scope": "elsewhere",
+         "conditions": ("cancer",), "areas_served": ("cotswold",), "art_forms": ("singing",)},
+    ])
+
+
+def _ids(frame: object) -> set[str]:
+    return set(frame["record_id"])  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("selection", "expected"),
+    [
+        (Selection(), {"live"}),
+        (Selection(include_past=True), {"live", "past"}),
+        (Selection(scope="uk"), {"live", "london"}),
+        (Selection(include_past=True, scope="uk"), {"live", "past", "london"}),
+        (Selection(status=("ended",)), {"past"}),  # asking for ended shows it
+        (Selection(status=("established",), include_past=True), {"live"}),
+        (Selection(condition=("cancer",)), set()),  # the London case study stays apart
+        (Selection(condition=("cancer",), scope="uk"), {"london"}),
+    ],
+)
+def test_ended_and_elsewhere_show_only_when_asked(frame: object, vocabulary: Vocabulary,
+                                                  selection: Selection, expected: set) -> None:
+    assert _ids(filter_frame(frame, selection, vocabulary)) == expected  # type: ignore[arg-type]
+
+
+def test_counts_leave_them_out_by_default(frame: object, vocabulary: Vocabulary) -> None:
+    conditions = count_options(frame, Selection(), vocabulary, "condition")  # type: ignore[arg-type]
+    assert conditions["dementia"] == 1 and conditions["copd"] == 0 and conditions["cancer"] == 0
+    # The status facet's "Ended" option counts what choosing it would show.
+    assert count_options(frame, Selection(), vocabulary, "status")["ended"] == 1  # type: ignore[arg-type]
+    assert counts_by(frame, vocabulary, "district")["cotswold"] == 1  # type: ignore[arg-type]
+    wider = Selection(include_past=True, scope="uk")
+    assert count_options(frame, wider, vocabulary, "condition")["cancer"] == 1  # type: ignore[arg-type]
+
+
+def test_a_london_project_never_fills_a_gap_in_the_cotswolds(frame: object,
+                                                            vocabulary: Vocabulary) -> None:
+    assert "cancer" in gaps(frame, vocabulary, "conditions", "cotswold")  # type: ignore[arg-type]
+    assert "copd" in gaps(frame, vocabulary, "conditions", "cotswold")  # ended: no provision
+    by_district = gaps_by_district(frame, vocabulary, "conditions")  # type: ignore[arg-type]
+    assert "cancer" in by_district["cotswold"] and "dementia" not in by_district["cotswold"]
+    matrix = coverage_matrix(frame, vocabulary, "conditions", "art_forms")  # type: ignore[arg-type]
+    assert matrix.loc["cancer", "singing"] == 0 and matrix.loc["dementia", "singing"] == 1
+    wide = coverage_matrix(frame, vocabulary, "conditions", "art_forms",  # type: ignore[arg-type]
+                           selection=Selection(scope="uk", include_past=True))
+    assert wide.loc["cancer", "singing"] == 1 and wide.loc["copd", "singing"] == 1
+
+
+def test_hidden_counts_say_what_each_switch_adds(frame: object, vocabulary: Vocabulary) -> None:
+    index = build_index(frame, vocabulary)  # type: ignore[arg-type]
+    assert views.hidden_counts(index, Selection()) == (1, 1)
+    assert views.hidden_counts(index, Selection(include_past=True)) == (0, 1)
+    assert views.hidden_counts(index, Selection(scope="uk")) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    ("params", "include_past", "scope", "notes"),
+    [
+        ({}, False, "", []),
+        ({"include_past": "1"}, True, "", []),
+        ({"include_past": "yes", "scope": "uk"}, True, "uk", []),
+        ({"scope": "gloucestershire"}, False, "", []),
+        ({"scope": "mars"}, False, "", ["Ignored scope 'mars': use scope=uk to include "
+                                        "examples elsewhere in the UK"]),
+        ({"include_past": "0"}, False, "", []),
+    ],
+)
+def test_url_parameters(vocabulary: Vocabulary, params: dict, include_past: bool, scope: str,
+                        notes: list[str]) -> None:
+    selection, found = selection_from_params(params, vocabulary)
+    assert (selection.include_past, selection.scope, found) == (include_past, scope, notes)
+    assert selection_from_params(selection_to_params(selection), vocabulary) == (selection, [])
+    assert selection.is_empty == (not include_past and not scope)
+
+
+def test_existing_urls_keep_working(vocabulary: Vocabulary) -> None:
+    selection, notes = selection_from_params({"condition": "copd", "q": "choir"}, vocabulary)
+    assert notes == [] and selection_to_params(selection) == {"condition": ["copd"],
+                                                              "q": "choir"}
+
+
+# --- the map and the pages ---------------------------------------------------------------------
+
+
+def test_ended_markers_are_grey_dotted_and_say_ended(frame: object,
+                                                     vocabulary: Vocabulary) -> None:
+    shown = filter_frame(frame, Selection(include_past=True), vocabulary)  # type: ignore[arg-type]
+    payload = compact_payload(shown, vocabulary, today=dt.date(2026, 11, 30))
+    by_id = {r[0]: r for r in payload["r"]}
+    status = {by_id_key: None for by_id_key in by_id}
+    for point in payload["p"]:
+        status[payload["r"][point[3]][0]] = point[2]
+    assert status["past"] == STATUS_ORDER.index("ended") == 2
+    assert by_id["past"][5] == "ended 2019"
+    assert by_id["live"][5] == "may be out of date"  # never verified, no source date
+    style = STATUS_STYLE["ended"]
+    assert style["dashArray"] and style["fillColor"] == "#bdbdbd"  # grey, not another hue
+    assert "Ended (past activity" in legend_markup()
+    html = build_map(shown, vocabulary).get_root().render()
+    assert "aop-note" in html and "ended 2019" in html
+
+
+def test_provider_banners(vocabulary: Vocabulary) -> None:
+    records = {r.id: r for r in load_records(MAPDATA).records}
+    today = dt.date(2026, 11, 30)
+    kinds = [k for k, _ in views.provider_banners(records["artlift-chronic-pain-pathway"],
+                                                  today, 12)]
+    assert kinds == ["ended"]
+    text = views.provider_banners(records["artlift-chronic-pain-pathway"], today, 12)[0][1]
+    assert "ended" in text and "2018–2019" in text
+    kinds = [k for k, _ in views.provider_banners(records["core-arts"], today, 12)]
+    assert kinds == ["elsewhere", "out_of_date"]
+    assert views.dates_sentence(records["art-shape"]) == (
+        "Based on a source from November 2018; not yet confirmed with the provider\\.")
+
+
+def test_directory_rows_note_and_sort(frame: object, vocabulary: Vocabulary) -> None:
+    from aop_map.filtering import records_table
+
+    shown = filter_frame(frame, Selection(include_past=True, scope="uk"), vocabulary)  # type: ignore[arg-type]
+    table = records_table(shown, vocabulary)
+    noted = views.with_review_notes(table, shown, dt.date(2026, 11, 30), 12)
+    assert list(noted["review"])[-1] == "ended 2019"  # ended after the others
+    county, away = views.split_elsewhere(noted, shown)
+    assert set(away["id"]) == {"london"} and "london" not in set(county["id"])
