@@ -622,7 +622,7 @@ a:focus-visible, button:focus-visible, [role="button"]:focus-visible, summary:fo
   outline: 3px solid #0072B2 !important; outline-offset: 2px !important;
 }
 .st-key-app_nav h2 { font-size: 0.875rem; font-weight: 600; padding: 0.75rem 0 0.125rem 0; }
-.aop-list { list-style: none; padding: 0; margin: 0; }
+ol.aop-list { list-style: none; padding: 0 !important; margin: 0 !important; }
 .aop-list li { padding: 0.4rem 0; border-bottom: 1px solid #d9d9d9; margin: 0; }
 .aop-list a { font-weight: 600; }
 .aop-list span { display: block; font-size: 0.9rem; }

@@ -601,8 +601,10 @@ def list_items(table: pd.DataFrame) -> list[dict[str, str]]:
     for row in table.to_dict("records"):
         what = next((_cell(row, c) for c in ("art_forms", "conditions", "kind")
                      if _cell(row, c)), "")
-        where = [p for p in (_cell(row, "place"), _cell(row, "district")) if p]
-        where = list(dict.fromkeys(where))
+        place, district = _cell(row, "place"), _cell(row, "district")
+        # "Cheltenham General ICU, Cheltenham" already says the district.
+        where = [place] if district and district in place else [place, district]
+        where = [p for p in where if p]
         distance = row.get("distance_km")
         if isinstance(distance, float) and distance == distance:
             where.insert(0, f"{distance:.1f} km")
