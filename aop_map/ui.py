@@ -556,7 +556,7 @@ def show_records_table(table: Any, key: str | None = None) -> None:
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
     columns = [c for c in directory_columns() if c in shown]
     config: dict[str, Any] = {c: _column_config(c) for c in columns
-                              if c not in ("name", "page", "distance_km")}
+                              if c not in ("name", "page", "distance_km", "review")}
     config.update({
         "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                             help="The provider's page"),

@@ -354,7 +354,7 @@ def test_provider_page_shows_public_details_and_contact() -> None:
     assert "Second paragraph" in shown
     assert "Forest Breathers annual report" in shown and "2024-12-01" in shown
     assert "placed at its postcode" in shown
-    assert "Last verified: 2025-01-10" in texts(at.caption)
+    assert "Confirmed with the provider on 10 January 2025" in texts(at.caption)
 
 
 def test_private_contact_is_never_shown() -> None:
