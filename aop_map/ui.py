@@ -556,7 +556,7 @@ def show_records_table(table: Any, key: str | None = None) -> None:
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
     columns = [c for c in directory_columns() if c in shown]
     config: dict[str, Any] = {c: _column_config(c) for c in columns
-                              if c not in ("name", "page", "distance_km", "review")}
+                              if c not in ("name", "page", "distance_km")}
     config.update({
         "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                             help="The provider's page"),
@@ -626,7 +626,9 @@ ol.aop-list { list-style: none; padding: 0 !important; margin: 0 !important; }
 .aop-list li { padding: 0.4rem 0; border-bottom: 1px solid #d9d9d9; margin: 0; }
 .aop-list a { font-weight: 600; }
 .aop-list span { display: block; font-size: 0.9rem; }
-.st-key-directory_list, .st-key-directory_list_serving { display: none; }
+.st-key-directory_list, .st-key-directory_list_serving, .st-key-directory_list_elsewhere {
+  display: none;
+}
 @media (max-width: 640px) {
   .st-key-map_metrics [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.25rem 1rem; }
   .st-key-map_metrics [data-testid="stColumn"] {
@@ -634,8 +636,12 @@ ol.aop-list { list-style: none; padding: 0 !important; margin: 0 !important; }
   }
   .st-key-map_metrics [data-testid="stMetricValue"] { font-size: 1.5rem; }
   .st-key-map_metrics [data-testid="stMetricLabel"] p { font-size: 0.8rem; }
-  .st-key-directory_grid, .st-key-directory_grid_serving { display: none; }
-  .st-key-directory_list, .st-key-directory_list_serving { display: block; }
+  .st-key-directory_grid, .st-key-directory_grid_serving, .st-key-directory_grid_elsewhere {
+    display: none;
+  }
+  .st-key-directory_list, .st-key-directory_list_serving, .st-key-directory_list_elsewhere {
+    display: block;
+  }
   h1 { font-size: 1.75rem !important; }
 }
 </style>"""
@@ -682,6 +688,20 @@ def show_not_found(sections: dict[str, list[Any]], path: str) -> None:
         st.subheader(header, anchor=False)
         for page in pages:
             st.page_link(page, label=page.title, icon=page.icon)
+
+
+def directory_rows(filtered: Filtered, vocabulary: Vocabulary) -> tuple[Any, Any, Any]:
+    """The Directory's tables in its order (views.directory_rows): the Directory shows them,
+    and the map lists them under itself, so the map and its text twin always agree."""
+    import datetime as dt
+
+    from aop_map.review import review_months
+
+    keep_order = bool(filtered.origin or filtered.search_selection.q)  # nearest, best first
+    return views.directory_rows(filtered.frame, filtered.serving, vocabulary,
+                                with_distance=filtered.origin is not None,
+                                today=dt.date.today(), months=review_months(),
+                                keep_order=keep_order)
 
 
 # At most this many records in a page's list: every record on the bundled data; with tens of

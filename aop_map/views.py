@@ -678,3 +678,22 @@ def report_details(report: ProblemReport) -> str:
         lines.append(f"Resolved by {md_escape(report.resolved_by)} on {when}: "
                      f"{md_escape(report.resolution)}")
     return "\n\n".join(lines)
+
+
+def directory_rows(
+    frame: pd.DataFrame,
+    serving: pd.DataFrame | None,
+    vocabulary: Vocabulary,
+    *,
+    with_distance: bool,
+    today: dt.date,
+    months: int,
+    keep_order: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The Directory's three tables, each in its order: the Gloucestershire records (fresh,
+    then out of date, then ended, unless `keep_order`), the examples elsewhere in the UK, and
+    the providers serving the searched area. The map's list shows exactly these."""
+    found, area = selection_tables(frame, serving, vocabulary, with_distance=with_distance)
+    found = with_review_notes(found, frame, today, months, keep_order=keep_order)
+    found, elsewhere = split_elsewhere(found, frame)
+    return found, elsewhere, area

@@ -1,13 +1,10 @@
 """Directory: the current selection as a sortable table, with downloads (the map's text twin)."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
 from aop_map import ui, views
 from aop_map.filtering import count_records, to_geojson
-from aop_map.review import review_months
 from aop_map.text import table_to_csv
 
 dataset, index = ui.get_dataset()
@@ -26,13 +23,9 @@ if records == 0 and not len(serving):
     ui.show_empty("clear_filters_empty_directory")
     st.stop()
 
-table, area = views.selection_tables(filtered.frame, filtered.serving, vocabulary,
-                                     with_distance=filtered.origin is not None)
 # Ended and out-of-date records after fresh ones (unless nearest or most relevant first), and
-# examples elsewhere in the UK (scope=uk) under their own heading.
-table = views.with_review_notes(table, filtered.frame, dt.date.today(), review_months(),
-                                keep_order=bool(filtered.origin or filtered.search_selection.q))
-table, elsewhere = views.split_elsewhere(table, filtered.frame)
+# examples elsewhere in the UK (scope=uk) under their own heading; the map lists the same.
+table, elsewhere, area = ui.directory_rows(filtered, vocabulary)
 if records:
     # The sortable grid on wide screens; on a phone (too narrow for its columns) the same rows
     # as a list: name, what, where and the page link (layout CSS in aop_map/ui.py).
@@ -50,7 +43,10 @@ if len(elsewhere):
     st.subheader(views.ELSEWHERE_HEADING)
     st.caption("Case studies outside Gloucestershire, shown because examples elsewhere are "
                "included. They are not provision in the county.")
-    ui.show_records_table(elsewhere, key="directory_elsewhere")
+    with st.container(key="directory_grid_elsewhere"):
+        ui.show_records_table(elsewhere, key="directory_elsewhere")
+    with st.container(key="directory_list_elsewhere"):
+        ui.show_record_list(elsewhere)
     table = pd.concat([table, elsewhere], ignore_index=True)
 if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}")

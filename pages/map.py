@@ -69,13 +69,15 @@ if chosen is not None:
     ui.shortlist_button(chosen["record_id"], key="shortlist_map_chosen")
 
 # The map's text twin: every matching record, in the Directory's order, with its page.
-found, area = views.selection_tables(frame, filtered.serving, vocabulary,
-                                     with_distance=filtered.origin is not None)
+found, away, area = ui.directory_rows(filtered, vocabulary)
 if len(found):
     st.subheader(f"Nearest to {ui.md_escape(filtered.selection.near)}" if filtered.origin
                  else "The selection as a list", anchor=False)
     ui.shortlist_adder(found, key="shortlist_pick_map")
     ui.show_record_list(found)
+if len(away):
+    st.subheader(views.ELSEWHERE_HEADING, anchor=False)
+    ui.show_record_list(away)
 if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}", anchor=False)
     st.caption(f"These match your other filters and work across {ui.md_escape(filtered.area)} "
