@@ -279,3 +279,87 @@ def test_directory_rows_note_and_sort(frame: object, vocabulary: Vocabulary) -> 
     assert list(noted["review"])[-1] == "ended 2019"  # ended after the others
     county, away = views.split_elsewhere(noted, shown)
     assert set(away["id"]) == {"london"} and "london" not in set(county["id"])
+
+
+# --- the pages (AppTest) ------------------------------------------------------------------------
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+ENDED_NAME = "Artlift chronic pain arts on prescription pathway (2018/19)"
+
+
+@pytest.fixture
+def app_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    target = tmp_path / "mapdata"
+    shutil.copytree(MAPDATA, target, ignore=shutil.ignore_patterns(".aop-cache", "submissions"))
+    monkeypatch.setenv("AOP_MAP_DATA_DIR", str(target))
+    monkeypatch.setenv("AOP_MAP_OFFLINE", "1")
+    return target
+
+
+def _open(page: str, **params: str):  # noqa: ANN202
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    at.query_params.update(params)
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _names(at: object) -> set[str]:
+    return {n for frame in at.dataframe for n in frame.value.get("name", [])}  # type: ignore[attr-defined]
+
+
+def test_the_directory_shows_ended_and_elsewhere_only_when_asked(app_data: Path) -> None:
+    names = _names(_open("pages/directory.py"))
+    assert "Art Shape" in names and ENDED_NAME not in names and "Core Arts" not in names
+    at = _open("pages/directory.py", include_past="1")
+    grid = at.dataframe[0].value
+    assert ENDED_NAME in set(grid["name"])
+    notes = dict(zip(grid["name"], grid["review"], strict=True))
+    assert notes[ENDED_NAME] == "ended 2019" and notes["Art Shape"] == "may be out of date"
+    assert list(grid["review"]).index("ended 2019") > list(grid["name"]).index("Art Shape")
+    at = _open("pages/directory.py", scope="uk")
+    assert "Examples elsewhere in the UK" in [s.value for s in at.subheader]
+    assert "Core Arts" in set(at.dataframe[1].value["name"])
+    assert "Core Arts" not in set(at.dataframe[0].value["name"])
+
+
+def test_the_sidebar_switches_write_the_url(app_data: Path) -> None:
+    at = _open("pages/directory.py")
+    switch = at.sidebar.toggle(key="filter_include_past")
+    assert "15 ended" in switch.label or "ended)" in switch.label
+    switch.set_value(True).run()
+    assert at.query_params.get("include_past") in ("1", ["1"])
+    assert ENDED_NAME in _names(at)
+
+
+def test_an_ended_provider_page_says_so_at_the_top(app_data: Path) -> None:
+    at = _open("pages/provider.py", id="artlift-chronic-pain-pathway")
+    assert "This activity has ended" in at.warning[0].value
+    at = _open("pages/provider.py", id="core-arts")
+    assert "elsewhere in the UK" in at.info[0].value
+    assert any("may be out of date" in w.value for w in at.warning)
+    assert any("not yet confirmed with the provider" in c.value for c in at.caption)
+
+
+def test_the_moderation_review_queue_verifies_today(app_data: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    password = "a long enough moderator password"
+    monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", password)
+    at = _open("pages/moderate.py")
+    next(t for t in at.text_input if t.label.startswith("Your name")).input("Sam")
+    next(t for t in at.text_input if t.label.startswith("Moderator password")).input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert "Due for review" in [s.value for s in at.subheader]
+    at.text_input(key="review_by_art-shape").input("Sam (phone call)").run()
+    at.button(key="review_verify_art-shape").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = (app_data / "providers" / "art-shape.yaml").read_text()
+    assert f"last_verified: {dt.date.today().isoformat()}" in text
+    assert "verified_by: Sam (phone call)" in text
