@@ -363,3 +363,103 @@ def test_the_moderation_review_queue_verifies_today(app_data: Path,
     text = (app_data / "providers" / "art-shape.yaml").read_text()
     assert f"last_verified: {dt.date.today().isoformat()}" in text
     assert "verified_by: Sam (phone call)" in text
+
+
+# --- in a browser ------------------------------------------------------------------------------
+
+BROWSER_RECORDS = f"""\
+- id: fresh
+  name: Fresh Choir
+  kind: organisation
+  status: established
+  last_verified: {dt.date.today().isoformat()}
+  verified_by: Sam (phone call)
+  locations: [{{lat: 51.90, lon: -2.07}}]
+- id: old
+  name: Old Painters
+  kind: organisation
+  status: established
+  source_date: 2018-11
+  locations: [{{lat: 51.75, lon: -2.22}}]
+- id: past
+  name: Past Pathway
+  kind: programme
+  status: ended
+  started: 2018
+  ended: 2019
+  locations: [{{lat: 51.82, lon: -2.50}}]
+- id: london
+  name: London Example
+  kind: programme
+  status: established
+  scope: elsewhere
+  areas_served: [elsewhere]
+  locations: [{{lat: 51.50, lon: -0.12}}]
+"""
+MARKER_IDS_JS = """() => {
+  let group = null;
+  window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+  return group.getLayers().map(m => m.options.aopId).sort();
+}"""
+# One record's popup HTML, from the layer's own content function (as a click fills it).
+POPUP_HTML_JS = """(recordId) => {
+  let group = null;
+  window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+  return group.aopPopupHtml(group.getLayers().find(m => m.options.aopId === recordId));
+}"""
+
+
+@pytest.fixture(scope="module")
+def lifecycle_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    import shutil
+
+    from tests.browser import require_browser, run_app
+
+    require_browser()
+    directory = tmp_path_factory.mktemp("lifecycle")
+    data = directory / "mapdata"
+    data.mkdir()
+    shutil.copy(MAPDATA / "vocabulary.yaml", data)
+    (data / "records.yaml").write_text(BROWSER_RECORDS, encoding="utf-8")
+    with run_app(directory, data_dir=data) as server:
+        yield server.url
+
+
+@pytest.mark.browser
+def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import FOLIUM_IFRAME, launch_chromium, require_browser, screenshot
+    from tests.test_e2e import OPEN_POPUP_JS, WAIT_MS, Watched, wait_for_map
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, require_browser())
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(WAIT_MS)
+        watched = Watched(page)
+        watched.open(lifecycle_app + "/")
+        wait_for_map(page)
+        frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+        assert frame.evaluate(MARKER_IDS_JS) == ["fresh", "old"]
+        assert "may be out of date" in frame.evaluate(OPEN_POPUP_JS, "old")  # as a click does
+        assert "out of date" not in frame.evaluate(POPUP_HTML_JS, "fresh")
+        # Asked for: past activity and examples elsewhere, the ended one greyed and dated.
+        watched.open(lifecycle_app + "/?include_past=1&scope=uk")
+        wait_for_map(page)
+        frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+        frame.wait_for_function("() => window.map && window.L", timeout=WAIT_MS)
+        assert frame.evaluate(MARKER_IDS_JS) == ["fresh", "london", "old", "past"]
+        popup = frame.evaluate(POPUP_HTML_JS, "past")
+        assert "ended 2019" in popup and "Ended" in popup
+        assert "Ended (past activity" in page.frame_locator(FOLIUM_IFRAME).locator(
+            ".aop-legend").inner_text()
+        screenshot(page, "map-include-past-and-uk")
+        # The switches show in the sidebar, on, and the provider page says it has ended.
+        sidebar = page.get_by_test_id("stSidebar")
+        assert sidebar.get_by_text("Include past activity").count() == 1
+        watched.open(lifecycle_app + "/provider?id=past")
+        page.get_by_text("This activity has ended").first.wait_for()
+        watched.open(lifecycle_app + "/provider?id=old")
+        page.get_by_text("may be out of date").first.wait_for()
+        assert not [e for e in watched.errors if "404" not in e], watched.errors
+        browser.close()
