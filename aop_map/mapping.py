@@ -880,7 +880,8 @@ def district_classes(
 ) -> tuple[list[list[str]], list[tuple[str, str]]]:
     """Per district (in `districts`' order) ``[fill colour, text]``, and the legend's classes
     as ``(colour, label)``. Districts are matched on their ONS ``code``."""
-    table = district_activity(frame, vocabulary).set_index("code")
+    current = frame[frame["status"] != "ended"] if "status" in frame else frame  # no energy
+    table = district_activity(current, vocabulary).set_index("code")
     codes = districts["code"] if "code" in districts else pd.Series(None, districts.index)
     rows = [table.loc[code] if code in table.index else None for code in codes]
     weights = [0.0 if row is None else float(row["weighted"]) for row in rows]

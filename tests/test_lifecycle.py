@@ -463,3 +463,14 @@ def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: 
         page.get_by_text("may be out of date").first.wait_for()
         assert not [e for e in watched.errors if "404" not in e], watched.errors
         browser.close()
+
+
+def test_ended_activity_adds_no_energy_to_its_district(vocabulary: Vocabulary) -> None:
+    from aop_map.boundaries import load_districts
+    from aop_map.mapping import district_classes
+
+    districts = load_districts(vocabulary)
+    frame = make_frame([{"record_id": "past", "status": "ended", "ended": "2019",
+                         "areas_served": ("stroud",)}])
+    info, _ = district_classes(frame, vocabulary, districts)
+    assert all("0 established, 0 emerging" in text for _, text in info)
