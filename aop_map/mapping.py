@@ -42,6 +42,7 @@ from folium.plugins import HeatMap, MarkerCluster
 from jinja2 import Template
 from shapely.ops import polylabel
 
+from aop_map import review
 from aop_map.energy import (
     EMERGING_WEIGHT,  # emerging counts half in the energy layers (why: aop_map.energy)
     activity_text,
@@ -49,7 +50,6 @@ from aop_map.energy import (
     class_of,
     district_activity,
 )
-from aop_map import review
 from aop_map.offline_assets import STREAMLIT_BASE, localise_assets
 from aop_map.records import ended_text
 from aop_map.vocabulary import Vocabulary

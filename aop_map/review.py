@@ -136,21 +136,25 @@ def due_for_review(records: Iterable[Record], today: dt.date, months: int) -> li
     out = []
     for record in due:
         base = reference_date(record)
-        out.append(DueRecord(
-            id=record.id,
-            name=record.name,
-            last_verified=record.last_verified.isoformat() if record.last_verified else None,
-            source_date=record.source_date,
-            months_since=None if base is None else months_between(base, today),
-            contact=contact_text(record),
-        ))
+        out.append(
+            DueRecord(
+                id=record.id,
+                name=record.name,
+                last_verified=record.last_verified.isoformat() if record.last_verified else None,
+                source_date=record.source_date,
+                months_since=None if base is None else months_between(base, today),
+                contact=contact_text(record),
+            )
+        )
     return out
 
 
 def review_report(records: Iterable[Record], today: dt.date, months: int) -> dict[str, Any]:
     """``{"review_months": N, "due": [...]}``: the review queue as plain data (JSON)."""
-    return {"review_months": months,
-            "due": [d.as_dict() for d in due_for_review(records, today, months)]}
+    return {
+        "review_months": months,
+        "due": [d.as_dict() for d in due_for_review(records, today, months)],
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -208,9 +212,12 @@ def _check_only_verified_lines(old: str, new: str) -> None:
     diff = difflib.ndiff(old.splitlines(), new.splitlines())
     for line in diff:
         if line[:2] in ("- ", "+ ") and not line[2:].lstrip().startswith(
-                tuple(f"{k}:" for k in VERIFIED_KEYS)):
-            raise VerifyError("recording the verification would reformat other lines of the "
-                              "file; set last_verified and verified_by by hand")
+            tuple(f"{k}:" for k in VERIFIED_KEYS)
+        ):
+            raise VerifyError(
+                "recording the verification would reformat other lines of the "
+                "file; set last_verified and verified_by by hand"
+            )
 
 
 def record_file(data_dir: Path, record_id: str) -> tuple[Record, Path]:
@@ -247,11 +254,17 @@ def verify(
         raise VerifyError(f"{on.isoformat()} is in the future")
     _, path = record_file(store.data_dir, record_id)
     if path.suffix.lower() not in (".yaml", ".yml"):
-        raise VerifyError(f"{path.name} is not a YAML file: set last_verified and verified_by "
-                          "in it by hand")
+        raise VerifyError(
+            f"{path.name} is not a YAML file: set last_verified and verified_by in it by hand"
+        )
     if path.resolve().parent == store.community_dir.resolve():
-        return store.record_verification(record_id, by, on, moderator,
-                                          self_declared=self_declared)
+        return store.record_verification(record_id, by, on, moderator, self_declared=self_declared)
     return store.record_verification(
-        record_id, by, on, moderator, self_declared=self_declared, curated=path,
-        rewrite=lambda text: set_verified_yaml(text, record_id, on, by))
+        record_id,
+        by,
+        on,
+        moderator,
+        self_declared=self_declared,
+        curated=path,
+        rewrite=lambda text: set_verified_yaml(text, record_id, on, by),
+    )

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from aop_map import oruk, views
-from aop_map.dataset import load_dataset
+from aop_map.dataset import Dataset, load_dataset
 from aop_map.filtering import (
     Selection,
     build_index,
@@ -31,31 +33,39 @@ from tests.frames import make_frame
 MAPDATA = Path(__file__).resolve().parents[1] / "mapdata"
 # The bundled records the sources describe as finished (the lifecycle plan of issue 12).
 ENDED = {
-    "art-shape-artspace-epilepsy-diabetes-pathway", "artlift-chronic-pain-pathway",
-    "arts-on-prescription-sector-support-programme", "bolton-camhs-wellbeing-theatre-concept-project",
-    "challenge-59-manchester-metropolitan-university", "creative-families-south-london-gallery",
-    "cultural-commissioning-programme", "gloucestershire-cultural-commissioning-programme",
-    "let-the-dance-begin-again-strabane", "mental-health-acts-elft-playingon",
-    "mindsong-singing-for-breathing", "music-works-mental-health-pathway",
-    "recoco-lockdown-gazette", "seabreeze-dance-united", "trestle-theatre-arts-on-prescription-pilot",
+    "art-shape-artspace-epilepsy-diabetes-pathway",
+    "artlift-chronic-pain-pathway",
+    "arts-on-prescription-sector-support-programme",
+    "bolton-camhs-wellbeing-theatre-concept-project",
+    "challenge-59-manchester-metropolitan-university",
+    "creative-families-south-london-gallery",
+    "cultural-commissioning-programme",
+    "gloucestershire-cultural-commissioning-programme",
+    "let-the-dance-begin-again-strabane",
+    "mental-health-acts-elft-playingon",
+    "mindsong-singing-for-breathing",
+    "music-works-mental-health-pathway",
+    "recoco-lockdown-gazette",
+    "seabreeze-dance-united",
+    "trestle-theatre-arts-on-prescription-pilot",
 }
 
 
 @pytest.fixture(scope="module")
-def bundled() -> object:
+def bundled() -> Dataset:
     return load_dataset(MAPDATA, use_cache=False)
 
 
 # --- the bundled data -------------------------------------------------------------------------
 
 
-def test_the_bundled_data_validates_with_no_problem(bundled: object) -> None:
-    assert bundled.problems == []  # type: ignore[attr-defined]
-    assert len(bundled.records) == 42  # type: ignore[attr-defined]
+def test_the_bundled_data_validates_with_no_problem(bundled: Dataset) -> None:
+    assert bundled.problems == []
+    assert len(bundled.records) == 42
 
 
-def test_bundled_records_finished_in_their_sources_are_ended(bundled: object) -> None:
-    records = {r.id: r for r in bundled.records}  # type: ignore[attr-defined]
+def test_bundled_records_finished_in_their_sources_are_ended(bundled: Dataset) -> None:
+    records = {r.id: r for r in bundled.records}
     assert {i for i, r in records.items() if r.status == "ended"} == ENDED
     # A 2018/19 pathway (named so) is never presented as running.
     assert all(r.status == "ended" for r in records.values() if "2018/19" in r.name)
@@ -64,26 +74,34 @@ def test_bundled_records_finished_in_their_sources_are_ended(bundled: object) ->
     assert records["arts-on-prescription-sector-support-programme"].started == "2018-09"
 
 
-def test_no_bundled_last_verified_is_a_stand_in(bundled: object) -> None:
-    for record in bundled.records:  # type: ignore[attr-defined]
+def test_no_bundled_last_verified_is_a_stand_in(bundled: Dataset) -> None:
+    for record in bundled.records:
         assert not record.last_verified or record.verified_by, record.id
     text = "".join(p.read_text() for p in (MAPDATA / "providers").glob("*.yaml"))
     assert "last_verified:" not in text  # every stand-in removed; none verified yet
 
 
-def test_bundled_scope_keeps_national_examples_apart(bundled: object) -> None:
-    records = bundled.records  # type: ignore[attr-defined]
+def test_bundled_scope_keeps_national_examples_apart(bundled: Dataset) -> None:
+    records = bundled.records
     away = {r.id for r in records if r.scope == "elsewhere"}
-    assert len(away) == 24 and "core-arts" in away and "hospital-rooms-south-west-london-st-georges" in away
+    assert len(away) == 24 and "core-arts" in away
+    assert "hospital-rooms-south-west-london-st-georges" in away
     assert "artlift" not in away
     # An example elsewhere never claims a Gloucestershire district.
-    districts = {"cheltenham", "cotswold", "forest-of-dean", "gloucester", "stroud",
-                 "tewkesbury", "countywide"}
+    districts = {
+        "cheltenham",
+        "cotswold",
+        "forest-of-dean",
+        "gloucester",
+        "stroud",
+        "tewkesbury",
+        "countywide",
+    }
     assert all(not districts & set(r.areas_served) for r in records if r.scope == "elsewhere")
 
 
-def test_bundled_source_dates_are_partial_dates(bundled: object) -> None:
-    dates = {r.id: r.source_date for r in bundled.records}  # type: ignore[attr-defined]
+def test_bundled_source_dates_are_partial_dates(bundled: Dataset) -> None:
+    dates = {r.id: r.source_date for r in bundled.records}
     assert dates["art-shape"] == "2018-11" and dates["create-gloucestershire"] == "2019"
     assert dates["core-arts"] is None  # only undated sources
 
@@ -93,14 +111,29 @@ def test_bundled_source_dates_are_partial_dates(bundled: object) -> None:
 
 @pytest.mark.parametrize(
     ("given", "kept"),
-    [(2019, "2019"), ("2019", "2019"), ("2018-11", "2018-11"), (dt.date(2018, 11, 1), "2018-11-01"),
-     ("2018-11-01", "2018-11-01")],
+    [
+        (2019, "2019"),
+        ("2019", "2019"),
+        ("2018-11", "2018-11"),
+        (dt.date(2018, 11, 1), "2018-11-01"),
+        ("2018-11-01", "2018-11-01"),
+    ],
 )
-def test_dates_may_be_a_year_a_month_or_a_day(vocabulary: Vocabulary, given: object,
-                                               kept: str) -> None:
+def test_dates_may_be_a_year_a_month_or_a_day(
+    vocabulary: Vocabulary, given: object, kept: str
+) -> None:
     record, problems = validate_record(
-        {"id": "x", "name": "X", "kind": "programme", "status": "finished", "ended": given,
-         "source_date": given}, vocabulary, source="t")
+        {
+            "id": "x",
+            "name": "X",
+            "kind": "programme",
+            "status": "finished",
+            "ended": given,
+            "source_date": given,
+        },
+        vocabulary,
+        source="t",
+    )
     assert problems == [] and record is not None
     assert record.status == "ended" and record.ended == kept and record.source_date == kept
 
@@ -109,14 +142,25 @@ def test_dates_may_be_a_year_a_month_or_a_day(vocabulary: Vocabulary, given: obj
 def test_a_date_that_is_no_date_is_refused(vocabulary: Vocabulary, given: object) -> None:
     record, problems = validate_record(
         {"id": "x", "name": "X", "kind": "programme", "status": "ended", "started": given},
-        vocabulary, source="t")
+        vocabulary,
+        source="t",
+    )
     assert record is None and [p.field for p in problems] == ["started"]
 
 
 def test_ended_before_started_is_refused(vocabulary: Vocabulary) -> None:
-    _, problems = validate_record({"id": "x", "name": "X", "kind": "programme",
-                                   "status": "ended", "started": 2019, "ended": 2015},
-                                  vocabulary, source="t")
+    _, problems = validate_record(
+        {
+            "id": "x",
+            "name": "X",
+            "kind": "programme",
+            "status": "ended",
+            "started": 2019,
+            "ended": 2015,
+        },
+        vocabulary,
+        source="t",
+    )
     assert problems and "before started" in problems[0].message
 
 
@@ -146,19 +190,42 @@ def test_oruk_publishes_ended_as_inactive() -> None:
 
 
 @pytest.fixture
-def frame() -> object:
-    return make_frame([
-        {"record_id": "live", "lat": 51.9, "lon": -2.1, "conditions": ("dementia",),
-         "areas_served": ("cotswold",), "art_forms": ("singing",)},
-        {"record_id": "past", "lat": 51.8, "lon": -2.2, "status": "ended", "ended": "2019",
-         "conditions": ("copd",), "areas_served": ("cotswold",), "art_forms": ("singing",)},
-        {"record_id": "london", "lat": 51.5, "lon": -0.1, "scope": "elsewhere",
-         "conditions": ("cancer",), "areas_served": ("cotswold",), "art_forms": ("singing",)},
-    ])
+def frame() -> gpd.GeoDataFrame:
+    return make_frame(
+        [
+            {
+                "record_id": "live",
+                "lat": 51.9,
+                "lon": -2.1,
+                "conditions": ("dementia",),
+                "areas_served": ("cotswold",),
+                "art_forms": ("singing",),
+            },
+            {
+                "record_id": "past",
+                "lat": 51.8,
+                "lon": -2.2,
+                "status": "ended",
+                "ended": "2019",
+                "conditions": ("copd",),
+                "areas_served": ("cotswold",),
+                "art_forms": ("singing",),
+            },
+            {
+                "record_id": "london",
+                "lat": 51.5,
+                "lon": -0.1,
+                "scope": "elsewhere",
+                "conditions": ("cancer",),
+                "areas_served": ("cotswold",),
+                "art_forms": ("singing",),
+            },
+        ]
+    )
 
 
-def _ids(frame: object) -> set[str]:
-    return set(frame["record_id"])  # type: ignore[index]
+def _ids(frame: gpd.GeoDataFrame) -> set[str]:
+    return set(frame["record_id"])
 
 
 @pytest.mark.parametrize(
@@ -174,36 +241,45 @@ def _ids(frame: object) -> set[str]:
         (Selection(condition=("cancer",), scope="uk"), {"london"}),
     ],
 )
-def test_ended_and_elsewhere_show_only_when_asked(frame: object, vocabulary: Vocabulary,
-                                                  selection: Selection, expected: set) -> None:
-    assert _ids(filter_frame(frame, selection, vocabulary)) == expected  # type: ignore[arg-type]
+def test_ended_and_elsewhere_show_only_when_asked(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary, selection: Selection, expected: set
+) -> None:
+    assert _ids(filter_frame(frame, selection, vocabulary)) == expected
 
 
-def test_counts_leave_them_out_by_default(frame: object, vocabulary: Vocabulary) -> None:
-    conditions = count_options(frame, Selection(), vocabulary, "condition")  # type: ignore[arg-type]
+def test_counts_leave_them_out_by_default(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> None:
+    conditions = count_options(frame, Selection(), vocabulary, "condition")
     assert conditions["dementia"] == 1 and conditions["copd"] == 0 and conditions["cancer"] == 0
     # The status facet's "Ended" option counts what choosing it would show.
-    assert count_options(frame, Selection(), vocabulary, "status")["ended"] == 1  # type: ignore[arg-type]
-    assert counts_by(frame, vocabulary, "district")["cotswold"] == 1  # type: ignore[arg-type]
+    assert count_options(frame, Selection(), vocabulary, "status")["ended"] == 1
+    assert counts_by(frame, vocabulary, "district")["cotswold"] == 1
     wider = Selection(include_past=True, scope="uk")
-    assert count_options(frame, wider, vocabulary, "condition")["cancer"] == 1  # type: ignore[arg-type]
+    assert count_options(frame, wider, vocabulary, "condition")["cancer"] == 1
 
 
-def test_a_london_project_never_fills_a_gap_in_the_cotswolds(frame: object,
-                                                            vocabulary: Vocabulary) -> None:
-    assert "cancer" in gaps(frame, vocabulary, "conditions", "cotswold")  # type: ignore[arg-type]
+def test_a_london_project_never_fills_a_gap_in_the_cotswolds(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary
+) -> None:
+    assert "cancer" in gaps(frame, vocabulary, "conditions", "cotswold")
     assert "copd" in gaps(frame, vocabulary, "conditions", "cotswold")  # ended: no provision
-    by_district = gaps_by_district(frame, vocabulary, "conditions")  # type: ignore[arg-type]
+    by_district = gaps_by_district(frame, vocabulary, "conditions")
     assert "cancer" in by_district["cotswold"] and "dementia" not in by_district["cotswold"]
-    matrix = coverage_matrix(frame, vocabulary, "conditions", "art_forms")  # type: ignore[arg-type]
+    matrix = coverage_matrix(frame, vocabulary, "conditions", "art_forms")
     assert matrix.loc["cancer", "singing"] == 0 and matrix.loc["dementia", "singing"] == 1
-    wide = coverage_matrix(frame, vocabulary, "conditions", "art_forms",  # type: ignore[arg-type]
-                           selection=Selection(scope="uk", include_past=True))
+    wide = coverage_matrix(
+        frame,
+        vocabulary,
+        "conditions",
+        "art_forms",
+        selection=Selection(scope="uk", include_past=True),
+    )
     assert wide.loc["cancer", "singing"] == 1 and wide.loc["copd", "singing"] == 1
 
 
-def test_hidden_counts_say_what_each_switch_adds(frame: object, vocabulary: Vocabulary) -> None:
-    index = build_index(frame, vocabulary)  # type: ignore[arg-type]
+def test_hidden_counts_say_what_each_switch_adds(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary
+) -> None:
+    index = build_index(frame, vocabulary)
     assert views.hidden_counts(index, Selection()) == (1, 1)
     assert views.hidden_counts(index, Selection(include_past=True)) == (0, 1)
     assert views.hidden_counts(index, Selection(scope="uk")) == (1, 0)
@@ -216,13 +292,18 @@ def test_hidden_counts_say_what_each_switch_adds(frame: object, vocabulary: Voca
         ({"include_past": "1"}, True, "", []),
         ({"include_past": "yes", "scope": "uk"}, True, "uk", []),
         ({"scope": "gloucestershire"}, False, "", []),
-        ({"scope": "mars"}, False, "", ["Ignored scope 'mars': use scope=uk to include "
-                                        "examples elsewhere in the UK"]),
+        (
+            {"scope": "mars"},
+            False,
+            "",
+            ["Ignored scope 'mars': use scope=uk to include examples elsewhere in the UK"],
+        ),
         ({"include_past": "0"}, False, "", []),
     ],
 )
-def test_url_parameters(vocabulary: Vocabulary, params: dict, include_past: bool, scope: str,
-                        notes: list[str]) -> None:
+def test_url_parameters(
+    vocabulary: Vocabulary, params: dict, include_past: bool, scope: str, notes: list[str]
+) -> None:
     selection, found = selection_from_params(params, vocabulary)
     assert (selection.include_past, selection.scope, found) == (include_past, scope, notes)
     assert selection_from_params(selection_to_params(selection), vocabulary) == (selection, [])
@@ -231,16 +312,16 @@ def test_url_parameters(vocabulary: Vocabulary, params: dict, include_past: bool
 
 def test_existing_urls_keep_working(vocabulary: Vocabulary) -> None:
     selection, notes = selection_from_params({"condition": "copd", "q": "choir"}, vocabulary)
-    assert notes == [] and selection_to_params(selection) == {"condition": ["copd"],
-                                                              "q": "choir"}
+    assert notes == [] and selection_to_params(selection) == {"condition": ["copd"], "q": "choir"}
 
 
 # --- the map and the pages ---------------------------------------------------------------------
 
 
-def test_ended_markers_are_grey_dotted_and_say_ended(frame: object,
-                                                     vocabulary: Vocabulary) -> None:
-    shown = filter_frame(frame, Selection(include_past=True), vocabulary)  # type: ignore[arg-type]
+def test_ended_markers_are_grey_dotted_and_say_ended(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary
+) -> None:
+    shown = filter_frame(frame, Selection(include_past=True), vocabulary)
     payload = compact_payload(shown, vocabulary, today=dt.date(2026, 11, 30))
     by_id = {r[0]: r for r in payload["r"]}
     status = {by_id_key: None for by_id_key in by_id}
@@ -259,21 +340,23 @@ def test_ended_markers_are_grey_dotted_and_say_ended(frame: object,
 def test_provider_banners(vocabulary: Vocabulary) -> None:
     records = {r.id: r for r in load_records(MAPDATA).records}
     today = dt.date(2026, 11, 30)
-    kinds = [k for k, _ in views.provider_banners(records["artlift-chronic-pain-pathway"],
-                                                  today, 12)]
+    kinds = [
+        k for k, _ in views.provider_banners(records["artlift-chronic-pain-pathway"], today, 12)
+    ]
     assert kinds == ["ended"]
     text = views.provider_banners(records["artlift-chronic-pain-pathway"], today, 12)[0][1]
     assert "ended" in text and "2018–2019" in text
     kinds = [k for k, _ in views.provider_banners(records["core-arts"], today, 12)]
     assert kinds == ["elsewhere", "out_of_date"]
     assert views.dates_sentence(records["art-shape"]) == (
-        "Based on a source from November 2018; not yet confirmed with the provider\\.")
+        "Based on a source from November 2018; not yet confirmed with the provider\\."
+    )
 
 
-def test_directory_rows_note_and_sort(frame: object, vocabulary: Vocabulary) -> None:
+def test_directory_rows_note_and_sort(frame: gpd.GeoDataFrame, vocabulary: Vocabulary) -> None:
     from aop_map.filtering import records_table
 
-    shown = filter_frame(frame, Selection(include_past=True, scope="uk"), vocabulary)  # type: ignore[arg-type]
+    shown = filter_frame(frame, Selection(include_past=True, scope="uk"), vocabulary)
     table = records_table(shown, vocabulary)
     noted = views.with_review_notes(table, shown, dt.date(2026, 11, 30), 12)
     assert list(noted["review"])[-1] == "ended 2019"  # ended after the others
@@ -298,9 +381,7 @@ def app_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return target
 
 
-def _open(page: str, **params: str):  # noqa: ANN202
-    from streamlit.testing.v1 import AppTest
-
+def _open(page: str, **params: str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     for key, value in params.items():
         at.query_params[key] = value
@@ -311,8 +392,8 @@ def _open(page: str, **params: str):  # noqa: ANN202
     return at
 
 
-def _names(at: object) -> set[str]:
-    return {n for frame in at.dataframe for n in frame.value.get("name", [])}  # type: ignore[attr-defined]
+def _names(at: AppTest) -> set[str]:
+    return {n for frame in at.dataframe for n in frame.value.get("name", [])}
 
 
 def test_the_directory_shows_ended_and_elsewhere_only_when_asked(app_data: Path) -> None:
@@ -348,8 +429,9 @@ def test_an_ended_provider_page_says_so_at_the_top(app_data: Path) -> None:
     assert any("not yet confirmed with the provider" in c.value for c in at.caption)
 
 
-def test_the_moderation_review_queue_verifies_today(app_data: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_moderation_review_queue_verifies_today(
+    app_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     password = "a long enough moderator password"
     monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", password)
     at = _open("pages/moderate.py")
@@ -451,8 +533,10 @@ def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: 
         assert frame.evaluate(MARKER_IDS_JS) == ["fresh", "london", "old", "past"]
         popup = frame.evaluate(POPUP_HTML_JS, "past")
         assert "ended 2019" in popup and "Ended" in popup
-        assert "Ended (past activity" in page.frame_locator(FOLIUM_IFRAME).locator(
-            ".aop-legend").inner_text()
+        assert (
+            "Ended (past activity"
+            in page.frame_locator(FOLIUM_IFRAME).locator(".aop-legend").inner_text()
+        )
         screenshot(page, "map-include-past-and-uk")
         # The switches show in the sidebar, on, and the provider page says it has ended.
         sidebar = page.get_by_test_id("stSidebar")
@@ -470,7 +554,8 @@ def test_ended_activity_adds_no_energy_to_its_district(vocabulary: Vocabulary) -
     from aop_map.mapping import district_classes
 
     districts = load_districts(vocabulary)
-    frame = make_frame([{"record_id": "past", "status": "ended", "ended": "2019",
-                         "areas_served": ("stroud",)}])
+    frame = make_frame(
+        [{"record_id": "past", "status": "ended", "ended": "2019", "areas_served": ("stroud",)}]
+    )
     info, _ = district_classes(frame, vocabulary, districts)
     assert all("0 established, 0 emerging" in text for _, text in info)

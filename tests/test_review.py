@@ -48,8 +48,9 @@ def test_add_months(start: dt.date, months: int, expected: dt.date) -> None:
 
 
 def _record(**given: object) -> SimpleNamespace:
-    return SimpleNamespace(**{"status": "established", "last_verified": None,
-                              "source_date": None, **given})
+    return SimpleNamespace(
+        **{"status": "established", "last_verified": None, "source_date": None, **given}
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,8 +76,12 @@ def test_without_verification_the_source_date_counts() -> None:
     assert is_out_of_date(_record(source_date="2025"), D(2026, 1, 1), 12) is True
     assert is_out_of_date(_record(), D(2000, 1, 1), 12) is True  # no date at all
     # A verification wins over an older source.
-    assert is_out_of_date(_record(source_date="2018", last_verified=D(2026, 6, 1)),
-                          D(2026, 11, 30), 12) is False
+    assert (
+        is_out_of_date(
+            _record(source_date="2018", last_verified=D(2026, 6, 1)), D(2026, 11, 30), 12
+        )
+        is False
+    )
     assert is_out_of_date(_record(status="ended"), D(2026, 11, 30), 12) is False  # history
 
 
@@ -128,19 +133,31 @@ def test_cli_review_json(data: Path, capsys: pytest.CaptureFixture[str]) -> None
     report = json.loads(capsys.readouterr().out)
     assert report["review_months"] == 12
     first = report["due"][0]
-    assert set(first) == {"id", "name", "last_verified", "source_date", "months_since",
-                          "contact"}
+    assert set(first) == {"id", "name", "last_verified", "source_date", "months_since", "contact"}
     assert cli.main(["review", "--data-dir", str(data)]) == 0
     assert "due for review" in capsys.readouterr().out
 
 
-def test_verifying_a_curated_file_changes_only_its_lines(data: Path,
-                                                         capsys: pytest.CaptureFixture) -> None:
+def test_verifying_a_curated_file_changes_only_its_lines(
+    data: Path, capsys: pytest.CaptureFixture
+) -> None:
     path = data / "providers" / "art-shape.yaml"
     before = path.read_text()
-    code = cli.main(["review", "verify", "art-shape", "--by", "Sam Lee (phone)", "--date",
-                     "2026-11-20", "--data-dir", str(data),
-                     "--submissions-dir", str(data.parent / "submissions")])
+    code = cli.main(
+        [
+            "review",
+            "verify",
+            "art-shape",
+            "--by",
+            "Sam Lee (phone)",
+            "--date",
+            "2026-11-20",
+            "--data-dir",
+            str(data),
+            "--submissions-dir",
+            str(data.parent / "submissions"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     after = path.read_text()
     added = [line for line in after.splitlines() if line not in before.splitlines()]
@@ -186,9 +203,9 @@ def test_verifying_a_community_record_goes_through_the_store(data: Path) -> None
         "# Published by aop-map from submission AOP-2026-ABCDEF; change it through the "
         "moderation queue (aop-map submissions), not by hand.\n"
         "id: village-choir\nname: Village choir\nkind: organisation\nstatus: established\n"
-        "last_verified: 2025-01-02\nverified_by: the provider, through the register form\n")
-    record = verify(store, "village-choir", "Ali", "Mod", D(2026, 11, 30),
-                    today=D(2026, 11, 30))
+        "last_verified: 2025-01-02\nverified_by: the provider, through the register form\n"
+    )
+    record = verify(store, "village-choir", "Ali", "Mod", D(2026, 11, 30), today=D(2026, 11, 30))
     assert record.last_verified == D(2026, 11, 30) and record.verified_by == "Ali"
     text = (data / "community" / "village-choir.yaml").read_text()
     assert text.startswith("# Published by aop-map from submission AOP-2026-ABCDEF")
@@ -204,8 +221,9 @@ def test_verifying_a_community_record_goes_through_the_store(data: Path) -> None
         ("art-shape", "Kim", D(2027, 1, 1), "future"),
     ],
 )
-def test_verification_refusals(data: Path, record_id: str, by: str, on: dt.date,
-                               error: str) -> None:
+def test_verification_refusals(
+    data: Path, record_id: str, by: str, on: dt.date, error: str
+) -> None:
     with pytest.raises((VerifyError, StoreError), match=error):
         verify(_store(data), record_id, by, "Mod", on, today=D(2026, 11, 30))
 
@@ -214,8 +232,9 @@ def test_the_store_refuses_a_file_outside_the_data(data: Path, tmp_path: Path) -
     outside = tmp_path / "elsewhere.yaml"
     outside.write_text("id: x\n")
     with pytest.raises(StoreError, match="not a curated file"):
-        _store(data).record_verification("x", "Kim", D(2026, 1, 1), "Mod", curated=outside,
-                                         rewrite=lambda t: t)
+        _store(data).record_verification(
+            "x", "Kim", D(2026, 1, 1), "Mod", curated=outside, rewrite=lambda t: t
+        )
 
 
 def test_review_module_needs_no_writer_to_answer_dates() -> None:
