@@ -62,9 +62,17 @@ WIDGETS = frozenset({
     "lines",  # free text, one per line
     "yes_no",  # Yes / No / Not stated
 })
-DATATYPES = frozenset({"text", "url", "bool", "date", "number", "sources"})
+DATATYPES = frozenset({"text", "url", "bool", "date", "number", "sources", "schedules", "cost",
+                       "eligibility"})
 # The structured parts of a record, by the first part of a field's path.
-GROUP_LABELS = {"contact": "Contact", "locations": "Locations", "readiness": "Readiness"}
+GROUP_LABELS = {"contact": "Contact", "locations": "Locations", "readiness": "Readiness",
+                "cost": "Cost", "eligibility": "Who can join"}
+# What pages and exports say of a field with ``not_stated`` that a record leaves out: the
+# sources were silent, so nothing is invented (not "no", not "free").
+NOT_STATED = "Not stated"
+# The vocabulary section of a yes/no facet (free=1): one term, "1" (yes), so a facet, its URL
+# parameter and its count work as every other facet's.
+STATED = "stated"
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class FieldSpec:
     column: str | None = None  # its frame and table column; None: name
     frame: bool = True  # carried by the geocoded frame (one value per row)
     facet: str | None = None  # facet name: Selection key, URL parameter, count name
+    # (a bool field's facet is a yes-only filter: ``free=1`` keeps the records stating it)
     facet_label: str | None = None  # the sidebar's label for one choice; None: label
     facet_rank: int = 100  # sidebar and URL order of the facets (then registry order)
     filterable: bool = True  # a facet that is also a filter (kind is only counted)
@@ -94,6 +103,7 @@ class FieldSpec:
     placeholder: str = ""
     personal: bool = False  # contact details: published only with the provider's consent
     oruk: str | None = None  # the Open Referral UK name it maps to; None: no counterpart
+    not_stated: bool = False  # pages and exports say NOT_STATED when a record has no value
 
     # Derived once per field (cached_property writes the instance's __dict__ directly, which a
     # frozen dataclass allows): loaders ask these for every cell of every row.
@@ -226,7 +236,7 @@ FIELDS: tuple[FieldSpec, ...] = (
               csv_aliases=("ended", "endyear", "enddate", "finished")),
     FieldSpec("scope", "Scope", section="scopes", table=True,
               help="In Gloucestershire, or an example from elsewhere in the UK",
-              csv_aliases=("scope", "ingloucestershire"), oruk="attribute:scopes"),
+              csv_aliases=("scope", "countyscope"), oruk="attribute:scopes"),
     FieldSpec("source_date", "Source date", datatype="date", table=True,
               help="The date of the newest source the record rests on (a year, month or day)",
               csv_aliases=("sourcedate", "dateofsource", "sourced")),
@@ -258,6 +268,52 @@ FIELDS: tuple[FieldSpec, ...] = (
               help="Your website, reports or articles about the work",
               csv_aliases=("sources", "source", "references", "reference")),
     FieldSpec("notes", "Notes", frame=False, csv_aliases=("notes", "note", "comments")),
+    # When, cost, who and access (Open Referral UK schedules, cost_options, eligibility,
+    # location accessibility, languages). Never guessed: absent is "Not stated".
+    FieldSpec("schedules", "When", many=True, datatype="schedules", table=True, facts=True,
+              widget="lines", max_chars=MAX_SOURCES_TEXT, not_stated=True,
+              help="One line per regular session or course, e.g. \"Weekly, Tuesdays "
+                   "10:30-12:00\", \"10 weekly sessions\" or \"By arrangement\"",
+              csv_aliases=("schedules", "schedule", "when", "sessions", "times", "timetable"),
+              oruk="service.schedules"),
+    FieldSpec("cost", "Cost", datatype="cost", table=True, directory=True, facts=True,
+              not_stated=True, csv_aliases=("cost", "price", "fee", "fees", "charge"),
+              oruk="service.cost_options"),
+    FieldSpec("free", "Free to take part", datatype="bool", section=STATED, path="cost.free", widget="yes_no",
+              facet="free", facet_label="Free only", facet_rank=10,
+              csv_aliases=("free", "isfree"), oruk="cost_options.amount (0)"),
+    FieldSpec("cost_description", "Cost details", path="cost.description", frame=False,
+              widget="text", max_chars=MAX_SHORT, placeholder="£3 a session; donations welcome",
+              csv_aliases=("costdescription", "costdetails"),
+              oruk="cost_options.amount_description"),
+    FieldSpec("eligibility", "Who can join", datatype="eligibility", table=True, facts=True,
+              not_stated=True, csv_aliases=("eligibility", "whocanjoin"),
+              oruk="service.eligibility_description"),
+    FieldSpec("minimum_age", "Minimum age", datatype="number", path="eligibility.minimum_age",
+              frame=False, widget="text", max_chars=3,
+              csv_aliases=("minimumage", "minage", "agefrom"), oruk="service.minimum_age"),
+    FieldSpec("maximum_age", "Maximum age", datatype="number", path="eligibility.maximum_age",
+              frame=False, widget="text", max_chars=3,
+              csv_aliases=("maximumage", "maxage", "ageto"), oruk="service.maximum_age"),
+    FieldSpec("referral_need", "Referral", section="referral_needs",
+              path="eligibility.referral", frame=False, widget="select",
+              help="Do people need a referral, or may they contact you themselves?",
+              csv_aliases=("referralneed", "referralneeded", "selfreferral"),
+              oruk="service.eligibility_description"),
+    FieldSpec("self_referral", "Self-referral welcome", datatype="bool", section=STATED,
+              path="eligibility.self_referral", facet="self_referral",
+              facet_label="Self-referral welcome", facet_rank=11),
+    FieldSpec("accessibility", "Venue accessibility", section="accessibility", many=True,
+              path="locations.accessibility", table=True, facts=True, widget="multiselect",
+              not_stated=True, csv_aliases=("accessibility", "access", "venueaccess"),
+              oruk="location.accessibility"),
+    FieldSpec("step_free", "Step-free access", datatype="bool", section=STATED, path="locations.step_free",
+              facet="step_free", facet_label="Step-free access", facet_rank=12),
+    FieldSpec("languages", "Languages", many=True, table=True, facts=True, widget="list",
+              max_chars=MAX_SHORT, not_stated=True,
+              help="Languages sessions are run in, e.g. English, Polish, BSL",
+              csv_aliases=("languages", "language", "languagesspoken"),
+              oruk="service.languages"),
 )
 
 
@@ -429,15 +485,44 @@ def getter(spec: FieldSpec) -> Callable[[Any], Any]:
     return read_one
 
 
+def describe(value: Any) -> str:
+    """A value in words: text as it is, a structured one (a schedule, a cost) by its own
+    ``describe()``, anything else as str."""
+    if isinstance(value, str):
+        return value
+    words = getattr(value, "describe", None)
+    return words() if callable(words) else "" if value is None else str(value)
+
+
+def read_all(obj: Any, spec: FieldSpec) -> list[Any]:
+    """A field's values from a record as a list: a location field's from every location
+    (distinct, in order), a list field's items, a single value as a list of one."""
+    if spec.group == "locations":
+        found: list[Any] = []
+        for location in read(obj, by_key("locations") or _LOCATIONS) or ():
+            value = location.get(spec.attribute) if isinstance(location, dict) else getattr(
+                location, spec.attribute, None)
+            for item in value if isinstance(value, list | tuple) else [value]:
+                if item not in (None, "") and item not in found:
+                    found.append(item)
+        return found
+    value = read(obj, spec)
+    return list(value) if spec.many else [value] if value not in (None, "") else []
+
+
+_LOCATIONS = FieldSpec("locations", "Locations", many=True)
+
+
 def facts(record: Any, vocabulary: Any) -> list[tuple[str, list[str]]]:
     """(label, values) of each fact field of a record, for its page: vocabulary terms by
-    their labels (``vocabulary.labels``), free text as it is; empty lists included."""
+    their labels (``vocabulary.labels``), structured values in words (``describe``), a
+    location field's values from every location, free text as it is; empty lists included
+    (the page says "not stated" for them: nothing is guessed)."""
     out = []
     for spec in fact_fields():
-        value = read(record, spec)
-        values = list(value) if spec.many else [value] if value else []
+        values = read_all(record, spec)
         shown = vocabulary.labels(spec.name, values) if spec.controlled else values
-        out.append((spec.label, [str(v) for v in shown]))
+        out.append((spec.label, [w for w in (describe(v) for v in shown) if w]))
     return out
 
 

@@ -74,9 +74,6 @@ MIN_INFIX_WORD = 4
 MIN_PARTIAL_TYPO = 6
 # The column filter_frame adds when there is a query: how well each row matches it.
 RELEVANCE = "relevance"
-# The one term of a yes/no facet (``free=1``): the rows where the field is true.
-YES = "1"
-YES_WORDS = frozenset({"1", "yes", "true", "on", "y"})
 
 
 def filter_fields() -> dict[str, str]:
@@ -251,12 +248,6 @@ def _parse_terms(
     field = filter_fields()[name]
     terms: list[str] = []
     notes: list[str] = []
-    spec = fields.by_facet(name)
-    if spec is not None and spec.datatype == "bool":  # free=1: yes or nothing
-        values = _values(raw)[:MAX_VALUES]
-        notes = [f"Ignored {name.replace('_', ' ')} {_shown(v)}: use 1 for yes"
-                 for v in values if v.lower() not in YES_WORDS]
-        return ((YES,) if len(notes) < len(values) else ()), notes
     for value in _values(raw)[:MAX_VALUES]:
         term = vocabulary.find(field, value)
         if term is not None:
@@ -811,7 +802,7 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple | np.ndarray | set | frozenset)
 
 
-def _bool_matrix(values: pd.Series) -> np.ndarray:
+def _bool_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
     """(rows, 1): is the value a real True (a missing value is not stated, not false)."""
     array = values.to_numpy(dtype=object)
     return np.asfortranarray(np.array([v is True or v is np.True_ for v in array],
@@ -835,14 +826,12 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
     labels: dict[str, Mapping[str, str]] = {}
     for spec in fields.facets():
         assert spec.facet is not None
-        if spec.datatype == "bool":  # one column: the rows where it is true
-            term_ids[spec.facet] = (YES,)
-            matrices[spec.facet] = _readonly(_bool_matrix(frame[spec.column_name]))
-            continue
         terms = vocabulary.terms(spec.name)
         term_ids[spec.facet] = tuple(t.id for t in terms)
         labels[spec.facet] = MappingProxyType({t.id: t.label for t in terms})
-        build = _list_matrix if spec.many else _value_matrix
+        # A yes/no facet (free=1) has one term, "yes": the rows where the field is true.
+        build = _bool_matrix if spec.datatype == "bool" else _list_matrix if spec.many \
+            else _value_matrix
         matrices[spec.facet] = _readonly(build(frame[spec.column_name], term_ids[spec.facet]))
     codes = frame["district_code"].to_numpy(dtype=object)
     district = fields.by_facet(DISTRICT)
@@ -1204,7 +1193,7 @@ def table_columns() -> tuple[str, ...]:
     for spec in fields.all_fields():
         if spec.group == "locations":
             out += [c for c in WHERE_COLUMNS if c not in out]
-        elif spec.table:
+        if spec.table:  # a location field's column is the shown location's value
             out.append(spec.name)
     return tuple(out)
 
@@ -1281,16 +1270,25 @@ def _table_column(values: pd.Series, spec: fields.FieldSpec, vocabulary: Vocabul
     """One field's table column: labels for terms, ISO dates, stripped text; personal
     values blank unless the provider agreed to publish them."""
     if spec.controlled:
-        return _labels(values, vocabulary, spec.name)
-    if spec.many:
-        texts = [", ".join(v for v in items or () if isinstance(v, str)) for items in values]
+        labels = _labels(values, vocabulary, spec.name)
+        return _not_stated(labels, spec) if spec.not_stated else labels
+    if spec.many:  # "; " between structured values (a schedule has commas of its own)
+        texts = [("; " if spec.datatype != "text" else ", ").join(
+            w for w in (fields.describe(v) for v in items or ()) if w) for items in values]
     elif spec.datatype == "date":
         texts = [_date_text(v) for v in values]
     else:
-        texts = [_text(v) for v in values]
+        texts = [_text(v) if isinstance(v, str) else fields.describe(v) for v in values]
     if spec.personal:
         texts = [v if ok else "" for v, ok in zip(texts, consented, strict=True)]
-    return np.array(texts, dtype=object)
+    return _not_stated(np.array(texts, dtype=object), spec)
+
+
+def _not_stated(texts: np.ndarray, spec: fields.FieldSpec) -> np.ndarray:
+    """Blank cells of a ``not_stated`` field say so (fields.NOT_STATED), never a guess."""
+    if spec.not_stated:
+        texts = np.where(texts == "", fields.NOT_STATED, texts).astype(object)
+    return texts
 
 
 def _where_columns(frame: pd.DataFrame, first: pd.DataFrame) -> dict[str, Any]:
@@ -1315,12 +1313,13 @@ def _feature(row: dict[str, Any], x: float, y: float) -> dict[str, Any]:
         if spec.personal and not consented:
             continue
         value = row[spec.column_name]
-        if spec.many:
-            properties[spec.name] = [t for t in value or () if isinstance(t, str)]
+        if spec.many:  # term ids and texts; a structured value (a schedule) in words
+            properties[spec.name] = [w for w in (fields.describe(t) for t in value or ()) if w]
         elif spec.datatype == "date":
             properties[spec.name] = _date_text(value) or None
         else:
-            properties[spec.name] = _text(value) or None
+            properties[spec.name] = (_text(value) if isinstance(value, str)
+                                     else fields.describe(value)) or None
     properties.update(_where_properties(row))
     geometry = {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]}
     return {"type": "Feature", "properties": properties, "geometry": geometry}

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from aop_map import settings
+from aop_map import fields, settings
 from aop_map.geocoding.districts import GLOS_DISTRICTS
 from aop_map.records import Location, Record
 from aop_map.vocabulary import Term, Vocabulary, normalise_key
@@ -166,6 +166,37 @@ def _number(value: Any, _owner: str = "") -> float | int | None:
     return value if math.isfinite(value) else None
 
 
+def _described(value: Any, _owner: str = "") -> str | None:
+    """A structured value in words (records.Eligibility.describe), or text as it is."""
+    words = getattr(value, "describe", None)
+    return _text(words() if callable(words) else value)
+
+
+# A language's ISO 639-1 code, for the languages people name most in Gloucestershire (the
+# code is optional in ORUK: a language not listed is published by name alone).
+LANGUAGE_CODES = {
+    "english": "en", "welsh": "cy", "polish": "pl", "urdu": "ur", "punjabi": "pa",
+    "bengali": "bn", "arabic": "ar", "romanian": "ro", "portuguese": "pt", "spanish": "es",
+    "french": "fr", "gujarati": "gu", "hindi": "hi", "lithuanian": "lt", "chinese": "zh",
+    "cantonese": "zh", "mandarin": "zh", "turkish": "tr", "ukrainian": "uk", "russian": "ru",
+    "italian": "it", "german": "de", "somali": "so", "tamil": "ta", "farsi": "fa",
+    "persian": "fa", "pashto": "ps", "kurdish": "ku", "tigrinya": "ti",
+}
+
+
+def _languages(value: Any, owner: str) -> list[dict[str, Any]]:
+    """Language names as ORUK languages (name, and the ISO 639-1 code when known)."""
+    names = [value] if isinstance(value, str) else list(value or [])
+    out = []
+    for n, name in enumerate(t for t in (_text(v) for v in names) if t):
+        item = {"id": oruk_id(f"language:{owner}:{n}"), "name": name}
+        code = LANGUAGE_CODES.get(name.casefold())
+        if code:
+            item["code"] = code
+        out.append(item)
+    return out
+
+
 def _plain(value: Any) -> Any:
     """A value as JSON: dates and times as ISO text, models and mappings as dicts."""
     if isinstance(value, dt.datetime | dt.date | dt.time):
@@ -188,7 +219,8 @@ def _objects(kind: str, text_key: str, keys: frozenset[str]) -> Callable[[Any, s
         items = value if isinstance(value, list | tuple) else [value]
         out = []
         for n, item in enumerate(items):
-            item = _plain(item)
+            # A structured value (records.Schedule, Cost) knows its ORUK fields.
+            item = _plain(item.to_oruk() if hasattr(item, "to_oruk") else item)
             if isinstance(item, dict):
                 body = {k: v for k, v in item.items() if k in keys}
             else:
@@ -231,21 +263,29 @@ class OptionalField:
     convert: Callable[[Any, str], Any]  # (value, owner name) -> the ORUK value or None
 
 
+def _registry(name: str, *more: str) -> tuple[tuple[str, ...], str]:
+    """(attributes, target) of a registry field (aop_map.fields): its place in a record
+    (``eligibility.minimum_age``) and name, any older spellings, and its ``oruk`` name."""
+    spec = fields.by_name(name)
+    assert spec.oruk is not None, name
+    return tuple(dict.fromkeys((spec.key, spec.name, *more))), spec.oruk
+
+
 OPTIONAL_FIELDS: tuple[OptionalField, ...] = (
     OptionalField(
-        ("schedules", "schedule"),
-        "service.schedules",
+        *_registry("schedules", "schedule"),
         _objects("schedule", "description", SCHEDULE_KEYS),
     ),
     OptionalField(
-        ("cost_options", "cost", "costs"),
-        "service.cost_options",
+        ("cost_options", *_registry("cost", "costs")[0]),
+        _registry("cost")[1],
         _objects("cost_option", "amount_description", COST_KEYS),
     ),
     OptionalField(("fees",), "service.fees", _text),
-    OptionalField(("eligibility",), "service.eligibility_description", _text),  # HSDS 3.0
-    OptionalField(("minimum_age",), "service.minimum_age", _number),
-    OptionalField(("maximum_age",), "service.maximum_age", _number),
+    OptionalField(*_registry("eligibility"), _described),  # HSDS 3.0
+    OptionalField(*_registry("minimum_age"), _number),
+    OptionalField(*_registry("maximum_age"), _number),
+    OptionalField(*_registry("languages"), _languages),
     OptionalField(("accreditations",), "service.accreditations", _text),
     OptionalField(("alert",), "service.alert", _text),
     OptionalField(
@@ -272,9 +312,19 @@ def _targets(
 @functools.cache
 def _class_attributes(cls: type) -> frozenset[str]:
     """The optional field names a record class answers for everyone (properties, fields)."""
-    names = {name for spec in OPTIONAL_FIELDS for name in spec.attributes}
+    names = {name.partition(".")[0] for spec in OPTIONAL_FIELDS for name in spec.attributes}
     declared = getattr(cls, "model_fields", {})
     return frozenset(n for n in names if n in declared or hasattr(cls, n))
+
+
+def _value(record: Record, name: str) -> Any:
+    """A record's value of an optional field (``eligibility.minimum_age`` follows the part),
+    or None."""
+    head, _, rest = name.partition(".")
+    value = getattr(record, head, None) if _has(record, head) else None
+    for part in rest.split(".") if rest else ():
+        value = getattr(value, part, None)
+    return value
 
 
 def _has(record: Record, name: str) -> bool:
@@ -295,7 +345,7 @@ def optional_values(record: Record, target_prefix: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, spec in _targets(OPTIONAL_FIELDS, target_prefix):
         for name in spec.attributes:
-            value = getattr(record, name, None) if _has(record, name) else None
+            value = _value(record, name)
             if value is not None and value != "" and value != []:
                 converted = spec.convert(value, f"{record.id}:{name}")
                 if converted is not None and converted != []:
@@ -525,12 +575,27 @@ def _location(
     return item
 
 
+def _location_access(location: Location, vocabulary: Vocabulary | None) -> list[dict[str, Any]]:
+    """A location's own accessibility terms as ORUK accessibility objects (label, and the
+    term's description as details)."""
+    out = []
+    for term_id in getattr(location, "accessibility", None) or ():
+        term = vocabulary.term("accessibility", term_id) if vocabulary else None
+        item = {"description": term.label if term else term_id}
+        if term is not None and term.description:
+            item["details"] = term.description
+        out.append(item)
+    return out
+
+
 def _service_at_locations(
-    record: Record, sid: str, placed: Mapping[tuple[str, int], Placed]
+    record: Record, sid: str, placed: Mapping[tuple[str, int], Placed],
+    vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
-    accessibility = optional_values(record, "location").get("accessibility")
+    shared = optional_values(record, "location").get("accessibility")
     out = []
     for index, location in enumerate(record.locations):
+        accessibility = _location_access(location, vocabulary) or shared
         item = _location(record, index, location, placed.get((record.id, index)), accessibility)
         out.append(
             {
@@ -625,6 +690,7 @@ ARRAY_KEYS = (
     "contacts",
     "schedules",
     "cost_options",
+    "languages",
     "funding",
     "attributes",
 )
@@ -669,10 +735,11 @@ def build_service(
     service.update({k: v for k, v in extra.items() if k not in ARRAY_KEYS})
     service["organization"] = organization
     service["service_areas"] = _service_areas(record, sid, vocabulary)
-    service["service_at_locations"] = _service_at_locations(record, sid, placed)
+    service["service_at_locations"] = _service_at_locations(record, sid, placed, vocabulary)
     service["contacts"] = _contacts(record, sid)
     service["schedules"] = [{**s, "service_id": sid} for s in extra.get("schedules", [])]
     service["cost_options"] = [{**c, "service_id": sid} for c in extra.get("cost_options", [])]
+    service["languages"] = [{**lang, "service_id": sid} for lang in extra.get("languages", [])]
     service["funding"] = _funding(record, sid, vocabulary)
     service["attributes"] = _attributes(record, sid, taxonomies)
     return service

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz
 from aop_map import fields
 from aop_map.geocoding import geocode_records, normalise_postcode
 from aop_map.limits import register_entries
-from aop_map.records import URL_PATTERN, Problem, Record, slugify, validate_record
+from aop_map.records import URL_PATTERN, Problem, Record, Schedule, slugify, validate_record
 from aop_map.store import Receipt, StoreError, SubmissionStore
 from aop_map.vocabulary import Vocabulary
 
@@ -332,6 +332,19 @@ def submit_listing(store: SubmissionStore, checked: Preview, *, client: str,
 # Updating a listing with its edit code, and problem reports from provider pages
 
 
+def _line(spec: fields.FieldSpec, value: Any) -> str:
+    """One item of a list field as a line of its widget: a source's address or title, a
+    schedule in words."""
+    if not isinstance(value, dict):
+        return str(value)
+    if spec.datatype == "schedules":
+        try:
+            return Schedule.model_validate(value).describe()
+        except ValueError:
+            return str(value.get("description") or "")
+    return value.get("url") or value.get("title") or ""
+
+
 def _widget_value(spec: fields.FieldSpec, value: Any) -> Any:
     """A record value as its widget shows it (the inverse of ``_form_value``)."""
     if spec.widget == "multiselect":
@@ -339,8 +352,7 @@ def _widget_value(spec: fields.FieldSpec, value: Any) -> Any:
     if spec.widget == "yes_no":
         return {True: "Yes", False: "No"}.get(value, YES_NO[0])
     if spec.widget in ("list", "lines"):
-        texts = [v.get("url") or v.get("title") or "" if isinstance(v, dict) else str(v)
-                 for v in value or []]
+        texts = [_line(spec, v) for v in value or []]
         return (", " if spec.widget == "list" else "\n").join(t for t in texts if t)
     if spec.widget in ("select", "radio"):
         return value

@@ -61,6 +61,10 @@ with st.form("register_form"):
                "address). Leave these empty if you list areas served instead.")
     values["locations"] = [ui.field_widgets("locations", vocab, columns=3, number=number)
                            for number in range(1, reg.MAX_LOCATIONS + 1)]
+    st.subheader("Cost and who can join")
+    st.caption("Leave anything you are not sure of empty: the map then says \"not stated\".")
+    values |= ui.field_widgets("cost", vocab, columns=2)
+    values |= ui.field_widgets("eligibility", vocab, columns=3)
     st.subheader("Readiness (what commissioners ask)")
     values |= ui.field_widgets("readiness", vocab, columns=3)
     st.subheader("Contact details")

@@ -64,6 +64,9 @@ def test_urls_and_sidebar_keep_their_names_and_order() -> None:
         "delivery",
         "referral",
         "model",
+        "free",
+        "self_referral",
+        "step_free",
         "q",
         "near",
         "radius_km",
@@ -79,6 +82,9 @@ def test_urls_and_sidebar_keep_their_names_and_order() -> None:
         "Delivery",
         "Referral route",
         "Commissioning model",
+        "Free only",
+        "Self-referral welcome",
+        "Step-free access",
     ]
     assert [f.facet for f in fields.facets()][-1] == "kind"  # counted, never a filter
 

@@ -794,6 +794,8 @@ def naive_terms(row: pd.Series, name: str, vocabulary: Vocabulary) -> set[str]:
     """The terms of filter `name` that one row counts for, spelled out the obvious way."""
     if name in ("status", "kind"):
         return {row[name]}
+    if fields.by_facet(name).datatype == "bool":  # a yes-only facet: "1" when true
+        return {"1"} if row[filter_fields()[name]] is True else set()
     if name != "district":
         return set(row[filter_fields()[name]])
     codes = {t.code: t.id for t in vocabulary.terms("areas_served") if t.code}
@@ -851,7 +853,8 @@ def naive_mask(
 
 def random_selection(rng: random.Random, vocabulary: Vocabulary, words: list[str]) -> Selection:
     chosen = {
-        name: tuple(rng.sample([t.id for t in vocabulary.terms(column)], rng.randint(1, 2)))
+        name: tuple(rng.sample(ids := [t.id for t in vocabulary.terms(column)],
+                               min(len(ids), rng.randint(1, 2))))
         for name, column in filter_fields().items()
         if rng.random() < 0.3
     }
