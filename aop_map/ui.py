@@ -33,6 +33,7 @@ from aop_map import fields, settings, views
 from aop_map.dataset import Dataset, load_dataset
 from aop_map.filtering import (
     MAX_RADIUS_KM,
+    RELEVANCE,
     SCOPE_UK,
     WHERE_COLUMNS,
     FilterIndex,
@@ -44,6 +45,7 @@ from aop_map.filtering import (
     filter_frame,
     selection_from_params,
     selection_to_params,
+    suggest_terms,
     table_columns,
     url_params,
 )
@@ -300,9 +302,11 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
     sidebar = st.sidebar
     sidebar.header("Find activity")
     matches = sidebar.container()
-    sidebar.text_input("Search names and descriptions", key=_key("q"), max_chars=200,
-                       placeholder="e.g. choir, Artlift, printmaking",
-                       help="Every word must appear; small typos are forgiven.")
+    sidebar.text_input("Search names, descriptions, topics and places", key=_key("q"),
+                       max_chars=200, placeholder="e.g. choir, memory, art class, Stroud",
+                       help="Every word must appear, in the text, a topic (\"breathing\" "
+                            "finds COPD) or a place; best matches first; small typos are "
+                            "forgiven.")
     near_col, radius_col = sidebar.columns([3, 2], vertical_alignment="bottom")
     near_col.text_input("Near (postcode or place)", key=_key("near"), max_chars=100,
                         placeholder="GL14 2AA or Stroud")
@@ -314,6 +318,12 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
         counts = count_options(dataset.frame, filtered.search_selection, vocabulary, name,
                                index=index, origin=filtered.origin)
         labels = term_labels(vocabulary, filter_fields()[name])
+        if _yes_only(name):  # free=1: one button, on or off, with its count
+            sidebar.pills(label, list(labels), key=_key(name), selection_mode="multi",
+                          label_visibility="collapsed",
+                          format_func=lambda term, label=label, counts=counts:
+                              f"{label} ({counts.get(term, 0)})")
+            continue
         sidebar.multiselect(
             label, list(labels), key=_key(name), placeholder="Any", select_all=False,
             format_func=lambda term, labels=labels, counts=counts:
@@ -321,10 +331,28 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
         )
     render_lifecycle_toggles(dataset, index, filtered.search_selection)
     matches.markdown(f"**{count_records(filtered.frame)}** of {count_records(dataset.frame)} "
-                     "records match." + serving_note(filtered))
+                     "records match." + serving_note(filtered)
+                     + search_suggestion(filtered, index))
     sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
                    icon=":material/filter_alt_off:", disabled=filtered.selection.is_empty)
     write_url(filtered.selection)
+
+
+def _yes_only(name: str) -> bool:
+    """True for a yes-only facet (free, self_referral, step_free): a bool registry field."""
+    spec = fields.by_facet(name)
+    return spec is not None and spec.datatype == "bool"
+
+
+def search_suggestion(filtered: Filtered, index: FilterIndex) -> str:
+    """' Did you mean: Dementia, Singing?' when a search found nothing ("" otherwise)."""
+    query = filtered.search_selection.q
+    if not query.strip() or len(filtered.frame) or index.text is None:
+        return ""
+    nearest = suggest_terms(index, index.text, query)
+    if not nearest:
+        return " Nothing matches that search; try another word."
+    return " Did you mean: " + ", ".join(f"“{md_escape(n)}”" for n in nearest) + "?"
 
 
 def render_lifecycle_toggles(dataset: Dataset, index: FilterIndex, selection: Selection) -> None:
@@ -425,8 +453,9 @@ def field_widget(spec: fields.FieldSpec, vocabulary: Vocabulary, container: Any 
     if spec.widget in ("select", "radio", "multiselect"):
         labels = term_labels(vocabulary, spec.name)
         common["format_func"] = lambda term, labels=labels: labels.get(term, term)
-        if spec.widget == "select":
-            return where.selectbox(label, list(labels), **common)
+        if spec.widget == "select":  # an optional one starts empty: nothing is guessed
+            return where.selectbox(label, list(labels), index=0 if spec.required else None,
+                                   placeholder="Not stated", **common)
         if spec.widget == "radio":
             return where.radio(label, list(labels), horizontal=True, **common)
         return where.multiselect(label, list(labels), placeholder="Choose one or more",
@@ -538,7 +567,7 @@ def directory_columns() -> tuple[str, ...]:
     directory fields and the place and district, in records_table's order."""
     shown = {spec.name for spec in fields.directory_fields()} | set(DIRECTORY_WHERE)
     rest = [c for c in table_columns() if c in shown and c != "name"]
-    return ("name", "page", "distance_km", "review", *rest)
+    return ("name", "page", "distance_km", RELEVANCE, "review", *rest)
 
 
 def _column_config(name: str) -> Any:
@@ -556,12 +585,16 @@ def show_records_table(table: Any, key: str | None = None) -> None:
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
     columns = [c for c in directory_columns() if c in shown]
     config: dict[str, Any] = {c: _column_config(c) for c in columns
-                              if c not in ("name", "page", "distance_km")}
+                              if c not in ("name", "page", "distance_km", RELEVANCE)}
     config.update({
         "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                             help="The provider's page"),
         "name": st.column_config.TextColumn(fields.by_name("name").label, width="large"),
         "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
+        RELEVANCE: st.column_config.NumberColumn(
+            "Relevance", format="%.1f", width="small",
+            help="How well the record matches the search: name, places and topics count "
+                 "above the description, a typo half; best first"),
         "review": st.column_config.TextColumn(
             "Note", help="Ended activity, or a record not verified with the provider within "
                          "the review period: it may be out of date"),
@@ -584,6 +617,8 @@ def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
     columns = filter_fields()
     for name, terms in selection.chosen:
         labels = vocabulary.labels(columns[name], terms)
+        if _yes_only(name):
+            labels = [filter_labels().get(name, name)]
         if labels:
             parts.append(" or ".join(labels))
     if selection.q:

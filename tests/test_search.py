@@ -143,3 +143,31 @@ def test_scores_agree_with_plain_twin(vocabulary: Vocabulary) -> None:
         assert np.array_equal(fast > 0, plain > 0), query
         strong = fast >= SCORE_STRONG
         assert np.array_equal(strong, plain >= SCORE_STRONG), query
+
+
+# ---------------------------------------------------------------------------------------------
+# The app: the sidebar says what a search found, or what it may have meant
+
+
+from tests.test_app import _app_env, app_data, matching, open_app  # noqa: E402, F401
+
+
+def test_sidebar_suggests_terms_when_a_search_finds_nothing() -> None:
+    at = open_app(q="demenshiaa")
+    assert "0** of" in matching(at) and "Did you mean" in matching(at)
+    assert "Dementia" in matching(at)
+    at = open_app(q="dementia")
+    assert "Did you mean" not in matching(at)
+
+
+def test_directory_shows_relevance_best_first() -> None:
+    at = open_app("pages/directory.py", q="choir")
+    grid = at.dataframe[0].value
+    assert "relevance" in grid.columns
+    assert list(grid["relevance"]) == sorted(grid["relevance"], reverse=True)
+
+
+def test_yes_only_filters_in_the_sidebar() -> None:
+    at = open_app(free="1")
+    assert "0** of" in matching(at)  # the test records state no cost: none is free
+    assert at.query_params["free"] == "1"  # written back as it came
