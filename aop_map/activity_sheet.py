@@ -186,13 +186,23 @@ def _draw_block(pdf: FPDF, entry: SheetEntry, outlines: Outlines, text_w: float,
     pdf.set_y(max(bottom, top + GAP_MM / 2 + map_height(outlines)) + GAP_MM / 2)
 
 
+class _SheetPDF(FPDF):
+    """A4 pages numbered at the foot ("page 2 of 3"), so a dropped pile goes back in order."""
+
+    def footer(self) -> None:
+        self.set_y(-10)
+        self.set_font(FONT, "", 8)
+        self.set_text_color(0)
+        self.cell(0, 4, f"Activity sheet, page {self.page_no()} of {{nb}}", align="C")
+
+
 def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None,
               link: str = "", made: dt.date | None = None,
               compress: bool = True) -> bytes:
     """The activity sheet: a heading, then one block per activity, never split across pages
     unless a block is longer than a page; a locator map beside each block."""
     outlines = outlines or {}
-    pdf = FPDF(format="A4")
+    pdf = _SheetPDF(format="A4")
     pdf.set_compression(compress)
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM)
@@ -208,10 +218,10 @@ def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None
     intro = (f"Arts and health activities in Gloucestershire: {len(entries)} chosen for you, "
              f"printed {made_on}. Details change: check with the provider or your link "
              "worker before you go. 'Not stated' means the map has not been told.")
-    pdf.multi_cell(0, LINE_H_MM, plain(intro), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, LINE_H_MM, plain(intro), align="L", new_x="LMARGIN", new_y="NEXT")
     if link:
         pdf.set_font(FONT, "", 8.5)
-        pdf.multi_cell(0, 4.5, plain(f"This list online: {link}"), new_x="LMARGIN",
+        pdf.multi_cell(0, 4.5, plain(f"This list online: {link}"), align="L", new_x="LMARGIN",
                        new_y="NEXT")
     pdf.ln(3)
     map_h = map_height(outlines) if outlines else 0.0
@@ -223,7 +233,7 @@ def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None
         _draw_block(pdf, entry, outlines, text_w, drawn)
     if outlines:
         pdf.set_font(FONT, "", 7.5)
-        pdf.multi_cell(0, 4, plain(BOUNDARIES_CREDIT), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 4, plain(BOUNDARIES_CREDIT), align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -62,6 +62,7 @@ def test_every_activity_and_field_is_in_the_text(outlines) -> None:
         assert label in text
     assert "This list online: http://x/shortlist" in text
     assert "District boundaries" in text
+    assert "page 1 of 1" in text
 
 
 def test_uncompressed_output_reads_the_same(outlines) -> None:
