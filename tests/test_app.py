@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest, app_test
 
-from aop_map import ui
+from aop_map import ui, views
 from aop_map.text import md_escape
 from tests.frames import make_frame, real_vocabulary
 from tests.hostile import TEMPLATE_PAYLOADS, evaluated
@@ -157,6 +157,11 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
+def listed(at: AppTest) -> str:
+    """The HTML of the page's record lists (views.list_html, drawn with st.html)."""
+    return "\n".join(e.proto.body for e in at.get("html") if "aop-list" in e.proto.body)
+
+
 def matching(at: AppTest) -> str:
     """The sidebar's 'N of M records match' line."""
     return next(m.value for m in at.sidebar.markdown if "records match" in m.value)
@@ -267,7 +272,9 @@ def test_near_a_postcode_filters_sorts_and_shows_distance_and_contact() -> None:
     assert table["email"].iloc[0] == "jo@example.org"
     at.switch_page("pages/map.py").run()
     assert "Nearest to GL14 2AA" in texts(at.subheader)
-    assert "jo@example\\.org" in texts(at.markdown)
+    # The map lists it with its distance and a link to its page (which has the contact).
+    assert ">Forest Breathers Choir</a>" in listed(at)
+    assert re.search(r"0\.\d km", listed(at))
 
 
 def test_near_also_lists_providers_serving_the_area_without_a_venue() -> None:
@@ -276,13 +283,15 @@ def test_near_also_lists_providers_serving_the_area_without_a_venue() -> None:
     assert list(at.dataframe[1].value["name"]) == ["County Carers Choir"]
     assert "1** more serve Forest of Dean" in matching(at)
     at.switch_page("pages/map.py").run()
-    assert "County Carers Choir" in texts(at.markdown)
-    assert "serves Countywide" in texts(at.markdown)
+    assert "County Carers Choir" in listed(at)
+    assert "serves Countywide" in listed(at)
 
 
 def test_near_with_nothing_close_points_to_area_providers() -> None:
     at = open_app(None, near="GL14 2AA", radius_km="5", condition="carers")
-    assert "Nothing matching has a venue within 5 km" in texts(at.info)
+    assert "0 within 5 km" in texts(at.info)  # and how many serve the area, as listed
+    assert at.metric[0].label == "Within 5 km" and at.metric[0].value == "0"
+    assert at.metric[1].label == "Serving the area" and int(at.metric[1].value) > 0
     assert "No records match" not in texts(at.warning)
 
 
@@ -393,6 +402,35 @@ def test_injected_names_are_escaped(record_id: str) -> None:
 def test_injected_names_appear_literally_in_the_directory() -> None:
     names = set(open_app("pages/directory.py").dataframe[0].value["name"])
     assert {XSS_NAME, MD_NAME} <= names
+
+
+def test_injected_names_are_text_in_the_map_list() -> None:
+    html = listed(open_app())
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "<img" not in html and "<script" not in html
+
+
+def test_list_html_escapes_text_and_encodes_ids() -> None:
+    item = {"id": 'a"b&c', "name": XSS_NAME, "what": "<b>", "where": "'x'"}
+    html = views.list_html([item])
+    assert 'href="provider?id=a%22b%26c"' in html
+    assert "<img" not in html and "<b>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+@pytest.mark.parametrize(("url", "base", "expected"), [
+    ("http://host:8501/", "", None),
+    ("http://host:8501", "", None),
+    ("http://host:8501/nosuchpage", "", "nosuchpage"),
+    ("http://host:8501/directory", "", None),  # Streamlit leaves a known page's path in
+    ("http://host/aop/", "aop", None),  # served under a base path
+    ("http://host/aop/nosuchpage", "/aop/", "nosuchpage"),
+    ("http://host/a/b", "", "a/b"),
+    (None, "", None),
+])
+def test_unknown_path(url: str | None, base: str, expected: str | None) -> None:
+    known = ["", "directory", "coverage"]
+    assert views.unknown_path(url, base, known) == expected
 
 
 def test_md_escape_renders_literally_in_streamlit() -> None:
