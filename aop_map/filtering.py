@@ -500,6 +500,7 @@ class SearchIndex:
 
     strong: TextIndex
     weak: TextIndex
+    both: TextIndex  # every word of either (texts unused): typos are looked for once, here
 
 
 @dataclass(frozen=True, eq=False)
@@ -573,7 +574,20 @@ def build_search_index(
         codes, uniques = _factorize_terms(frame[spec.column_name])
         texts = [" ".join(names.get(t) or t.replace("-", " ") for t in u) for u in uniques]
         strong = strong + " " + np.array([*texts, ""], dtype=object)[codes]
-    return SearchIndex(strong=_text_index(strong), weak=_text_index(_joined(frame, WEAK_COLUMNS)))
+    strong_index = _text_index(strong)
+    weak_index = _text_index(_joined(frame, WEAK_COLUMNS))
+    both = sorted(set(strong_index.words) | set(weak_index.words))
+    return SearchIndex(strong=strong_index, weak=weak_index, both=_text_index(np.array(
+        ["\n".join(both)] if both else [""], dtype=object)))
+
+
+def _same_words(index: TextIndex, words: list[str]) -> np.ndarray:
+    """The numbers of those of `words` that are words of `index`."""
+    if not words or not index.words:
+        return np.zeros(0, dtype=np.int64)
+    at = np.searchsorted(index.sorted_words, np.asarray(words, dtype=str))
+    at = np.minimum(at, len(index.words) - 1)
+    return np.unique(at[index.sorted_words[at] == np.asarray(words, dtype=str)])
 
 
 def _query_groups(concepts: Concepts, words: list[str]) -> list[tuple[tuple[str, ...], str]]:
@@ -640,13 +654,19 @@ def _text_scores(search: SearchIndex, words: tuple[str, ...], typo: bool,
     """(rows,) SCORE_STRONG where every word is in the strong text, else SCORE_WEAK where
     every word is in the strong or weak text; typos only when `typo`; with `whole`, only
     whole words (and their plurals) rather than word starts and parts."""
-    find = _typo_words if typo else _whole_words if whole else _exact_words
+    find = _whole_words if whole else _exact_words
     scores: np.ndarray | None = None
     for word in words:
         if typo and len(word) < MIN_FUZZY_WORD:
             return np.zeros(len(search.strong.row_text), dtype=np.float32)
-        strong = _text_hits(search.strong, find(search.strong, word))[search.strong.row_text]
-        weak = _text_hits(search.weak, find(search.weak, word))[search.weak.row_text]
+        if typo:  # the typos of a word, found once among all words, then in each index
+            near = [search.both.words[i] for i in _typo_words(search.both, word)]
+            strong_words, weak_words = (_same_words(search.strong, near),
+                                        _same_words(search.weak, near))
+        else:
+            strong_words, weak_words = find(search.strong, word), find(search.weak, word)
+        strong = _text_hits(search.strong, strong_words)[search.strong.row_text]
+        weak = _text_hits(search.weak, weak_words)[search.weak.row_text]
         word_score = np.where(strong, SCORE_STRONG, np.where(weak, SCORE_WEAK, 0.0))
         scores = word_score if scores is None else np.minimum(scores, word_score)
     assert scores is not None
