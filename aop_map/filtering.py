@@ -1054,9 +1054,9 @@ def filter_frame(
 
     With a query (``selection.q``) the result gains ``relevance`` (see search_scores) and
     is sorted most relevant first; with `origin` (lat, lon) it gains ``distance_km`` and is
-    sorted nearest first instead (rows without a point last); with ``selection.radius_km`` too, only rows within the radius
-    remain, so rows without a point drop out. Pass the caller's cached `index` (from
-    ``build_index(frame, vocabulary)``) to skip rebuilding it.
+    sorted nearest first instead (rows without a point last); with ``selection.radius_km``
+    too, only rows within the radius remain, so rows without a point drop out. Pass the
+    caller's cached `index` (from ``build_index(frame, vocabulary)``) to skip rebuilding it.
     """
     index = _index_for(frame, vocabulary, index)
     mask, distances, scores = _select(

@@ -14,16 +14,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aop_map import fields
 from aop_map.filtering import (
     Selection,
+    _query_groups,
     build_concepts,
     build_index,
-    facet_fields,
     clear_field,
     count_options,
     count_records,
     counts_by,
     coverage_matrix,
+    facet_fields,
     filter_fields,
     filter_frame,
     fold,
@@ -35,8 +37,6 @@ from aop_map.filtering import (
     to_geojson,
     url_params,
 )
-from aop_map import fields
-from aop_map.filtering import _query_groups
 from aop_map.geocoding import haversine_km
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, real_vocabulary, synthetic_frame
