@@ -282,3 +282,21 @@ def test_the_form_draws_them(vocabulary: Vocabulary) -> None:
             "referral_need", "accessibility", "languages"} <= names
     assert Path(__file__).resolve().parents[1].joinpath("pages", "register.py").read_text(
         encoding="utf-8").count('field_widgets("cost"') == 1
+
+
+def test_a_spreadsheet_row_fills_them(tmp_path: Path, vocabulary: Vocabulary) -> None:
+    (tmp_path / "records.csv").write_text(
+        "id,name,kind,status,place,cost,free,schedules,languages,accessibility,minimum age,"
+        "referral needed\n"
+        "tea,Tea Tunes,programme,established,Stroud,£3 a session,yes,"
+        "Weekly Tuesdays 10:30;By arrangement,English;Polish,step free;parking,16,"
+        "self referral\n", encoding="utf-8")
+    result = load_records(tmp_path, vocabulary=vocabulary, use_cache=False)
+    assert result.problems == []
+    [record] = result.records
+    assert record.cost.free is True and record.cost.description == "£3 a session"
+    assert [s.by_arrangement for s in record.schedules] == [False, True]
+    assert record.languages == ["English", "Polish"]
+    assert record.locations[0].accessibility == ["step-free", "parking"]
+    assert (record.eligibility.minimum_age, record.eligibility.referral) == (
+        16, "self-referral-welcome")
