@@ -1136,7 +1136,11 @@ def show_provider(record: Any, rows: gpd.GeoDataFrame, dataset: Dataset, *,
     with side:
         _show_provider_contact(record, dataset)
         st.subheader("Where")
-        st.markdown("\n\n".join(views.located_lines(rows)))
+        for number, (line, directions) in enumerate(views.located_lines(rows)):
+            st.markdown(line)
+            if directions:
+                st.link_button("Directions", directions, icon=":material/directions:",
+                               key=f"directions_{map_key or record.id}_{number}")
         if rows.geometry.notna().any():
             show_map(lambda: build_location_map(rows, vocab, tiles=tiles_enabled()),
                      key=map_key or f"location_map_{record.id}", height=300,

@@ -199,14 +199,16 @@ def directions_url(lat: float, lon: float) -> str:
     return DIRECTIONS_URL.format(lat=lat, lon=lon)
 
 
-def located_lines(rows: gpd.GeoDataFrame) -> list[str]:
-    """``location_lines`` with a directions link after each placed location."""
-    lines = location_lines(rows)
+def located_lines(rows: gpd.GeoDataFrame) -> list[tuple[str, str | None]]:
+    """``location_lines`` each with the directions URL of its point (None when unplaced).
+
+    The URL is ours, not the provider's text: the page draws it as a button, apart from the
+    escaped line, so no Markdown link ever sits beside user text.
+    """
     out = []
-    for line, geometry in zip(lines, rows.geometry, strict=True):
-        if geometry is not None and not geometry.is_empty:
-            line += f" [Directions]({directions_url(geometry.y, geometry.x)})"
-        out.append(line)
+    for line, geometry in zip(location_lines(rows), rows.geometry, strict=True):
+        placed = geometry is not None and not geometry.is_empty
+        out.append((line, directions_url(geometry.y, geometry.x) if placed else None))
     return out
 
 
@@ -666,6 +668,15 @@ def report_title(report: ProblemReport, record_name: str | None) -> str:
     name = record_name if record_name is not None else f"{report.record_id} (no longer listed)"
     topic = REPORT_TOPICS.get(report.topic, report.topic)
     return f"{report.id} · {md_escape(name)} · {md_escape(topic)}"
+
+
+def reports_about(reports: Sequence[ProblemReport], record_id: str | None) -> str | None:
+    """A note that open problem reports concern the record a submission changes, or None."""
+    ids = [r.id for r in reports if record_id and r.record_id == record_id]
+    if not ids:
+        return None
+    return (f"{len(ids)} open problem report(s) about this record ({', '.join(ids)}): see "
+            "Problem reports below.")
 
 
 def report_details(report: ProblemReport) -> str:

@@ -33,6 +33,7 @@ status = st.segmented_control("Show", ["pending", "approved", "rejected", "withd
 submissions = store.list(status)
 st.markdown(f"**{len(submissions)}** {status} submission(s).")
 pending = [(s.id, s.data) for s in store.list("pending")]
+open_reports = store.reports("open")
 
 for submission in submissions:
     data = submission.data or {}
@@ -42,6 +43,9 @@ for submission in submissions:
             st.warning("Problems to fix before approving:")
             st.markdown("\n".join(f"- {ui.md_escape(p)}" for p in submission.problems))
         others = [(sid, d) for sid, d in pending if sid != submission.id]
+        about = views.reports_about(open_reports, submission.update_of or submission.record_id)
+        if about:
+            st.warning(about)
         found = find_duplicates(data, dataset.records, pending=others)
         note = views.duplicates_note([d for d in found if d.id != submission.update_of])
         if note:

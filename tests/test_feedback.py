@@ -90,7 +90,9 @@ def feedback(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_the_feedback_cli_lists_shows_and_resolves(store: SubmissionStore, data: Path) -> None:
+def test_the_feedback_cli_lists_shows_and_resolves(
+    store: SubmissionStore, data: Path  # noqa: F811
+) -> None:
     reference = store.report_problem(RECORD, "wrong-details", "Phone is \x1b[31mwrong",
                                      email="me@example.org")
     listed = feedback("list", env_dir=data)
@@ -155,3 +157,15 @@ def test_reports_are_limited_on_the_server_and_bots_store_nothing(data: Path) ->
     shown = text(report_from_page(RECORD, "one too many"))  # a fresh session: no reset
     assert "Please try again in" in shown
     assert len(SubmissionStore().reports()) == REGISTER.free
+
+
+def test_a_change_to_a_reported_record_says_so_beside_it(
+    store: SubmissionStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = store.report_problem(RECORD, "wrong-details", "The postcode is wrong.")
+    store.submit({"name": "Breathe Choir", "kind": "organisation", "status": "established",
+                  "locations": [{"postcode": "GL14 2AA"}], "consent": {"listing": True}},
+                 update_of=RECORD)
+    monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", PASSWORD)
+    at = sign_in(open_page("pages/moderate.py"), "Sam", PASSWORD)
+    assert f"1 open problem report(s) about this record ({reference})" in text(at)

@@ -388,3 +388,27 @@ def test_last_verified_is_unchanged_by_views() -> None:
 )
 def test_factsheet_title_and_body_one_level_down(text: str, title: str, body: str) -> None:
     assert views.factsheet(text, "fallback") == (title, body)
+
+
+def test_located_lines_give_directions_to_placed_locations_only() -> None:
+    rows = make_frame([
+        {"record_id": "a", "location_index": 0, "place": "Stroud", "location_precision": "place",
+         "lat": 51.74564, "lon": -2.21512},
+        {"record_id": "a", "location_index": -1, "location_precision": "none"},
+    ])
+    (first, url), (second, none) = views.located_lines(rows)
+    assert url == "https://www.openstreetmap.org/directions?to=51.74564%2C-2.21512"
+    assert none is None and "areas it serves" in second and "Stroud" in first
+
+
+def test_related_records_match_partners_and_organisation_by_name_or_id(vocabulary) -> None:
+    from aop_map.records import validate_record
+
+    def record(**data):
+        made, _ = validate_record({"kind": "organisation", "status": "established", **data},
+                                  vocabulary, source="test")
+        return made
+
+    a = record(id="a", name="Alpha", organisation="gamma", partners=["BETA ", "Nobody", "Alpha"])
+    others = [a, record(id="b", name="Beta"), record(id="gamma", name="Gamma Trust")]
+    assert views.related_records(a, others) == [("Gamma Trust", "gamma"), ("Beta", "b")]
