@@ -49,7 +49,7 @@ WEIGHTS: dict[str, dict[str, float]] = {
     "commissioning_models": {"grant": 6, "arts-on-prescription": 5, "sub-contract": 3,
                              "single-provider": 3, "consortium": 2, "personal-budget": 1},
     "kind": {"programme": 6, "organisation": 4, "freelance-artist": 3, "venue": 1},
-    "status": {"established": 7, "emerging": 3},
+    "status": {"established": 7, "emerging": 3, "ended": 0},  # ended is hidden by default
 }
 # How many terms a list field gets: (choices, weights).
 LIST_SIZES: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {
