@@ -678,6 +678,9 @@ ol.aop-list { list-style: none; padding: 0 !important; margin: 0 !important; }
     display: block;
   }
   h1 { font-size: 1.75rem !important; }
+  /* A touch screen always shows a table's toolbar, above the table: room for it, so it never
+     covers the heading over the table. */
+  [data-testid="stElementContainer"]:has([data-testid="stElementToolbar"]) { margin-top: 2rem; }
 }
 </style>"""
 
