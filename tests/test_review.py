@@ -239,3 +239,21 @@ def test_the_store_refuses_a_file_outside_the_data(data: Path, tmp_path: Path) -
 
 def test_review_module_needs_no_writer_to_answer_dates() -> None:
     assert review.OUT_OF_DATE == "may be out of date"
+
+
+def test_an_approved_listing_says_who_confirmed_it_and_can_be_verified_again(
+    data_dir: Path,
+) -> None:
+    from aop_map.store import VERIFIED_BY_PROVIDER
+    from tests.test_store import listing
+
+    store = SubmissionStore(data_dir.parent / "submissions", data_dir=data_dir)
+    record = store.approve(store.submit(listing()).id, "Mo Derator")
+    assert record.last_verified == dt.date.today()
+    assert record.verified_by == VERIFIED_BY_PROVIDER  # never a date without a who
+    path = data_dir / "community" / f"{record.id}.yaml"
+    header = path.read_text().splitlines()[0]
+    again = verify(store, record.id, "Kim (email)", "Mod", D(2026, 11, 30), today=D(2026, 11, 30))
+    assert again.verified_by == "Kim (email)" and again.last_verified == D(2026, 11, 30)
+    assert path.read_text().splitlines()[0] == header  # the store's header kept
+    assert again.contact.email == record.contact.email  # nothing else lost
