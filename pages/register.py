@@ -127,7 +127,7 @@ if pending:
 
 st.divider()
 st.subheader("Update or withdraw a listing")
-st.caption("With the reference number and the private edit code you were given: *Update* fills "
+st.caption("With the reference number and the edit code you were given: *Update* fills "
            "the form above with your listing to change it; *Withdraw* removes it from the map.")
 with st.form("withdraw_form"):
     reference = st.text_input("Reference number", max_chars=40)
