@@ -330,7 +330,8 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
                 f"{labels.get(term, term)} ({counts.get(term, 0)})",
         )
     render_lifecycle_toggles(dataset, index, filtered.search_selection)
-    matches.markdown(f"**{count_records(filtered.frame)}** of {count_records(dataset.frame)} "
+    in_view = views.in_view_count(index, filtered.search_selection)
+    matches.markdown(f"**{count_records(filtered.frame)}** of {in_view} "
                      "records match." + serving_note(filtered)
                      + search_suggestion(filtered, index))
     sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
@@ -585,7 +586,7 @@ def show_records_table(table: Any, key: str | None = None) -> None:
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
     columns = [c for c in directory_columns() if c in shown]
     config: dict[str, Any] = {c: _column_config(c) for c in columns
-                              if c not in ("name", "page", "distance_km", RELEVANCE)}
+                              if c not in ("name", "page", "distance_km", "review", RELEVANCE)}
     config.update({
         "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
                                             help="The provider's page"),
@@ -710,7 +711,10 @@ def requested_unknown_path(sections: dict[str, list[Any]]) -> str | None:
         url = st.context.url
     except Exception:  # no browser context (a bare script run, AppTest)
         return None
-    known = [page.url_path for pages in sections.values() for page in pages]
+    # The home page's url_path reads "" once it is the default; its own path ("map") is the
+    # address earlier links and bookmarks use, so it is a page too.
+    known = [path for pages in sections.values() for page in pages
+             for path in (page.url_path, getattr(page, "_url_path", ""))]
     return views.unknown_path(url if isinstance(url, str) else None,
                               str(st.get_option("server.baseUrlPath") or ""), known)
 
