@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from aop_map.filtering import FilterIndex, Selection, counts_by, coverage_matrix, filter_frame
+from aop_map.filtering import (
+    FilterIndex,
+    Selection,
+    counts_by,
+    coverage_matrix,
+    filter_frame,
+    lifecycle_mask,
+)
 from aop_map.geocoding import haversine_km
 from aop_map.loading import Origin
 from aop_map.records import (
@@ -294,6 +301,12 @@ def paragraphs(text: str | None) -> list[str]:
 
 OUT_OF_DATE = "may be out of date"
 ELSEWHERE_HEADING = "Examples elsewhere in the UK"
+
+
+def in_view_count(index: FilterIndex, selection: Selection) -> int:
+    """How many records are in view at all before any filter (the "of N" of "M of N records
+    match"): ended ones only with include_past, examples elsewhere only with scope=uk."""
+    return int(np.unique(index.record_codes[lifecycle_mask(index, selection)]).size)
 
 
 def hidden_counts(index: FilterIndex, selection: Selection) -> tuple[int, int]:

@@ -14,7 +14,8 @@ vocabulary = dataset.vocabulary
 st.title("Directory of providers and activities")
 ui.show_messages(filtered)
 records = count_records(filtered.frame)
-st.markdown(f"**{records}** of {count_records(dataset.frame)} records match: "
+in_view = views.in_view_count(index, filtered.search_selection)  # ended/elsewhere if asked
+st.markdown(f"**{records}** of {in_view} records match: "
             f"{ui.describe_selection(filtered.search_selection, vocabulary)}."
             + (" Nearest first." if filtered.origin else ""))
 

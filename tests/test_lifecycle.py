@@ -523,6 +523,8 @@ def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: 
         wait_for_map(page)
         frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
         assert frame.evaluate(MARKER_IDS_JS) == ["fresh", "old"]
+        # "of N": the records in view, not the hidden ones.
+        page.get_by_test_id("stSidebar").get_by_text("2 of 2 records match").wait_for()
         assert "may be out of date" in frame.evaluate(OPEN_POPUP_JS, "old")  # as a click does
         assert "out of date" not in frame.evaluate(POPUP_HTML_JS, "fresh")
         # Asked for: past activity and examples elsewhere, the ended one greyed and dated.
@@ -531,6 +533,7 @@ def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: 
         frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
         frame.wait_for_function("() => window.map && window.L", timeout=WAIT_MS)
         assert frame.evaluate(MARKER_IDS_JS) == ["fresh", "london", "old", "past"]
+        page.get_by_test_id("stSidebar").get_by_text("4 of 4 records match").wait_for()
         popup = frame.evaluate(POPUP_HTML_JS, "past")
         assert "ended 2019" in popup and "Ended" in popup
         assert (
