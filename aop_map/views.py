@@ -329,7 +329,7 @@ def dates_sentence(record: Any) -> str:
     based = f"Based on a source from {source}" if source else "Based on undated sources"
     if verified:
         who = f" by {by}" if by else ""
-        return md_escape(f"Confirmed with the provider on {verified:%-d %B %Y}{who}. "
+        return md_escape(f"Confirmed with the provider on {verified.day} {verified:%B %Y}{who}. "
                          f"{based}.")
     return md_escape(f"{based}; not yet confirmed with the provider.")
 
