@@ -12,6 +12,7 @@ import pytest
 from aop_map.boundaries import load_places
 from aop_map.dataset import load_dataset
 from aop_map.energy import district_activity
+from aop_map.filtering import Selection, filter_frame
 from tests.browser import (
     ARTIFACTS,
     FOLIUM_IFRAME,
@@ -82,6 +83,11 @@ def map_frame(chromium, offline_app: str) -> Iterator[tuple[object, object]]:
     context.close()
 
 
+def shown_frame(dataset: object) -> object:
+    """What the home map shows by default: current Gloucestershire activity (issue 12)."""
+    return filter_frame(dataset.frame, Selection(), dataset.vocabulary)
+
+
 def _overlap(a: list[float], b: list[float]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -92,7 +98,7 @@ def test_home_map_offline_shows_districts_by_activity_and_towns(map_frame) -> No
     fills = frame.evaluate(FILLS_JS)
     assert len(fills) == 6  # one shape per district
     dataset = load_dataset()
-    weights = set(district_activity(dataset.frame, dataset.vocabulary)["weighted"])
+    weights = set(district_activity(shown_frame(dataset), dataset.vocabulary)["weighted"])
     assert len(set(fills)) >= min(2, len(weights)), fills  # coloured by activity
     legend = frame.locator(".aop-info").inner_text()  # the layer's own legend says what counts
     assert legend.startswith("Activity by district") and "venue in the district" in legend
@@ -132,7 +138,8 @@ def test_pointing_at_a_district_shows_its_numbers(map_frame) -> None:
     page.mouse.move(box["x"] + point["x"], box["y"] + point["y"])
     page.mouse.move(box["x"] + point["x"] + 2, box["y"] + point["y"] + 1)
     dataset = load_dataset()
-    row = district_activity(dataset.frame, dataset.vocabulary).set_index("name").loc["Stroud"]
+    table = district_activity(shown_frame(dataset), dataset.vocabulary).set_index("name")
+    row = table.loc["Stroud"]
     expected = f"Stroud: {row.established} established, {row.emerging} emerging"
     assert readout.inner_text().startswith(expected)
     assert (
