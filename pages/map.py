@@ -19,7 +19,8 @@ ui.show_messages(filtered)
 
 records = count_records(frame)
 located = int(frame.geometry.notna().sum()) if len(frame) else 0
-established = frame.loc[frame["status"] == "established", "record_id"].nunique()
+established, emerging = (frame.loc[frame["status"] == status, "record_id"].nunique()
+                          for status in ("established", "emerging"))
 serving = filtered.serving if filtered.serving is not None else frame.iloc[:0]
 radius = filtered.search_selection.radius_km
 cols = st.container(key="map_metrics").columns(4)
@@ -34,7 +35,7 @@ else:
     cols[1].metric("Places on the map", located,
                    help="Records without a place are listed under the map")
 cols[2].metric("Established", established)
-cols[3].metric("Emerging", records - established)
+cols[3].metric("Emerging", emerging)
 if records == 0 and len(serving):
     st.info(f"0 within {radius:g} km, {count_records(serving)} serving "
             f"{ui.md_escape(filtered.area)}: see the list below the map.",

@@ -562,3 +562,13 @@ def test_ended_activity_adds_no_energy_to_its_district(vocabulary: Vocabulary) -
     )
     info, _ = district_classes(frame, vocabulary, districts)
     assert all("0 established, 0 emerging" in text for _, text in info)
+
+
+def test_map_metrics_count_ended_apart(app_data: Path) -> None:
+    at = _open("pages/map.py", include_past="1", scope="uk")
+    metrics = {m.label: int(m.value) for m in at.metric}
+    statuses = [r.status for r in load_dataset(app_data).records]
+    assert metrics["Established"] == statuses.count("established")
+    assert metrics["Emerging"] == statuses.count("emerging")  # ended records are neither
+    assert metrics["Matching records"] == len(statuses) > metrics["Established"] + \
+        metrics["Emerging"]
