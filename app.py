@@ -6,33 +6,56 @@ from aop_map import ui
 
 # "auto": the sidebar starts open on a wide screen and closed on a phone, where it would cover
 # the page.
-st.set_page_config(page_title=ui.APP_NAME, page_icon="🎨", layout="wide",
-                   initial_sidebar_state="auto")
+st.set_page_config(
+    page_title=ui.APP_NAME, page_icon="🎨", layout="wide", initial_sidebar_state="auto"
+)
 
 PAGES = {
     "Find activity": [
-        st.Page("pages/map.py", title="Energy map", icon=":material/map:", url_path="map",
-                default=True),
-        st.Page("pages/directory.py", title="Directory", icon=":material/list:",
-                url_path="directory"),
-        st.Page("pages/coverage.py", title="Coverage and gaps", icon=":material/grid_on:",
-                url_path="coverage"),
-        st.Page("pages/provider.py", title="Provider pages", icon=":material/storefront:",
-                url_path="provider"),
-        st.Page("pages/shortlist.py", title="Shortlist", icon=":material/bookmarks:",
-                url_path="shortlist"),
+        st.Page(
+            "pages/map.py", title="Energy map", icon=":material/map:", url_path="map", default=True
+        ),
+        st.Page(
+            "pages/directory.py", title="Directory", icon=":material/list:", url_path="directory"
+        ),
+        st.Page(
+            "pages/coverage.py",
+            title="Coverage and gaps",
+            icon=":material/grid_on:",
+            url_path="coverage",
+        ),
+        st.Page(
+            "pages/provider.py",
+            title="Provider pages",
+            icon=":material/storefront:",
+            url_path="provider",
+        ),
+        st.Page(
+            "pages/shortlist.py",
+            title="Shortlist",
+            icon=":material/bookmarks:",
+            url_path="shortlist",
+        ),
     ],
     "Take part": [
-        st.Page("pages/register.py", title="Register your activity",
-                icon=":material/edit_note:", url_path="register"),
-        st.Page("pages/moderate.py", title="Moderation", icon=":material/lock:",
-                url_path="moderate"),
+        st.Page(
+            "pages/register.py",
+            title="Register your activity",
+            icon=":material/edit_note:",
+            url_path="register",
+        ),
+        st.Page(
+            "pages/moderate.py", title="Moderation", icon=":material/lock:", url_path="moderate"
+        ),
     ],
     "Learn": [
-        st.Page("pages/factsheets.py", title="Fact sheets", icon=":material/menu_book:",
-                url_path="factsheets"),
-        st.Page("pages/about.py", title="About and data", icon=":material/info:",
-                url_path="about"),
+        st.Page(
+            "pages/factsheets.py",
+            title="Fact sheets",
+            icon=":material/menu_book:",
+            url_path="factsheets",
+        ),
+        st.Page("pages/about.py", title="About and data", icon=":material/info:", url_path="about"),
     ],
 }
 

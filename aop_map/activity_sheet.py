@@ -32,11 +32,29 @@ DOT_R_MM = 1.3
 DISTRICT_FILL = 225  # grey level of the districts an activity serves (prints light)
 BOUNDARIES_CREDIT = "District boundaries: " + dict(BASEMAP_ATTRIBUTION)["District boundaries"]
 # Typographic characters outside latin-1 that records commonly hold, and what stands in.
-REPLACEMENTS = str.maketrans({
-    "‘": "'", "’": "'", "‚": ",", "“": '"', "”": '"', "„": '"', "–": "-", "—": "-",
-    "‐": "-", "‑": "-", "−": "-", "…": "...", "•": "·", "→": "->", "€": "EUR",
-    "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u200b": "",
-})
+REPLACEMENTS = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": ",",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "…": "...",
+        "•": "·",
+        "→": "->",
+        "€": "EUR",
+        "\u00a0": " ",
+        "\u2009": " ",
+        "\u202f": " ",
+        "\u200b": "",
+    }
+)
 
 
 def plain(text: object) -> str:
@@ -51,8 +69,7 @@ def plain(text: object) -> str:
         elif ord(char) < 256:
             out.append(char)
         else:
-            base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode(
-                "latin-1")
+            base = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")
             out.append("".join(c for c in base if not unicodedata.combining(c)) or "?")
     return " ".join("".join(out).split(" ")).strip()
 
@@ -63,8 +80,13 @@ def load_outlines(path: Path | None = None) -> Outlines:
     outlines: Outlines = {}
     for feature in data["features"]:
         geometry = feature["geometry"]
-        polygons = ([geometry["coordinates"]] if geometry["type"] == "Polygon"
-                    else geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [])
+        polygons = (
+            [geometry["coordinates"]]
+            if geometry["type"] == "Polygon"
+            else geometry["coordinates"]
+            if geometry["type"] == "MultiPolygon"
+            else []
+        )
         rings = [[(float(x), float(y)) for x, y, *_ in polygon[0]] for polygon in polygons]
         outlines[str(feature["properties"].get("code", len(outlines)))] = rings
     return outlines
@@ -86,8 +108,10 @@ class _Projection:
         self.east = east
 
     def __call__(self, lon: float, lat: float) -> tuple[float, float]:
-        return (self.x + (lon - self.west) * self.k * self.scale,
-                self.y + (self.north - lat) * self.scale)
+        return (
+            self.x + (lon - self.west) * self.k * self.scale,
+            self.y + (self.north - lat) * self.scale,
+        )
 
     def contains(self, lon: float, lat: float) -> bool:
         return self.west <= lon <= self.east and self.south <= lat <= self.north
@@ -124,8 +148,15 @@ def sketch(outlines: Outlines, width: float = MAP_W_MM) -> Sketch:
     return out
 
 
-def draw_locator(pdf: FPDF, entry: SheetEntry, outlines: Outlines, x: float, y: float,
-                 width: float = MAP_W_MM, drawn: Sketch | None = None) -> None:
+def draw_locator(
+    pdf: FPDF,
+    entry: SheetEntry,
+    outlines: Outlines,
+    x: float,
+    y: float,
+    width: float = MAP_W_MM,
+    drawn: Sketch | None = None,
+) -> None:
     """The county's districts (the served ones shaded grey) and a black dot per venue."""
     if not outlines:
         return
@@ -161,15 +192,15 @@ def _block_height(pdf: FPDF, entry: SheetEntry, text_w: float, map_h: float) -> 
     return max(height, map_h) + 2 * GAP_MM
 
 
-def _draw_block(pdf: FPDF, entry: SheetEntry, outlines: Outlines, text_w: float,
-                drawn: Sketch) -> None:
+def _draw_block(
+    pdf: FPDF, entry: SheetEntry, outlines: Outlines, text_w: float, drawn: Sketch
+) -> None:
     top = pdf.get_y()
     pdf.set_line_width(0.4)
     pdf.line(pdf.l_margin, top, pdf.w - pdf.r_margin, top)
     pdf.set_y(top + GAP_MM / 2)
     pdf.set_font(FONT, "B", 13)
-    pdf.multi_cell(text_w, TITLE_H_MM, plain(entry.title), align="L", new_x="LMARGIN",
-                   new_y="NEXT")
+    pdf.multi_cell(text_w, TITLE_H_MM, plain(entry.title), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
     for label, value in entry.rows():
         y = pdf.get_y()
@@ -177,8 +208,9 @@ def _draw_block(pdf: FPDF, entry: SheetEntry, outlines: Outlines, text_w: float,
         pdf.cell(LABEL_W_MM, LINE_H_MM, plain(label))
         pdf.set_font(FONT, "", 10)
         pdf.set_xy(pdf.l_margin + LABEL_W_MM, y)
-        pdf.multi_cell(text_w - LABEL_W_MM, LINE_H_MM, plain(value), align="L", new_x="LMARGIN",
-                       new_y="NEXT")
+        pdf.multi_cell(
+            text_w - LABEL_W_MM, LINE_H_MM, plain(value), align="L", new_x="LMARGIN", new_y="NEXT"
+        )
         pdf.ln(0.8)
     bottom = pdf.get_y()
     map_x = pdf.w - pdf.r_margin - MAP_W_MM
@@ -196,9 +228,14 @@ class _SheetPDF(FPDF):
         self.cell(0, 4, f"Activity sheet, page {self.page_no()} of {{nb}}", align="C")
 
 
-def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None,
-              link: str = "", made: dt.date | None = None,
-              compress: bool = True) -> bytes:
+def build_pdf(
+    entries: Sequence[SheetEntry],
+    *,
+    outlines: Outlines | None = None,
+    link: str = "",
+    made: dt.date | None = None,
+    compress: bool = True,
+) -> bytes:
     """The activity sheet: a heading, then one block per activity, never split across pages
     unless a block is longer than a page; a locator map beside each block."""
     outlines = outlines or {}
@@ -215,14 +252,17 @@ def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None
     pdf.cell(0, 9, "Activity sheet", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 10)
     made_on = (made or dt.date.today()).isoformat()
-    intro = (f"Arts and health activities in Gloucestershire: {len(entries)} chosen for you, "
-             f"printed {made_on}. Details change: check with the provider or your link "
-             "worker before you go. 'Not stated' means the map has not been told.")
+    intro = (
+        f"Arts and health activities in Gloucestershire: {len(entries)} chosen for you, "
+        f"printed {made_on}. Details change: check with the provider or your link "
+        "worker before you go. 'Not stated' means the map has not been told."
+    )
     pdf.multi_cell(0, LINE_H_MM, plain(intro), align="L", new_x="LMARGIN", new_y="NEXT")
     if link:
         pdf.set_font(FONT, "", 8.5)
-        pdf.multi_cell(0, 4.5, plain(f"This list online: {link}"), align="L", new_x="LMARGIN",
-                       new_y="NEXT")
+        pdf.multi_cell(
+            0, 4.5, plain(f"This list online: {link}"), align="L", new_x="LMARGIN", new_y="NEXT"
+        )
     pdf.ln(3)
     map_h = map_height(outlines) if outlines else 0.0
     drawn = sketch(outlines)
@@ -237,23 +277,32 @@ def build_pdf(entries: Sequence[SheetEntry], *, outlines: Outlines | None = None
     return bytes(pdf.output())
 
 
-def locator_svg(entry: SheetEntry, outlines: Outlines, drawn: Sketch | None = None,
-                width: float = MAP_W_MM) -> str:
+def locator_svg(
+    entry: SheetEntry, outlines: Outlines, drawn: Sketch | None = None, width: float = MAP_W_MM
+) -> str:
     """The same locator map as SVG for the page (numbers only: no record text inside)."""
     drawn = drawn if drawn is not None else sketch(outlines, width)
     project = _Projection(outlines, 0, 0, width)
     parts = []
     for code, rings in drawn:
-        fill = f"rgb({DISTRICT_FILL},{DISTRICT_FILL},{DISTRICT_FILL})" \
-            if code in entry.area_codes else "white"
+        fill = (
+            f"rgb({DISTRICT_FILL},{DISTRICT_FILL},{DISTRICT_FILL})"
+            if code in entry.area_codes
+            else "white"
+        )
         for ring in rings:
             points = " ".join(f"{x:.2f},{y:.2f}" for x, y in ring)
-            parts.append(f'<polygon points="{points}" fill="{fill}" stroke="black" '
-                         'stroke-width="0.2"/>')
+            parts.append(
+                f'<polygon points="{points}" fill="{fill}" stroke="black" stroke-width="0.2"/>'
+            )
     for lat, lon in entry.points:
         if project.contains(lon, lat):
             x, y = project(lon, lat)
-            parts.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{DOT_R_MM}" fill="black" '
-                         'stroke="white" stroke-width="0.4"/>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-1 -1 {width + 2:.2f} '
-            f'{project.height + 2:.2f}">' + "".join(parts) + "</svg>")
+            parts.append(
+                f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{DOT_R_MM}" fill="black" '
+                'stroke="white" stroke-width="0.4"/>'
+            )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-1 -1 {width + 2:.2f} '
+        f'{project.height + 2:.2f}">' + "".join(parts) + "</svg>"
+    )

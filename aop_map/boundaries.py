@@ -46,7 +46,8 @@ BASEMAP_ATTRIBUTION = (
     (
         "District boundaries",
         "ONS Middle Layer Super Output Areas (Dec 2011), generalised 20 m, "
-        "dissolved into districts; GeoJSON by Martin Chorley, https://github.com/martinjc/UK-GeoJSON "
+        "dissolved into districts; GeoJSON by Martin Chorley, "
+        "https://github.com/martinjc/UK-GeoJSON "
         "(CC BY 4.0). Contains National Statistics data © Crown copyright and database right 2016. "
         "Contains OS data © Crown copyright and database right 2016. Simplified for this map.",
     ),

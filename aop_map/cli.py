@@ -145,8 +145,7 @@ def cmd_serve_api(args: argparse.Namespace) -> int:
     except DataUnavailable as error:
         say(f"aop-map serve-api: cannot load the data: {error}", err=True)
         return 2
-    say(f"serving {len(catalogue.services)} services on http://{args.host}:{args.port}/",
-        err=True)
+    say(f"serving {len(catalogue.services)} services on http://{args.host}:{args.port}/", err=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
 
@@ -178,8 +177,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     from aop_map.review import review_months, review_report
 
     months = review_months()
-    report = review_report(load_records(_data_dir(args)).records, args.today or dt.date.today(),
-                           months)
+    report = review_report(
+        load_records(_data_dir(args)).records, args.today or dt.date.today(), months
+    )
     if args.json:
         say_json(report)
         return 0
@@ -207,8 +207,7 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
     store = SubmissionStore(root, data_dir=_data_dir(args))
     on = args.date or dt.date.today()
     try:
-        record = verify(store, args.id, args.by, args.moderator or args.by, on,
-                        self_declared=True)
+        record = verify(store, args.id, args.by, args.moderator or args.by, on, self_declared=True)
     except (VerifyError, StoreError) as error:
         say(f"aop-map review verify: {error}", err=True)
         return 1
@@ -219,21 +218,27 @@ def cmd_review_verify(args: argparse.Namespace) -> int:
 def _add_review_commands(sub: Any) -> None:
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
-    p = sub.add_parser("review", parents=[where],
-                       help="records due for a check with the provider (AOP_MAP_REVIEW_MONTHS)")
+    p = sub.add_parser(
+        "review",
+        parents=[where],
+        help="records due for a check with the provider (AOP_MAP_REVIEW_MONTHS)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--today", type=_day, help="count from this day (default today)")
     p.set_defaults(handler=cmd_review)
     actions = p.add_subparsers(dest="review_command", metavar="ACTION")
-    v = actions.add_parser("verify", parents=[where],
-                           help="record that the facts were confirmed with the provider")
+    v = actions.add_parser(
+        "verify", parents=[where], help="record that the facts were confirmed with the provider"
+    )
     v.add_argument("id", help="record id")
     v.add_argument("--by", required=True, help="who confirmed the facts with the provider")
     v.add_argument("--date", type=_day, help="when (YYYY-MM-DD; default today)")
     v.add_argument("--moderator", help="who records it, for the audit log (default: --by)")
-    v.add_argument("--submissions-dir",
-                   help="submissions folder, with the audit log (default "
-                        "$AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)")
+    v.add_argument(
+        "--submissions-dir",
+        help="submissions folder, with the audit log (default "
+        "$AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)",
+    )
     v.set_defaults(handler=cmd_review_verify)
 
 
@@ -270,8 +275,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_geocode)
 
     p = sub.add_parser("export", help="export the valid, geocoded records")
-    p.add_argument("--format", choices=("csv", "geojson", "oruk"), default="csv",
-                   help="output format (oruk: Open Referral UK services, as JSON)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "geojson", "oruk"),
+        default="csv",
+        help="output format (oruk: Open Referral UK services, as JSON)",
+    )
     p.add_argument("--out", help="output file (default: standard output)")
     p.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
     p.set_defaults(handler=cmd_export)

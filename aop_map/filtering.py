@@ -52,8 +52,15 @@ STATUS = "status"
 PAST_STATUS = "ended"  # the status of activity that ran and has finished
 ELSEWHERE = "elsewhere"  # the scope of an example from outside Gloucestershire
 SCOPE_UK = "uk"  # scope=uk: the county and the examples elsewhere, in every view
-SCOPE_WORDS = {"uk": SCOPE_UK, "all": SCOPE_UK, "elsewhere": SCOPE_UK, "national": SCOPE_UK,
-               "gloucestershire": "", "county": "", "glos": ""}
+SCOPE_WORDS = {
+    "uk": SCOPE_UK,
+    "all": SCOPE_UK,
+    "elsewhere": SCOPE_UK,
+    "national": SCOPE_UK,
+    "gloucestershire": "",
+    "county": "",
+    "glos": "",
+}
 TRUE_WORDS = frozenset({"1", "yes", "true", "on", "y"})
 # The largest distance filter: beyond it the county and its neighbours are all "near".
 MAX_RADIUS_KM = 500
@@ -97,7 +104,9 @@ def list_columns() -> tuple[str, ...]:
 
 
 _FORMER_NAMES: dict[str, Any] = {
-    "FILTER_FIELDS": filter_fields, "FACET_FIELDS": facet_fields, "URL_PARAMS": url_params,
+    "FILTER_FIELDS": filter_fields,
+    "FACET_FIELDS": facet_fields,
+    "URL_PARAMS": url_params,
     "LIST_COLUMNS": list_columns,
 }
 
@@ -170,8 +179,9 @@ class Selection:
         names = _filter_names()
         unknown = [name for name in given if name not in names]
         if unknown:
-            raise TypeError(f"Selection has no filter {unknown[0]!r}; the filters are "
-                            f"{', '.join(names)}")
+            raise TypeError(
+                f"Selection has no filter {unknown[0]!r}; the filters are {', '.join(names)}"
+            )
         # Lists or a bare string would make the selection unhashable or iterate characters.
         pairs = tuple((name, found) for name in names if (found := _coerce_terms(given.get(name))))
         object.__setattr__(self, "chosen", pairs)
@@ -190,8 +200,14 @@ class Selection:
     @property
     def is_empty(self) -> bool:
         """True when nothing is selected."""
-        return not (self.chosen or self.q or self.near or self.radius_km is not None
-                    or self.include_past or self.scope)
+        return not (
+            self.chosen
+            or self.q
+            or self.near
+            or self.radius_km is not None
+            or self.include_past
+            or self.scope
+        )
 
     def terms(self, name: str) -> tuple[str, ...]:
         """The chosen term ids of one filter (empty when none are chosen)."""
@@ -208,8 +224,13 @@ class Selection:
 
 
 # What clear_field resets the search parts of a selection to.
-_SEARCH_DEFAULTS: dict[str, Any] = {"q": "", "near": "", "radius_km": None,
-                                     "include_past": False, "scope": ""}
+_SEARCH_DEFAULTS: dict[str, Any] = {
+    "q": "",
+    "near": "",
+    "radius_km": None,
+    "include_past": False,
+    "scope": "",
+}
 
 
 def clear_field(selection: Selection, name: str) -> Selection:
@@ -272,8 +293,9 @@ def _parse_radius(raw: str | Iterable[str] | None) -> tuple[float | None, str | 
     except ValueError:
         return None, f"Ignored radius {_shown(text)}: not a number"
     if math.isnan(radius) or not 0 < radius <= MAX_RADIUS_KM:
-        return None, (f"Ignored radius {_shown(text)}: use a distance above 0 and up to "
-                      f"{MAX_RADIUS_KM:g} km")
+        return None, (
+            f"Ignored radius {_shown(text)}: use a distance above 0 and up to {MAX_RADIUS_KM:g} km"
+        )
     return radius, None
 
 
@@ -297,8 +319,10 @@ def selection_from_params(
     scope_text = _last(params.get("scope")).lower()
     scope = SCOPE_WORDS.get(scope_text, "")
     if scope_text and scope_text not in SCOPE_WORDS:
-        notes.append(f"Ignored scope {_shown(scope_text)}: use scope=uk to include examples "
-                     "elsewhere in the UK")
+        notes.append(
+            f"Ignored scope {_shown(scope_text)}: use scope=uk to include examples "
+            "elsewhere in the UK"
+        )
     selection = Selection(
         chosen,
         q=_last(params.get("q"))[:MAX_QUERY],
@@ -577,8 +601,11 @@ def build_search_index(
     strong_index = _text_index(strong)
     weak_index = _text_index(_joined(frame, WEAK_COLUMNS))
     both = sorted(set(strong_index.words) | set(weak_index.words))
-    return SearchIndex(strong=strong_index, weak=weak_index, both=_text_index(np.array(
-        ["\n".join(both)] if both else [""], dtype=object)))
+    return SearchIndex(
+        strong=strong_index,
+        weak=weak_index,
+        both=_text_index(np.array(["\n".join(both)] if both else [""], dtype=object)),
+    )
 
 
 def _same_words(index: TextIndex, words: list[str]) -> np.ndarray:
@@ -619,8 +646,9 @@ def _typo_concepts(concepts: Concepts, word: str) -> list[str]:
     words, where one letter changes the meaning."""
     if len(word) < MIN_FUZZY_WORD:
         return []
-    found = process.extract(word, concepts.keys, scorer=fuzz.ratio, score_cutoff=_cutoff(word),
-                            limit=5)
+    found = process.extract(
+        word, concepts.keys, scorer=fuzz.ratio, score_cutoff=_cutoff(word), limit=5
+    )
     return [key for key, _, _ in found if len(key) >= MIN_FUZZY_WORD]
 
 
@@ -643,14 +671,18 @@ def _concept_scores(index: FilterIndex, concepts: Concepts, keys: Iterable[str])
 
 def _whole_words(index: TextIndex, word: str) -> np.ndarray:
     """The word itself and its plurals ("pain", "pains"; never "painting")."""
-    found = [int(i) for form in (word, word + "s", word + "es")
-             if (i := int(np.searchsorted(index.sorted_words, form))) < len(index.words)
-             and index.words[i] == form]
+    found = [
+        int(i)
+        for form in (word, word + "s", word + "es")
+        if (i := int(np.searchsorted(index.sorted_words, form))) < len(index.words)
+        and index.words[i] == form
+    ]
     return np.array(sorted(found), dtype=np.int64)
 
 
-def _text_scores(search: SearchIndex, words: tuple[str, ...], typo: bool,
-                 whole: bool = False) -> np.ndarray:
+def _text_scores(
+    search: SearchIndex, words: tuple[str, ...], typo: bool, whole: bool = False
+) -> np.ndarray:
     """(rows,) SCORE_STRONG where every word is in the strong text, else SCORE_WEAK where
     every word is in the strong or weak text; typos only when `typo`; with `whole`, only
     whole words (and their plurals) rather than word starts and parts."""
@@ -661,8 +693,10 @@ def _text_scores(search: SearchIndex, words: tuple[str, ...], typo: bool,
             return np.zeros(len(search.strong.row_text), dtype=np.float32)
         if typo:  # the typos of a word, found once among all words, then in each index
             near = [search.both.words[i] for i in _typo_words(search.both, word)]
-            strong_words, weak_words = (_same_words(search.strong, near),
-                                        _same_words(search.weak, near))
+            strong_words, weak_words = (
+                _same_words(search.strong, near),
+                _same_words(search.weak, near),
+            )
         else:
             strong_words, weak_words = find(search.strong, word), find(search.weak, word)
         strong = _text_hits(search.strong, strong_words)[search.strong.row_text]
@@ -691,12 +725,17 @@ def search_scores(index: FilterIndex, search: SearchIndex, query: str) -> np.nda
             np.maximum(scores, _concept_scores(index, concepts, (key,)), out=scores)
         if not scores.any() and len(words) == 1:
             typos = _text_scores(search, words, typo=True)
-            np.maximum(typos, _concept_scores(index, concepts, _typo_concepts(concepts,
-                                                                             words[0])),
-                       out=typos)
+            np.maximum(
+                typos,
+                _concept_scores(index, concepts, _typo_concepts(concepts, words[0])),
+                out=typos,
+            )
             scores = typos * TYPO_FACTOR
-        total = scores if total is None else np.where(
-            (total > 0) & (scores > 0), total + scores, np.float32(0))
+        total = (
+            scores
+            if total is None
+            else np.where((total > 0) & (scores > 0), total + scores, np.float32(0))
+        )
         if not total.any():
             break
     return np.zeros(index.length, dtype=np.float32) if total is None else total
@@ -708,19 +747,27 @@ def search_scores_plain(index: FilterIndex, frame: pd.DataFrame, query: str) -> 
     word = fold(query)
     named = set(index.concepts.terms.get(word, ()))
     if word in index.concepts.terms:  # a word the vocabulary knows: whole words only
+
         def matches(w: str) -> bool:
             return w in (word, word + "s", word + "es")
     else:
+
         def matches(w: str) -> bool:
             return w.startswith(word) or (len(word) >= MIN_INFIX_WORD and word in w)
+
     everywhere = index.term_ids[DISTRICT].index(COUNTYWIDE)
     out = np.zeros(len(frame), dtype=np.float32)
     for row in range(len(frame)):
         tags = {(f, i) for f in index.labels for i in np.flatnonzero(index.matrices[f][row])}
         tags |= {(DISTRICT, i) for i in np.flatnonzero(index.located[row])}
-        labels = [index.labels[f][index.term_ids[f][i]] for f, i in tags
-                  if fields.by_facet(f) is not None and fields.by_facet(f).many
-                  and f in index.labels and index.matrices[f][row, i]]
+        labels = [
+            index.labels[f][index.term_ids[f][i]]
+            for f, i in tags
+            if fields.by_facet(f) is not None
+            and fields.by_facet(f).many
+            and f in index.labels
+            and index.matrices[f][row, i]
+        ]
         strong = " ".join([*(str(frame[c].iloc[row] or "") for c in STRONG_COLUMNS), *labels])
         weak = " ".join(str(frame[c].iloc[row] or "") for c in WEAK_COLUMNS)
         score = 0.0
@@ -734,19 +781,24 @@ def search_scores_plain(index: FilterIndex, frame: pd.DataFrame, query: str) -> 
     return out
 
 
-def suggest_terms(index: FilterIndex, search: SearchIndex, query: str,
-                  limit: int = MAX_SUGGESTIONS) -> list[str]:
+def suggest_terms(
+    index: FilterIndex, search: SearchIndex, query: str, limit: int = MAX_SUGGESTIONS
+) -> list[str]:
     """The vocabulary labels and record words nearest a query's words, for a search that found
     nothing ("did you mean ..."); nearest first, at most `limit`."""
     found: dict[str, float] = {}
-    choices = {**{w: w for w in search.strong.words if len(w) >= MIN_FUZZY_WORD},
-               **index.concepts.labels}
+    choices = {
+        **{w: w for w in search.strong.words if len(w) >= MIN_FUZZY_WORD},
+        **index.concepts.labels,
+    }
     for word in fold_words(query)[:MAX_VALUES]:
-        for key, score, _ in process.extract(word, list(choices), scorer=fuzz.ratio,
-                                             score_cutoff=SUGGEST_CUTOFF, limit=limit * 3):
+        for key, score, _ in process.extract(
+            word, list(choices), scorer=fuzz.ratio, score_cutoff=SUGGEST_CUTOFF, limit=limit * 3
+        ):
             shown = choices[key]
-            found[shown] = max(found.get(shown, 0.0), score + (5 if key in index.concepts.labels
-                                                               else 0))
+            found[shown] = max(
+                found.get(shown, 0.0), score + (5 if key in index.concepts.labels else 0)
+            )
     return sorted(found, key=lambda s: -found[s])[:limit]
 
 
@@ -825,8 +877,9 @@ def _is_list(value: Any) -> bool:
 def _bool_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
     """(rows, 1): is the value a real True (a missing value is not stated, not false)."""
     array = values.to_numpy(dtype=object)
-    return np.asfortranarray(np.array([v is True or v is np.True_ for v in array],
-                                      dtype=bool).reshape(-1, 1))
+    return np.asfortranarray(
+        np.array([v is True or v is np.True_ for v in array], dtype=bool).reshape(-1, 1)
+    )
 
 
 def _value_matrix(values: pd.Series, term_ids: tuple[str, ...]) -> np.ndarray:
@@ -850,8 +903,13 @@ def build_index(frame: pd.DataFrame, vocabulary: Vocabulary, *, search: bool = T
         term_ids[spec.facet] = tuple(t.id for t in terms)
         labels[spec.facet] = MappingProxyType({t.id: t.label for t in terms})
         # A yes/no facet (free=1) has one term, "yes": the rows where the field is true.
-        build = _bool_matrix if spec.datatype == "bool" else _list_matrix if spec.many \
+        build = (
+            _bool_matrix
+            if spec.datatype == "bool"
+            else _list_matrix
+            if spec.many
             else _value_matrix
+        )
         matrices[spec.facet] = _readonly(build(frame[spec.column_name], term_ids[spec.facet]))
     codes = frame["district_code"].to_numpy(dtype=object)
     district = fields.by_facet(DISTRICT)
@@ -885,9 +943,7 @@ def _equals(frame: pd.DataFrame, column: str, value: str) -> np.ndarray:
     return frame[column].to_numpy(dtype=object) == value
 
 
-def lifecycle_mask(
-    index: FilterIndex, selection: Selection, skip: str | None = None
-) -> np.ndarray:
+def lifecycle_mask(index: FilterIndex, selection: Selection, skip: str | None = None) -> np.ndarray:
     """(rows,) bool: the rows in view at all, before any filter (issue 12).
 
     Ended activity is history: hidden unless ``include_past``, or ``ended`` is a chosen status,
@@ -1009,8 +1065,9 @@ def selection_mask(
     Distances (km, NaN for rows without a point or not needed) come only with an `origin`;
     the radius applies only with both an origin and ``selection.radius_km``.
     """
-    mask, distances, _ = _select(index, selection, origin=origin, skip=skip,
-                                 countywide=countywide, frame=frame)
+    mask, distances, _ = _select(
+        index, selection, origin=origin, skip=skip, countywide=countywide, frame=frame
+    )
     return mask, distances
 
 
@@ -1130,8 +1187,9 @@ def counts_by(
     return series
 
 
-def _record_matrix(index: FilterIndex, facet: str, countywide: bool,
-                   shown: np.ndarray | None = None) -> np.ndarray:
+def _record_matrix(
+    index: FilterIndex, facet: str, countywide: bool, shown: np.ndarray | None = None
+) -> np.ndarray:
     """(records, terms) bool: does any row of each record (of the `shown` rows) count for
     each term."""
     matrix = facet_matrix(index, facet, countywide=countywide)
@@ -1161,8 +1219,11 @@ def coverage_matrix(
     """
     row_facet, col_facet = _facet(rows), _facet(cols)
     index = build_index(frame, vocabulary, search=False)
-    lifecycle = Selection(include_past=selection.include_past,
-                          scope=selection.scope) if selection else Selection()
+    lifecycle = (
+        Selection(include_past=selection.include_past, scope=selection.scope)
+        if selection
+        else Selection()
+    )
     shown = lifecycle_mask(index, lifecycle)
     left = _record_matrix(index, row_facet, countywide, shown).astype(np.int64)
     right = _record_matrix(index, col_facet, countywide, shown).astype(np.int64)
@@ -1191,8 +1252,9 @@ def gaps(
     have no provider in the Cotswolds" is ``gaps(frame, vocabulary, "conditions", "cotswold")``.
     """
     base = selection or Selection()
-    chosen = Selection(district=(district,) if district else (),
-                       include_past=base.include_past, scope=base.scope)
+    chosen = Selection(
+        district=(district,) if district else (), include_past=base.include_past, scope=base.scope
+    )
     counts = count_options(frame, chosen, vocabulary, field, countywide=countywide)
     return [term for term, count in counts.items() if count == 0]
 
@@ -1271,12 +1333,16 @@ def records_table(
     first = _one_row_per_record(frame)
     consented = [_consented(v) for v in first["publish_contact"]]
     where = _where_columns(frame, first)
-    out = pd.DataFrame({
-        name: where[name] if name in where
-        else _table_column(first[fields.by_name(name).column_name], fields.by_name(name),
-                           vocabulary, consented)
-        for name in columns
-    })
+    out = pd.DataFrame(
+        {
+            name: where[name]
+            if name in where
+            else _table_column(
+                first[fields.by_name(name).column_name], fields.by_name(name), vocabulary, consented
+            )
+            for name in columns
+        }
+    )
     if with_distance and "distance_km" in first:
         distances = np.round(first["distance_km"].to_numpy(dtype=float), 1)
         out.insert(2, "distance_km", distances)
@@ -1285,16 +1351,21 @@ def records_table(
     return out
 
 
-def _table_column(values: pd.Series, spec: fields.FieldSpec, vocabulary: Vocabulary,
-                  consented: list[bool]) -> Any:
+def _table_column(
+    values: pd.Series, spec: fields.FieldSpec, vocabulary: Vocabulary, consented: list[bool]
+) -> Any:
     """One field's table column: labels for terms, ISO dates, stripped text; personal
     values blank unless the provider agreed to publish them."""
     if spec.controlled:
         labels = _labels(values, vocabulary, spec.name)
         return _not_stated(labels, spec) if spec.not_stated else labels
     if spec.many:  # "; " between structured values (a schedule has commas of its own)
-        texts = [("; " if spec.datatype != "text" else ", ").join(
-            w for w in (fields.describe(v) for v in items or ()) if w) for items in values]
+        texts = [
+            ("; " if spec.datatype != "text" else ", ").join(
+                w for w in (fields.describe(v) for v in items or ()) if w
+            )
+            for items in values
+        ]
     elif spec.datatype == "date":
         texts = [_date_text(v) for v in values]
     else:
@@ -1338,8 +1409,9 @@ def _feature(row: dict[str, Any], x: float, y: float) -> dict[str, Any]:
         elif spec.datatype == "date":
             properties[spec.name] = _date_text(value) or None
         else:
-            properties[spec.name] = (_text(value) if isinstance(value, str)
-                                     else fields.describe(value)) or None
+            properties[spec.name] = (
+                _text(value) if isinstance(value, str) else fields.describe(value)
+            ) or None
     properties.update(_where_properties(row))
     geometry = {"type": "Point", "coordinates": [round(x, 6), round(y, 6)]}
     return {"type": "Feature", "properties": properties, "geometry": geometry}
@@ -1385,8 +1457,9 @@ def gaps_by_district(
 
     One coverage matrix instead of a filtering per district; tests check it against ``gaps``.
     """
-    matrix = coverage_matrix(frame, vocabulary, "district", field, countywide=countywide,
-                             selection=selection)
+    matrix = coverage_matrix(
+        frame, vocabulary, "district", field, countywide=countywide, selection=selection
+    )
     districts = [t.id for t in vocabulary.terms("areas_served") if t.code]
     return {
         district: [term for term, count in matrix.loc[district].items() if count == 0]

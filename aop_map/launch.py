@@ -45,8 +45,9 @@ def _parse(text: str, where: str) -> int:
     return port
 
 
-def choose_port(requested: str | None, env: Mapping[str, str],
-                is_free: Callable[[int], bool] = port_is_free) -> tuple[int, str | None]:
+def choose_port(
+    requested: str | None, env: Mapping[str, str], is_free: Callable[[int], bool] = port_is_free
+) -> tuple[int, str | None]:
     """The port to serve on and, when it is not the one expected, a note saying why."""
     if requested:
         where, port = "PORT", _parse(requested, "PORT")
@@ -56,15 +57,24 @@ def choose_port(requested: str | None, env: Mapping[str, str],
     else:
         for port in range(DEFAULT_PORT, DEFAULT_PORT + PORTS_TO_TRY):
             if is_free(port):
-                note = None if port == DEFAULT_PORT else (
-                    f"port {DEFAULT_PORT} is in use, so the app uses {port} "
-                    f"(choose one with: make run PORT=NNNN)")
+                note = (
+                    None
+                    if port == DEFAULT_PORT
+                    else (
+                        f"port {DEFAULT_PORT} is in use, so the app uses {port} "
+                        f"(choose one with: make run PORT=NNNN)"
+                    )
+                )
                 return port, note
-        raise PortError(f"ports {DEFAULT_PORT}-{DEFAULT_PORT + PORTS_TO_TRY - 1} are all in "
-                        "use; choose another with: make run PORT=NNNN")
+        raise PortError(
+            f"ports {DEFAULT_PORT}-{DEFAULT_PORT + PORTS_TO_TRY - 1} are all in "
+            "use; choose another with: make run PORT=NNNN"
+        )
     if not is_free(port):
-        raise PortError(f"port {port} ({where}) is in use by another program; choose another "
-                        f"with: make run PORT={port + 1}")
+        raise PortError(
+            f"port {port} ({where}) is in use by another program; choose another "
+            f"with: make run PORT={port + 1}"
+        )
     return port, None
 
 
@@ -82,8 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make run: {note}", file=sys.stderr)
     print(f"make run: open http://localhost:{port}", file=sys.stderr)
     streamlit = str(Path(sys.executable).with_name("streamlit"))
-    os.execv(streamlit, [streamlit, "run", str(ROOT / "app.py"), "--server.port", str(port),
-                         "--server.headless", "true"])
+    os.execv(
+        streamlit,
+        [
+            streamlit,
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+    )
     return 0  # not reached
 
 

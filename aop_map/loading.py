@@ -158,8 +158,11 @@ def scan_record_files(data_dir: Path, skipped: list[Skipped] | None = None) -> l
         folder, depth = pending.pop()
         folders = _scan_folder(folder, found, skipped)
         if folders and depth >= MAX_FOLDER_DEPTH:
-            skipped.append(Skipped(folder, f"skipped: its folders are nested more than "
-                                           f"{MAX_FOLDER_DEPTH} deep"))
+            skipped.append(
+                Skipped(
+                    folder, f"skipped: its folders are nested more than {MAX_FOLDER_DEPTH} deep"
+                )
+            )
             continue
         pending.extend((sub, depth + 1) for sub in reversed(folders))
     return found
@@ -230,8 +233,9 @@ def parse_file(path: Path) -> tuple[list[RawRecord], list[Problem]]:
     source = str(path)
     is_csv = path.suffix.lower() == ".csv"
     try:
-        text = decode_bytes(read_data_file(path, MAX_CSV_BYTES if is_csv else MAX_FILE_BYTES),
-                            path.name)
+        text = decode_bytes(
+            read_data_file(path, MAX_CSV_BYTES if is_csv else MAX_FILE_BYTES), path.name
+        )
         if is_csv:
             return parse_csv_text(text, source)
         return parse_yaml_text(text), []
@@ -253,7 +257,7 @@ def yaml_problem(source: str, error: yaml.YAMLError) -> Problem:
     line = mark.line + 1 if mark is not None else None
     reason = getattr(error, "problem", None) or str(error).splitlines()[0]
     if len(reason) > MAX_REASON:
-        reason = reason[:MAX_REASON - 1] + "…"
+        reason = reason[: MAX_REASON - 1] + "…"
     return Problem(source, f"not valid YAML: {reason}", line)
 
 
@@ -404,9 +408,12 @@ def split_list(
     if "," in value:
         # The whole cell may be one term ("Arts, crafts"); not in a field this vocabulary has
         # no section for (one just added to the registry).
-        whole_is_term = (vocabulary is not None and field is not None
-                         and vocabulary.section(field) in vocabulary.sections
-                         and vocabulary.find(field, value))
+        whole_is_term = (
+            vocabulary is not None
+            and field is not None
+            and vocabulary.section(field) in vocabulary.sections
+            and vocabulary.find(field, value)
+        )
         if not whole_is_term:
             return [part.strip() for part in value.split(",") if part.strip()]
     return [value.strip()] if value.strip() else []
@@ -419,11 +426,20 @@ def _parse_bool(value: str) -> bool | str:
 def _csv_plan() -> dict[str, tuple[str, str, bool, bool, bool]]:
     """Field name -> (part, attribute, is a list, is controlled, is yes/no) of every field
     outside the locations, from the registry as it is now (built once per registry)."""
-    return fields.remember("loading.csv_plan", lambda: {
-        spec.name: (spec.group, spec.attribute, spec.many, spec.controlled,
-                    spec.datatype == "bool")
-        for spec in fields.all_fields() if spec.group != "locations"
-    })
+    return fields.remember(
+        "loading.csv_plan",
+        lambda: {
+            spec.name: (
+                spec.group,
+                spec.attribute,
+                spec.many,
+                spec.controlled,
+                spec.datatype == "bool",
+            )
+            for spec in fields.all_fields()
+            if spec.group != "locations"
+        },
+    )
 
 
 def _cells_to_record(cells: dict[str, str]) -> dict[str, Any]:
@@ -468,8 +484,13 @@ def _cells_to_locations(cells: dict[str, str]) -> list[dict[str, Any]]:
         if place:
             location["place"] = place
         if index == 0:  # the venue, address, lat and lon columns describe the first location
-            location.update({spec.attribute: cells[spec.name] for spec in fields.location_fields()
-                             if spec.name in cells and spec.name not in ("postcode", "place")})
+            location.update(
+                {
+                    spec.attribute: cells[spec.name]
+                    for spec in fields.location_fields()
+                    if spec.name in cells and spec.name not in ("postcode", "place")
+                }
+            )
         if location:
             locations.append(location)
     return locations
@@ -502,8 +523,9 @@ _CSV_VOCABULARY = _VocabularyHolder()
 
 # One file's outcome: (its name in messages, (record or None, its problems, its line) per
 # record, problems of the file itself). Plain tuples: they unpickle several times faster.
-FileResult = tuple[str, tuple[tuple[Record | None, tuple[Problem, ...], int | None], ...],
-                   tuple[Problem, ...]]
+FileResult = tuple[
+    str, tuple[tuple[Record | None, tuple[Problem, ...], int | None], ...], tuple[Problem, ...]
+]
 # A run of files processed together: (their stats, their results pickled, the pickle's MAC).
 Shard = tuple[tuple[tuple[str, int, int], ...], bytes | memoryview, bytes]
 # The cache file: this line, a one-line JSON header (key, and per shard its files, length and
@@ -617,13 +639,13 @@ class FileCache:
             return []  # none yet, or an older format: only a slower load
         try:
             end = data.index(b"\n", len(CACHE_MAGIC))
-            header = json.loads(data[len(CACHE_MAGIC):end])
+            header = json.loads(data[len(CACHE_MAGIC) : end])
             if header["key"] != self.key:
                 return []
             view, offset, shards = memoryview(data), end + 1, []
             for files, length, mac in header["shards"]:
                 stats = tuple((str(path), int(mtime), int(size)) for path, mtime, size in files)
-                shards.append((stats, view[offset:offset + int(length)], bytes.fromhex(mac)))
+                shards.append((stats, view[offset : offset + int(length)], bytes.fromhex(mac)))
                 offset += int(length)
         except (ValueError, KeyError, TypeError):  # corrupt: only a slower load
             return []
@@ -631,8 +653,9 @@ class FileCache:
 
     def _mac(self, stats: tuple[tuple[str, int, int], ...], blob: bytes | memoryview) -> bytes:
         assert self.secret is not None
-        digest = hmac.new(self.secret, json.dumps([CACHE_VERSION, self.key, stats]).encode(),
-                          hashlib.sha256)
+        digest = hmac.new(
+            self.secret, json.dumps([CACHE_VERSION, self.key, stats]).encode(), hashlib.sha256
+        )
         digest.update(b"\0")
         digest.update(blob)
         return digest.digest()
@@ -669,8 +692,10 @@ class FileCache:
         """Write the cache atomically when it changed."""
         if self.path is None or not self.dirty:
             return
-        header = {"key": self.key,
-                  "shards": [[stats, len(blob), mac.hex()] for stats, blob, mac in self.shards]}
+        header = {
+            "key": self.key,
+            "shards": [[stats, len(blob), mac.hex()] for stats, blob, mac in self.shards],
+        }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".records-")
@@ -731,14 +756,25 @@ def process_file(path: Path, source: str, vocabulary: Vocabulary) -> FileResult:
         items = []
         for raw in raws:
             record, problems = validate_record(
-                _with_default_id(raw.data), vocabulary,
-                source=source, line=raw.line, field_lines=raw.field_lines,
+                _with_default_id(raw.data),
+                vocabulary,
+                source=source,
+                line=raw.line,
+                field_lines=raw.field_lines,
             )
             items.append((record, tuple(problems), raw.line))
     except Exception:  # noqa: BLE001 - one file never stops a load
         logger.exception("loading %s failed", path)
-        return source, (), (Problem(source, "could not be loaded: an internal error (the "
-                                            "details are in the server log)"),)
+        return (
+            source,
+            (),
+            (
+                Problem(
+                    source,
+                    "could not be loaded: an internal error (the details are in the server log)",
+                ),
+            ),
+        )
     return source, tuple(items), tuple(_with_source(p, source) for p in file_problems)
 
 
@@ -788,8 +824,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def process_files(jobs: list[Job], vocabulary: Vocabulary, workers: int = 0,
-                  keep_blobs: bool = True) -> list[tuple[list[FileResult], bytes]]:
+def process_files(
+    jobs: list[Job], vocabulary: Vocabulary, workers: int = 0, keep_blobs: bool = True
+) -> list[tuple[list[FileResult], bytes]]:
     """``process_file`` over many files in shards, in order: (results, pickled results).
 
     With ``workers`` > 0, helper processes take shards from the front while this process
@@ -798,7 +835,7 @@ def process_files(jobs: list[Job], vocabulary: Vocabulary, workers: int = 0,
     out can make a load faster but never break it. ``keep_blobs=False`` skips pickling when
     nothing will be cached.
     """
-    chunks = [jobs[i:i + SHARD_FILES] for i in range(0, len(jobs), SHARD_FILES)]
+    chunks = [jobs[i : i + SHARD_FILES] for i in range(0, len(jobs), SHARD_FILES)]
     if workers > 0 and len(chunks) > 1:
         try:
             return _process_in_pool(chunks, vocabulary, workers)
@@ -807,17 +844,20 @@ def process_files(jobs: list[Job], vocabulary: Vocabulary, workers: int = 0,
     return [_process_here(chunk, vocabulary, keep_blobs) for chunk in chunks]
 
 
-def _process_here(chunk: list[Job], vocabulary: Vocabulary,
-                  keep_blob: bool = True) -> tuple[list[FileResult], bytes]:
+def _process_here(
+    chunk: list[Job], vocabulary: Vocabulary, keep_blob: bool = True
+) -> tuple[list[FileResult], bytes]:
     results = [process_file(Path(path), source, vocabulary) for path, source in chunk]
     return results, pickle.dumps(results, pickle.HIGHEST_PROTOCOL) if keep_blob else b""
 
 
-def _process_in_pool(chunks: list[list[Job]], vocabulary: Vocabulary,
-                     workers: int) -> list[tuple[list[FileResult], bytes]]:
+def _process_in_pool(
+    chunks: list[list[Job]], vocabulary: Vocabulary, workers: int
+) -> list[tuple[list[FileResult], bytes]]:
     done: list[tuple[list[FileResult], bytes] | None] = [None] * len(chunks)
-    with ProcessPoolExecutor(workers, mp_context=_pool_context(), initializer=_start_worker,
-                             initargs=(vocabulary,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=_pool_context(), initializer=_start_worker, initargs=(vocabulary,)
+    ) as pool:
         futures = [pool.submit(_process_chunk, chunk) for chunk in chunks]
         # Take shards from the back for as long as no worker has started them.
         for index in range(len(chunks) - 1, -1, -1):
@@ -895,19 +935,21 @@ def load_records(
             shards = process_files(jobs, vocabulary, count, keep_blobs=cache.path is not None)
             start = 0
             for results, blob in shards:
-                done = missing[start:start + len(results)]
+                done = missing[start : start + len(results)]
                 start += len(results)
                 found.update(zip((file.path for file in done), results, strict=True))
                 cache.add(done, blob)
             if len(cache.shards) > MAX_SHARDS:  # many small edits: re-shard the lot once
                 cache.shards = []
                 for i in range(0, len(files), SHARD_FILES):
-                    part = files[i:i + SHARD_FILES]
-                    cache.add(part, pickle.dumps([found[f.path] for f in part],
-                                                 pickle.HIGHEST_PROTOCOL))
+                    part = files[i : i + SHARD_FILES]
+                    cache.add(
+                        part, pickle.dumps([found[f.path] for f in part], pickle.HIGHEST_PROTOCOL)
+                    )
         result = _combine([found[file.path] for file in files])
-        result.problems[:0] = [Problem(_display_name(Path(item.path), base), item.reason)
-                               for item in skipped]
+        result.problems[:0] = [
+            Problem(_display_name(Path(item.path), base), item.reason) for item in skipped
+        ]
         cache.save()
     return result
 
@@ -926,9 +968,16 @@ def _combine(results: list[FileResult]) -> LoadResult:
             first = origins.get(record.id)
             if first is not None:
                 where = first.source + (f" line {first.line}" if first.line else "")
-                found.append(Problem(
-                    source, f"duplicate id {record.id!r}: already used in {where}; "
-                    "this copy is ignored", line, "id", record.id))
+                found.append(
+                    Problem(
+                        source,
+                        f"duplicate id {record.id!r}: already used in {where}; "
+                        "this copy is ignored",
+                        line,
+                        "id",
+                        record.id,
+                    )
+                )
                 continue
             origins[record.id] = Origin(source, line)
             records.append(record)
@@ -946,10 +995,15 @@ def _capped(source: str, problems: list[Problem]) -> list[Problem]:
         return problems
     hidden = problems[MAX_PROBLEMS_PER_FILE:]
     errors = sum(p.severity == "error" for p in hidden)
-    return [*problems[:MAX_PROBLEMS_PER_FILE], Problem(
-        source, f"{len(hidden):,} more problems in this file are not listed ({errors:,} of "
-        "them errors): fix the ones above and load it again",
-        severity="error" if errors else "warning")]
+    return [
+        *problems[:MAX_PROBLEMS_PER_FILE],
+        Problem(
+            source,
+            f"{len(hidden):,} more problems in this file are not listed ({errors:,} of "
+            "them errors): fix the ones above and load it again",
+            severity="error" if errors else "warning",
+        ),
+    ]
 
 
 def _with_default_id(data: Any) -> Any:

@@ -282,8 +282,9 @@ def record_notes(first: pd.DataFrame, today: dt.date | None = None) -> list[str]
     return out
 
 
-def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary,
-                    today: dt.date | None = None) -> dict[str, Any]:
+def compact_payload(
+    frame: gpd.GeoDataFrame, vocabulary: Vocabulary, today: dt.date | None = None
+) -> dict[str, Any]:
     """What the browser needs for the first view, and nothing more.
 
     ``p``: one ``[lat, lon, status (its place in STATUS_ORDER), record]`` per located row,
@@ -304,8 +305,7 @@ def compact_payload(frame: gpd.GeoDataFrame, vocabulary: Vocabulary,
     notes = record_notes(first, today)
     records = [
         [str(rid), name, *terms, note]
-        for rid, name, note, *terms in zip(first["record_id"], names, notes, *columns,
-                                           strict=True)
+        for rid, name, note, *terms in zip(first["record_id"], names, notes, *columns, strict=True)
     ]
     lat = np.round(located.geometry.y.to_numpy(dtype=float), COORD_DECIMALS)
     lon = np.round(located.geometry.x.to_numpy(dtype=float), COORD_DECIMALS)
@@ -1245,8 +1245,9 @@ def build_map(
     control.add_to(m)
     FoldOnNarrow(control).add_to(m)
     if center is None:
-        m.fit_bounds(_box(payload["p"], search_area),
-                     max_zoom=min(zoom or MAX_FIT_ZOOM, MAX_FIT_ZOOM))
+        m.fit_bounds(
+            _box(payload["p"], search_area), max_zoom=min(zoom or MAX_FIT_ZOOM, MAX_FIT_ZOOM)
+        )
     return _localise(m, asset_base)
 
 

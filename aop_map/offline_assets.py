@@ -37,12 +37,24 @@ STATIC_DIR = PROJECT_ROOT / "static" / "vendor"
 STREAMLIT_BASE = "/app/static/vendor/"
 # folium.Map's defaults beyond Leaflet and jQuery (folium.Popup uses `$`) serve only
 # folium.Icon-style markers: ~1.2 MB of Bootstrap and icon fonts that most maps never need.
-ICON_ASSETS = frozenset({"bootstrap", "awesome_markers", "bootstrap_css", "glyphicons_css",
-                         "awesome_markers_font_css", "awesome_markers_css", "awesome_rotate_css"})
+ICON_ASSETS = frozenset(
+    {
+        "bootstrap",
+        "awesome_markers",
+        "bootstrap_css",
+        "glyphicons_css",
+        "awesome_markers_font_css",
+        "awesome_markers_css",
+        "awesome_rotate_css",
+    }
+)
 # Leaflet guesses its marker-image folder from a <link href$="leaflet.css">, which a local copy
 # would match; an explicit empty path keeps folium-offline's embedded (data URI) images in use.
-_PATCHES = {"https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js":
-            '\n;L.Icon.Default.imagePath = "";\n'}
+_PATCHES = {
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": (
+        '\n;L.Icon.Default.imagePath = "";\n'
+    )
+}
 _PATCH_REVISION = "1"  # bump when _PATCHES change, so copies under old names are not reused
 _REMOTE_PREFIXES = ("http://", "https://", "//")
 
@@ -143,9 +155,11 @@ def _resource_lists(root: Element, trim: bool) -> Iterator[tuple[Element, str, l
     keep_icons = not trim or any(_uses_icon_assets(e) for e in _preorder(root))
     for element in _preorder(root):
         if isinstance(element, ColorMap):
-            warnings.warn("a branca colormap loads d3 from a CDN when rendered (and st_folium "
-                          "then blanks the map offline); draw the legend as HTML instead",
-                          stacklevel=3)
+            warnings.warn(
+                "a branca colormap loads d3 from a CDN when rendered (and st_folium "
+                "then blanks the map offline); draw the legend as HTML instead",
+                stacklevel=3,
+            )
         for attribute, suffix in (("default_js", ".js"), ("default_css", ".css")):
             resources = list(getattr(element, attribute, None) or [])
             if not resources:
@@ -173,9 +187,14 @@ def localise_assets(
     packaged copy.
     """
     for element, attribute, resources in _resource_lists(m, trim):
-        setattr(element, attribute,
-                [(name, _localise(url, suffix, base_url, directory))
-                 for name, url, suffix in resources])
+        setattr(
+            element,
+            attribute,
+            [
+                (name, _localise(url, suffix, base_url, directory))
+                for name, url, suffix in resources
+            ],
+        )
     _add_offline_background(m)
     return m
 
@@ -196,7 +215,8 @@ def _add_offline_background(m: folium.Map) -> None:
     # outranks leaflet.css, which loads after this style.
     m.get_root().header.add_child(
         Element("<style>div.leaflet-container{background:#eef2f5}</style>"),
-        name="aop_offline_background")
+        name="aop_offline_background",
+    )
 
 
 def file_base_url(directory: Path = STATIC_DIR) -> str:

@@ -175,12 +175,35 @@ def _described(value: Any, _owner: str = "") -> str | None:
 # A language's ISO 639-1 code, for the languages people name most in Gloucestershire (the
 # code is optional in ORUK: a language not listed is published by name alone).
 LANGUAGE_CODES = {
-    "english": "en", "welsh": "cy", "polish": "pl", "urdu": "ur", "punjabi": "pa",
-    "bengali": "bn", "arabic": "ar", "romanian": "ro", "portuguese": "pt", "spanish": "es",
-    "french": "fr", "gujarati": "gu", "hindi": "hi", "lithuanian": "lt", "chinese": "zh",
-    "cantonese": "zh", "mandarin": "zh", "turkish": "tr", "ukrainian": "uk", "russian": "ru",
-    "italian": "it", "german": "de", "somali": "so", "tamil": "ta", "farsi": "fa",
-    "persian": "fa", "pashto": "ps", "kurdish": "ku", "tigrinya": "ti",
+    "english": "en",
+    "welsh": "cy",
+    "polish": "pl",
+    "urdu": "ur",
+    "punjabi": "pa",
+    "bengali": "bn",
+    "arabic": "ar",
+    "romanian": "ro",
+    "portuguese": "pt",
+    "spanish": "es",
+    "french": "fr",
+    "gujarati": "gu",
+    "hindi": "hi",
+    "lithuanian": "lt",
+    "chinese": "zh",
+    "cantonese": "zh",
+    "mandarin": "zh",
+    "turkish": "tr",
+    "ukrainian": "uk",
+    "russian": "ru",
+    "italian": "it",
+    "german": "de",
+    "somali": "so",
+    "tamil": "ta",
+    "farsi": "fa",
+    "persian": "fa",
+    "pashto": "ps",
+    "kurdish": "ku",
+    "tigrinya": "ti",
 }
 
 
@@ -589,7 +612,9 @@ def _location_access(location: Location, vocabulary: Vocabulary | None) -> list[
 
 
 def _service_at_locations(
-    record: Record, sid: str, placed: Mapping[tuple[str, int], Placed],
+    record: Record,
+    sid: str,
+    placed: Mapping[tuple[str, int], Placed],
     vocabulary: Vocabulary | None = None,
 ) -> list[dict[str, Any]]:
     shared = optional_values(record, "location").get("accessibility")

@@ -87,8 +87,12 @@ def describe_size(size: int) -> str:
 # Bytes: regular files only, never through a link, never more than the limit
 
 
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-               | getattr(os, "O_BINARY", 0))
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_BINARY", 0)
+)
 
 
 def read_data_file(path: Path | str, limit: int | None = MAX_FILE_BYTES) -> bytes:
@@ -125,8 +129,10 @@ LINK_REASON = "skipped: a symbolic link (links are never followed; put the file 
 
 
 def _too_big(size: int, limit: int) -> str:
-    return (f"refused: the file is {describe_size(size)}, over the {describe_size(limit)} "
-            "limit for a data file (split it into smaller files)")
+    return (
+        f"refused: the file is {describe_size(size)}, over the {describe_size(limit)} "
+        "limit for a data file (split it into smaller files)"
+    )
 
 
 # (byte-order mark, encoding name): UTF-32 first, as its little-endian mark starts like UTF-16's.
@@ -150,8 +156,10 @@ def decode_bytes(raw: bytes, name: str | None = None) -> str:
         if raw.startswith(bom):
             raise FileRefused(f"{what} is {encoding} text; save it as UTF-8")
     if b"\x00" in raw:
-        raise FileRefused(f"{what} contains NUL bytes: it is binary, or UTF-16 without a "
-                          "byte-order mark; save it as UTF-8 text")
+        raise FileRefused(
+            f"{what} contains NUL bytes: it is binary, or UTF-16 without a "
+            "byte-order mark; save it as UTF-8 text"
+        )
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8", errors="replace")
     try:
@@ -240,7 +248,8 @@ def _construct(loader: Any, node: yaml.Node) -> Any:
         raise
     except (ValueError, OverflowError) as error:  # a date such as 2024-13-45
         raise yaml.constructor.ConstructorError(
-            None, None, f"a value that cannot be read ({error})", node.start_mark) from None
+            None, None, f"a value that cannot be read ({error})", node.start_mark
+        ) from None
 
 
 def _raw(data: Any, node: yaml.Node) -> RawRecord:
@@ -254,11 +263,28 @@ def _raw(data: Any, node: yaml.Node) -> RawRecord:
 class _Open:
     """A mapping or sequence whose events are still arriving."""
 
-    __slots__ = ("value", "is_map", "key", "has_key", "keys", "line", "anchor", "start",
-                 "key_lines", "items")
+    __slots__ = (
+        "value",
+        "is_map",
+        "key",
+        "has_key",
+        "keys",
+        "line",
+        "anchor",
+        "start",
+        "key_lines",
+        "items",
+    )
 
-    def __init__(self, value: Any, line: int, anchor: str | None, start: int,
-                 key_lines: dict[str, int] | None, items: list[Any] | None) -> None:
+    def __init__(
+        self,
+        value: Any,
+        line: int,
+        anchor: str | None,
+        start: int,
+        key_lines: dict[str, int] | None,
+        items: list[Any] | None,
+    ) -> None:
         self.value = value
         self.is_map = isinstance(value, dict)
         self.key: Any = None
@@ -298,7 +324,8 @@ class _EventReader:
         # scalars skip PyYAML's resolver. None when a wildcard or path resolver is registered.
         resolvers = loader.yaml_implicit_resolvers
         self.claimed: frozenset[str] | None = (
-            None if None in resolvers or loader.yaml_path_resolvers else frozenset(resolvers))
+            None if None in resolvers or loader.yaml_path_resolvers else frozenset(resolvers)
+        )
 
     def read(self) -> list[RawRecord] | None:
         """Every record, or None when the checked text is to be built by PyYAML."""
@@ -311,8 +338,12 @@ class _EventReader:
             closed: _Open | None = None
             if kind is _ScalarEvent:  # the commonest event: strings take the short way
                 value = event.value
-                if (event.tag is not None or event.anchor is not None or claimed is None
-                        or (event.implicit[0] and value[:1] in claimed)):
+                if (
+                    event.tag is not None
+                    or event.anchor is not None
+                    or claimed is None
+                    or (event.implicit[0] and value[:1] in claimed)
+                ):
                     value = self._scalar(event)
                 else:
                     self.count += 1
@@ -354,8 +385,11 @@ class _EventReader:
     def _count(self, size: int, line: int) -> None:
         self.count += size
         if self.count > MAX_VALUES:
-            raise FileRefused(f"refused: more than {MAX_VALUES:,} values once its aliases are "
-                              "expanded (an alias bomb?)", line + 1)
+            raise FileRefused(
+                f"refused: more than {MAX_VALUES:,} values once its aliases are "
+                "expanded (an alias bomb?)",
+                line + 1,
+            )
 
     def _scalar(self, event: Any) -> Any:
         self._count(1, event.start_mark.line)
@@ -381,7 +415,8 @@ class _EventReader:
             raise
         except (ValueError, OverflowError) as error:  # a date such as 2024-13-45
             raise yaml.constructor.ConstructorError(
-                None, None, f"a value that cannot be read ({error})", event.start_mark) from None
+                None, None, f"a value that cannot be read ({error})", event.start_mark
+            ) from None
 
     def _open(self, event: Any, is_map: bool) -> None:
         line = event.start_mark.line
@@ -398,25 +433,37 @@ class _EventReader:
         anchor = event.anchor
         if anchor is not None:
             self.opening.add(anchor)
-        stack.append(_Open({} if is_map else [], line, anchor, start,
-                           {} if is_map and record_level else None,
-                           [] if not is_map and not stack else None))
+        stack.append(
+            _Open(
+                {} if is_map else [],
+                line,
+                anchor,
+                start,
+                {} if is_map and record_level else None,
+                [] if not is_map and not stack else None,
+            )
+        )
 
     def _alias(self, event: Any) -> Any:
         name = event.anchor
         line = event.start_mark.line
         if name in self.opening:
-            raise FileRefused(f"refused: the alias *{name[:40]} is inside the value it names "
-                              "(a value that contains itself)", line + 1)
+            raise FileRefused(
+                f"refused: the alias *{name[:40]} is inside the value it names "
+                "(a value that contains itself)",
+                line + 1,
+            )
         if name not in self.anchors:
             raise yaml.composer.ComposerError(
-                None, None, f"found undefined alias {name[:40]!r}", event.start_mark)
+                None, None, f"found undefined alias {name[:40]!r}", event.start_mark
+            )
         value, size = self.anchors[name]
         self._count(size, line)
         return value
 
-    def _add(self, parent: _Open, value: Any, line: int, done: _Open | None, kind: type,
-             event: Any) -> None:
+    def _add(
+        self, parent: _Open, value: Any, line: int, done: _Open | None, kind: type, event: Any
+    ) -> None:
         if not parent.is_map:
             if self.building:
                 parent.value.append(value)
@@ -433,8 +480,9 @@ class _EventReader:
             return
         parent.keys += 1
         if parent.keys > MAX_KEYS:
-            raise FileRefused(f"refused: a mapping with more than {MAX_KEYS:,} keys",
-                              parent.line + 1)
+            raise FileRefused(
+                f"refused: a mapping with more than {MAX_KEYS:,} keys", parent.line + 1
+            )
         if kind is not _ScalarEvent:
             self.building = False  # a list, mapping or alias as a key: PyYAML decides
         elif parent.key_lines is not None:
@@ -443,8 +491,10 @@ class _EventReader:
 
     def _add_document(self, value: Any, line: int, done: _Open | None) -> None:
         if done is not None and done.items is not None:
-            self.out.extend(RawRecord(item, item_line + 1, fields or {})
-                            for item, (item_line, fields) in zip(value, done.items, strict=True))
+            self.out.extend(
+                RawRecord(item, item_line + 1, fields or {})
+                for item, (item_line, fields) in zip(value, done.items, strict=True)
+            )
         else:
             fields = done.key_lines if done is not None else None
             self.out.append(RawRecord(value, line + 1, fields or {}))

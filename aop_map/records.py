@@ -50,10 +50,23 @@ ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?$")
 # An id names a file (<id>.yaml), so never one the data directory uses for something else,
 # nor a Windows device name (no file can be called con.yaml there). The pattern already
 # refuses '/', '..' and a leading '.' or '_'.
-RESERVED_IDS = frozenset({
-    "vocabulary", "gazetteer", "readme", "providers", "community", "submissions", "imported",
-    "con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10)),
-})
+RESERVED_IDS = frozenset(
+    {
+        "vocabulary",
+        "gazetteer",
+        "readme",
+        "providers",
+        "community",
+        "submissions",
+        "imported",
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        *(f"com{n}" for n in range(10)),
+        *(f"lpt{n}" for n in range(10)),
+    }
+)
 EMAIL_PATTERN = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[A-Za-z]{2,}$")
 URL_PATTERN = re.compile(r"^https?://[^\s<>\"']+\.[^\s<>\"']+$", re.IGNORECASE)
 # UK numbers: digits, spaces, brackets, a leading +44; 10 or 11 digits once punctuation is gone.
@@ -304,10 +317,18 @@ class Schedule(_Strict):
     def _check_times(self) -> Schedule:
         if self.start and self.end and self.end <= self.start:
             raise ValueError("a session ends after it starts")
-        if not (self.days or self.start or self.frequency or self.course_length
-                or self.by_arrangement or self.description):
-            raise ValueError("a schedule needs days, times, a frequency, a course length, "
-                             "'by arrangement' or a description")
+        if not (
+            self.days
+            or self.start
+            or self.frequency
+            or self.course_length
+            or self.by_arrangement
+            or self.description
+        ):
+            raise ValueError(
+                "a schedule needs days, times, a frequency, a course length, "
+                "'by arrangement' or a description"
+            )
         return self
 
     def describe(self) -> str:
@@ -318,8 +339,9 @@ class Schedule(_Strict):
         parts = [p for p in (self.frequency.capitalize() if self.frequency else "", when) if p]
         text = ", ".join(parts)
         extra = [p for p in (self.course_length, self.description) if p]
-        if self.by_arrangement and not (self.description and BY_ARRANGEMENT.search(
-                self.description)):
+        if self.by_arrangement and not (
+            self.description and BY_ARRANGEMENT.search(self.description)
+        ):
             extra.insert(0, "By arrangement")
         return "; ".join([t for t in (text, *extra) if t])
 
@@ -356,16 +378,22 @@ class Cost(_Strict):
     def _from_text(cls, value: Any) -> Any:
         if isinstance(value, str):  # a cost typed as text: "Free" is free, the rest described
             text = value.strip()
-            return {"free": True} if text.lower() in ("free", "£0", "0", "no charge") else {
-                "description": text}
+            return (
+                {"free": True}
+                if text.lower() in ("free", "£0", "0", "no charge")
+                else {"description": text}
+            )
         return value
 
     def describe(self) -> str:
         """In words: "Free", "£3.50 a session", "Free; donations welcome" ("" when empty)."""
         amount = ""
         if self.amount is not None:
-            amount = (f"£{self.amount:,.2f}".replace(".00", "") if self.currency == "GBP"
-                      else f"{self.amount:,.2f} {self.currency}")
+            amount = (
+                f"£{self.amount:,.2f}".replace(".00", "")
+                if self.currency == "GBP"
+                else f"{self.amount:,.2f} {self.currency}"
+            )
         head = "Free" if self.free else amount
         rest = self.description if self.description != head else None
         return "; ".join(p for p in (head, rest) if p)
@@ -401,8 +429,9 @@ class Eligibility(_Strict):
         vocabulary: Vocabulary | None = (info.context or {}).get("vocabulary")
         term = vocabulary.find("referral_needs", value) if vocabulary else value.strip()
         if term not in REFERRAL_NEEDS:
-            raise ValueError(f"unknown referral need {excerpt(value)}: use "
-                             f"{', '.join(REFERRAL_NEEDS)}")
+            raise ValueError(
+                f"unknown referral need {excerpt(value)}: use {', '.join(REFERRAL_NEEDS)}"
+            )
         return term
 
     @model_validator(mode="after")
@@ -420,12 +449,20 @@ class Eligibility(_Strict):
     def describe(self) -> str:
         """In words: "Ages 18 to 65; self-referral welcome" ("" when empty)."""
         low, high = self.minimum_age, self.maximum_age
-        ages = (f"Ages {low} to {high}" if low is not None and high is not None
-                else f"Ages {low} and over" if low is not None
-                else f"Up to age {high}" if high is not None else "")
-        referral = {"needed": "referral needed", "self-referral-welcome":
-                    "self-referral welcome", "either": "referral or self-referral"}.get(
-            self.referral or "", "")
+        ages = (
+            f"Ages {low} to {high}"
+            if low is not None and high is not None
+            else f"Ages {low} and over"
+            if low is not None
+            else f"Up to age {high}"
+            if high is not None
+            else ""
+        )
+        referral = {
+            "needed": "referral needed",
+            "self-referral-welcome": "self-referral welcome",
+            "either": "referral or self-referral",
+        }.get(self.referral or "", "")
         if referral and not ages:
             referral = referral[0].upper() + referral[1:]
         return "; ".join(p for p in (ages, referral) if p)
@@ -477,8 +514,9 @@ def _partial_date(value: Any) -> Any:
     text = value.strip()
     found = PARTIAL_DATE_PATTERN.match(text)
     if not found:
-        raise ValueError(f"{excerpt(text)} is not a year (2019), a month (2018-11) or a date "
-                         "(2018-11-01)")
+        raise ValueError(
+            f"{excerpt(text)} is not a year (2019), a month (2018-11) or a date (2018-11-01)"
+        )
     year, month, day = found.groups()
     try:
         dt.date(int(year), int(month or 1), int(day or 1))
@@ -616,8 +654,12 @@ class Record(_Strict):
         try:
             handler(data)
         except ValidationError as error:
-            errors += [InitErrorDetails(type=e["type"], loc=e["loc"], input=e["input"],
-                                        ctx=e.get("ctx", {})) for e in error.errors()]
+            errors += [
+                InitErrorDetails(
+                    type=e["type"], loc=e["loc"], input=e["input"], ctx=e.get("ctx", {})
+                )
+                for e in error.errors()
+            ]
         raise ValidationError.from_exception_data(cls.__name__, errors)
 
     @model_validator(mode="after")
@@ -643,8 +685,9 @@ class Record(_Strict):
         return bool(self.locations)
 
 
-def _prepare(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, Any],
-                                                                    list[InitErrorDetails]]:
+def _prepare(
+    data: dict[str, Any], context: dict[str, Any]
+) -> tuple[dict[str, Any], list[InitErrorDetails]]:
     """Record data with controlled terms normalised and unknown keys left out, and an error
     for each unknown key or unknown single term. The caller's dict is never changed.
 
@@ -653,8 +696,11 @@ def _prepare(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, A
     """
     known = Record.model_fields
     top = fields.top_level_names()
-    errors = [_error("extra_forbidden", "Extra inputs are not permitted", key, data[key])
-              for key in data if key not in known and key not in top]
+    errors = [
+        _error("extra_forbidden", "Extra inputs are not permitted", key, data[key])
+        for key in data
+        if key not in known and key not in top
+    ]
     out = data
     if errors:
         out = {key: value for key, value in data.items() if key in known or key in top}
@@ -685,8 +731,9 @@ def _prepare(data: dict[str, Any], context: dict[str, Any]) -> tuple[dict[str, A
 
 def _error(kind: str, message: str, field: str, value: Any) -> InitErrorDetails:
     # The message is the context, never the template: a term such as "{x}" stays as typed.
-    return InitErrorDetails(type=PydanticCustomError(kind, "{message}", {"message": message}),
-                            loc=(field,), input=value)
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, "{message}", {"message": message}), loc=(field,), input=value
+    )
 
 
 def _private_parts() -> frozenset[str]:
@@ -760,9 +807,15 @@ def validate_record(
         for key in extra[:MAX_UNKNOWN_REPORTED]
     ]
     if len(extra) > MAX_UNKNOWN_REPORTED:
-        problems.append(Problem(
-            source, f"{len(extra) - MAX_UNKNOWN_REPORTED:,} more unknown fields ignored",
-            line, None, record_id))
+        problems.append(
+            Problem(
+                source,
+                f"{len(extra) - MAX_UNKNOWN_REPORTED:,} more unknown fields ignored",
+                line,
+                None,
+                record_id,
+            )
+        )
     if extra:
         data = {key: value for key, value in data.items() if key in known}
     record: Record | None = None

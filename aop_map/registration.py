@@ -118,8 +118,11 @@ def form_to_data(values: dict[str, Any]) -> dict[str, Any]:
             data[spec.name] = value
     located = fields.form_fields("locations")
     locations = [
-        {spec.attribute: value for spec in located
-         if (value := _form_value(spec, row.get(spec.name))) not in (None, "", [])}
+        {
+            spec.attribute: value
+            for spec in located
+            if (value := _form_value(spec, row.get(spec.name))) not in (None, "", [])
+        }
         for row in values.get("locations") or []
     ]
     if any(locations):
@@ -270,8 +273,13 @@ class Preview:
         return choice if choice in ids else None
 
 
-def preview(values: dict[str, Any], vocabulary: Vocabulary, records: Iterable[Record], *,
-            geocode: Any = geocode_records) -> Preview:
+def preview(
+    values: dict[str, Any],
+    vocabulary: Vocabulary,
+    records: Iterable[Record],
+    *,
+    geocode: Any = geocode_records,
+) -> Preview:
     """Check form values and, when they pass, show what would be published: the record,
     where it would appear (geocoded offline) and likely duplicates among `records`.
 
@@ -283,8 +291,7 @@ def preview(values: dict[str, Any], vocabulary: Vocabulary, records: Iterable[Re
     if not check.ok:
         return Preview(values, check)
     data = check.data
-    record, _ = validate_record({**data, "id": slugify(data["name"])}, vocabulary,
-                                source="form")
+    record, _ = validate_record({**data, "id": slugify(data["name"])}, vocabulary, source="form")
     if record is None:  # check_form passed, so this is unexpected: say so, send nothing
         check.add("name", "the listing could not be checked; please try again")
         return Preview(values, check)
@@ -292,8 +299,7 @@ def preview(values: dict[str, Any], vocabulary: Vocabulary, records: Iterable[Re
     draft = Preview(values, check, record, frame, tuple(n.message for n in notes))
     if draft.update_of:
         return draft
-    return Preview(values, check, record, frame, draft.notes,
-                   tuple(find_duplicates(data, records)))
+    return Preview(values, check, record, frame, draft.notes, tuple(find_duplicates(data, records)))
 
 
 @dataclass(frozen=True)
@@ -304,8 +310,9 @@ class Sent:
     error: str | None = None
 
 
-def submit_listing(store: SubmissionStore, checked: Preview, *, client: str,
-                   update_of: str | None = None) -> Sent:
+def submit_listing(
+    store: SubmissionStore, checked: Preview, *, client: str, update_of: str | None = None
+) -> Sent:
     """Send a checked listing for review: refused for a bot (the honeypot was filled), when
     the server-side limit for `client` (or everyone) is reached, or when the store fails.
 
@@ -318,8 +325,10 @@ def submit_listing(store: SubmissionStore, checked: Preview, *, client: str,
         return Sent(error=NOT_SENT)
     outcome = store.limits.attempt(*register_entries(client))
     if outcome.refused is not None:
-        return Sent(error="Several listings have been sent from here (or by everyone) just "
-                          f"now. Please try again in {outcome.refused.wait_text}.")
+        return Sent(
+            error="Several listings have been sent from here (or by everyone) just "
+            f"now. Please try again in {outcome.refused.wait_text}."
+        )
     data = {**checked.data, "consent": consent_record(checked.data["publish_contact"])}
     try:
         receipt = store.submit(data, update_of=update_of)
@@ -370,8 +379,11 @@ def form_values(data: dict[str, Any]) -> dict[str, Any]:
         if spec.group == "locations":
             continue
         part = data.get(spec.group) if spec.group else data
-        value = part.get(spec.attribute if spec.group else spec.name) \
-            if isinstance(part, dict) else None
+        value = (
+            part.get(spec.attribute if spec.group else spec.name)
+            if isinstance(part, dict)
+            else None
+        )
         if value is None and spec.widget in ("select", "radio"):
             continue
         values[spec.name] = _widget_value(spec, value)
@@ -385,8 +397,9 @@ def form_values(data: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def send_update(store: SubmissionStore, reference: str, code: str, checked: Preview, *,
-                client: str) -> Sent:
+def send_update(
+    store: SubmissionStore, reference: str, code: str, checked: Preview, *, client: str
+) -> Sent:
     """Send a checked, changed listing with its reference and edit code: it becomes a change
     pending review (the published record stays until a moderator approves it). The edit code
     goes through the store's brute-force limits, as for withdrawal."""
@@ -410,8 +423,9 @@ class ReportSent:
     error: str | None = None
 
 
-def send_report(store: SubmissionStore, record_id: str, values: dict[str, Any], *,
-                client: str) -> ReportSent:
+def send_report(
+    store: SubmissionStore, record_id: str, values: dict[str, Any], *, client: str
+) -> ReportSent:
     """Send a problem report from a provider page: the form's ``topic``, ``message``,
     ``email`` and HONEYPOT. Limited on the server as the Register form is (the same counters:
     one allowance for everything a visitor sends us), sizes checked by the store."""
@@ -419,12 +433,17 @@ def send_report(store: SubmissionStore, record_id: str, values: dict[str, Any], 
         return ReportSent(error="Your report could not be sent.")
     outcome = store.limits.attempt(*register_entries(client))
     if outcome.refused is not None:
-        return ReportSent(error="Several messages have been sent from here (or by everyone) "
-                                f"just now. Please try again in {outcome.refused.wait_text}.")
+        return ReportSent(
+            error="Several messages have been sent from here (or by everyone) "
+            f"just now. Please try again in {outcome.refused.wait_text}."
+        )
     try:
-        reference = store.report_problem(record_id, _clean(values.get("topic")),
-                                         str(values.get("message") or ""),
-                                         _clean(values.get("email")) or None)
+        reference = store.report_problem(
+            record_id,
+            _clean(values.get("topic")),
+            str(values.get("message") or ""),
+            _clean(values.get("email")) or None,
+        )
     except StoreError as error:
         return ReportSent(error=f"Your report could not be sent: {error}")
     return ReportSent(reference=reference)

@@ -67,7 +67,8 @@ _DECLARED = (
         kind="flag",
         unset="a quick background check decides",
         meaning=(
-            "true: no map tiles are requested (the map draws district boundaries and place names itself); "
+            "true: no map tiles are requested (the map draws district boundaries and place "
+            "names itself); "
             "false: tiles are always requested"
         ),
     ),
@@ -108,7 +109,7 @@ _DECLARED = (
         unset="12",
         meaning=(
             "how many months after it was last verified (else after its newest source) a "
-            "record shows \"may be out of date\" and is due for review (`aop-map review`)"
+            'record shows "may be out of date" and is due for review (`aop-map review`)'
         ),
     ),
     Setting(

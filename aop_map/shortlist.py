@@ -39,8 +39,9 @@ SELF_REFERRAL = "self-referral"
 COUNTYWIDE = "countywide"  # the areas term for the whole county: every district shaded
 
 
-def parse_param(value: str | Sequence[str] | None,
-                is_known: Callable[[str], bool]) -> tuple[tuple[str, ...], list[str]]:
+def parse_param(
+    value: str | Sequence[str] | None, is_known: Callable[[str], bool]
+) -> tuple[tuple[str, ...], list[str]]:
     """The ids of a ``list`` parameter that name records, in order, without repeats, at most
     MAX_IDS; and notes (plain text) on what was dropped. ``value`` may be several parameters."""
     parts: list[str] = []
@@ -54,11 +55,15 @@ def parse_param(value: str | Sequence[str] | None,
     if unknown:
         shown = ", ".join(f"“{u[:60]}”" for u in unknown[:5])
         more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
-        notes.append(f"{len(unknown)} id(s) in the shortlist link name no record and were "
-                     f"left out: {shown}{more}.")
+        notes.append(
+            f"{len(unknown)} id(s) in the shortlist link name no record and were "
+            f"left out: {shown}{more}."
+        )
     if len(ids) > MAX_IDS:
-        notes.append(f"A shortlist holds at most {MAX_IDS} activities: the first {MAX_IDS} "
-                     f"of {len(ids)} are kept.")
+        notes.append(
+            f"A shortlist holds at most {MAX_IDS} activities: the first {MAX_IDS} "
+            f"of {len(ids)} are kept."
+        )
         ids = ids[:MAX_IDS]
     return tuple(ids), notes
 
@@ -93,8 +98,10 @@ def share_link(page_url: str, ids: Sequence[str], page: str = PAGE) -> str:
 def mailto(link: str, count: int) -> str:
     """A ``mailto:`` address with a subject and a body holding the link, URL-encoded."""
     subject = f"Arts and health activities: a shortlist of {count}"
-    body = ("Here is a shortlist of arts and health activities in Gloucestershire. Open the "
-            f"link to see them, print an activity sheet or download it as a PDF:\n\n{link}\n")
+    body = (
+        "Here is a shortlist of arts and health activities in Gloucestershire. Open the "
+        f"link to see them, print an activity sheet or download it as a PDF:\n\n{link}\n"
+    )
     return f"mailto:?subject={quote(subject)}&body={quote(body)}"
 
 
@@ -121,10 +128,16 @@ class SheetEntry:
 
     def rows(self) -> list[tuple[str, str]]:
         """(label, text) in the sheet's order."""
-        return [("What it is", self.what), ("Who it is for", self.for_whom),
-                ("Where", self.where), ("When", self.when), ("Cost", self.cost),
-                ("How to join", self.how_to_join), ("Contact", self.contact),
-                ("Facts last confirmed", self.last_confirmed)]
+        return [
+            ("What it is", self.what),
+            ("Who it is for", self.for_whom),
+            ("Where", self.where),
+            ("When", self.when),
+            ("Cost", self.cost),
+            ("How to join", self.how_to_join),
+            ("Contact", self.contact),
+            ("Facts last confirmed", self.last_confirmed),
+        ]
 
 
 def _text(value: Any) -> str:
@@ -146,12 +159,16 @@ def _stated(values: Sequence[str]) -> list[str]:
     return [v for v in values if v and v.casefold() != NOT_STATED]
 
 
-def _from_record(record: Any, attributes: Sequence[str], facts: list[tuple[str, list[str]]],
-                 words: Sequence[str]) -> str:
+def _from_record(
+    record: Any, attributes: Sequence[str], facts: list[tuple[str, list[str]]], words: Sequence[str]
+) -> str:
     """The facts whose label has one of some words (labelled when several), else the first
     of some attributes the record has, else ""."""
-    matched = [(label, _stated(values)) for label, values in facts
-               if set(label.casefold().split()) & set(words)]
+    matched = [
+        (label, _stated(values))
+        for label, values in facts
+        if set(label.casefold().split()) & set(words)
+    ]
     matched = [(label, values) for label, values in matched if values]
     if len(matched) == 1:
         return ", ".join(matched[0][1])
@@ -175,8 +192,10 @@ def _what(record: Any, vocabulary: Any) -> str:
 def _for_whom(record: Any, vocabulary: Any, facts: list[tuple[str, list[str]]]) -> str:
     parts = []
     if record.conditions:
-        parts.append("People with or affected by: "
-                     + ", ".join(vocabulary.labels("conditions", record.conditions)))
+        parts.append(
+            "People with or affected by: "
+            + ", ".join(vocabulary.labels("conditions", record.conditions))
+        )
     if record.age_groups:
         parts.append("Ages: " + ", ".join(vocabulary.labels("age_groups", record.age_groups)))
     joining = _from_record(record, (), facts, JOIN_WORDS)
@@ -193,8 +212,9 @@ def _where(rows: pd.DataFrame, record: Any, vocabulary: Any) -> str:
     for row in rows.itertuples():
         if getattr(row, "location_index", 0) < 0:
             continue
-        parts = [_text(getattr(row, c, None)) for c in ("location_label", "address", "place",
-                                                         "postcode")]
+        parts = [
+            _text(getattr(row, c, None)) for c in ("location_label", "address", "place", "postcode")
+        ]
         where = ", ".join(dict.fromkeys(p for p in parts if p))
         if where:
             places.append(where)
@@ -235,8 +255,7 @@ def _contact(record: Any) -> str:
     parts = [_text(p) for p in (contact.name, contact.phone, contact.email, contact.website)]
     if record.publish_contact and any(parts[1:]):
         return " · ".join(p for p in parts if p)
-    return ("Not published here: ask your link worker or GP, or see the provider's page on "
-            "the map.")
+    return "Not published here: ask your link worker or GP, or see the provider's page on the map."
 
 
 def _points(rows: pd.DataFrame) -> tuple[tuple[float, float], ...]:
@@ -282,8 +301,9 @@ def sheet_entry(record: Any, rows: pd.DataFrame, vocabulary: Any) -> SheetEntry:
     )
 
 
-def sheet_entries(ids: Sequence[str], record: Callable[[str], Any], frame: pd.DataFrame,
-                  vocabulary: Any) -> list[SheetEntry]:
+def sheet_entries(
+    ids: Sequence[str], record: Callable[[str], Any], frame: pd.DataFrame, vocabulary: Any
+) -> list[SheetEntry]:
     """The sheet's blocks for the shortlist, in its order (unknown ids skipped)."""
     out = []
     for record_id in ids:

@@ -804,8 +804,13 @@ class SubmissionStore:
             if doc.get("status") == "resolved":
                 raise InvalidTransition(f"report {doc['id']} is already resolved")
             now = self._now()
-            doc.update(status="resolved", resolved_at=_iso(now), resolved_by=moderator,
-                       resolution=how, self_declared=self_declared)
+            doc.update(
+                status="resolved",
+                resolved_at=_iso(now),
+                resolved_by=moderator,
+                resolution=how,
+                self_declared=self_declared,
+            )
             self._write_report(doc)
             entry = {
                 "at": _iso(now),
@@ -939,8 +944,9 @@ class SubmissionStore:
                     raise RecordNotFound(f"no community record {record_id!r}")
                 data = _load_yaml(old)
                 data.update(last_verified=on.isoformat(), verified_by=verified_by)
-                header = "".join(line for line in old.splitlines(keepends=True)
-                                 if line.startswith("#"))
+                header = "".join(
+                    line for line in old.splitlines(keepends=True) if line.startswith("#")
+                )
                 record = self._valid_record(data, record_id)
                 new = header + self._dump(record)
                 mode = 0o644
@@ -952,17 +958,23 @@ class SubmissionStore:
                 new = rewrite(old)
                 found = _load_yaml(new)
                 docs = found if isinstance(found, list) else [found]
-                data = next((d for d in docs if isinstance(d, dict) and d.get("id") == record_id),
-                            None)
+                data = next(
+                    (d for d in docs if isinstance(d, dict) and d.get("id") == record_id), None
+                )
                 record = self._valid_record(data, record_id)
                 mode = path.stat().st_mode & 0o777
             if record.last_verified != on or record.verified_by != verified_by:
                 raise StoreError(f"the edit of {path.name} did not record the verification")
             atomic_write(path, new, mode=mode)
-            entry = {"at": _iso(self._now()), **_who(moderator, self_declared),
-                     "action": "verified", "record_id": record_id,
-                     "verified_by": verified_by, "verified_on": on.isoformat(),
-                     "file": "community" if curated is None else "curated"}
+            entry = {
+                "at": _iso(self._now()),
+                **_who(moderator, self_declared),
+                "action": "verified",
+                "record_id": record_id,
+                "verified_by": verified_by,
+                "verified_on": on.isoformat(),
+                "file": "community" if curated is None else "curated",
+            }
             _append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
         return record
 
@@ -1232,8 +1244,7 @@ class SubmissionStore:
         consent (else none at all: the file is public, whatever the map shows), and no
         moderator name or email (who approved is in the private audit log).
         """
-        fields = {k: v for k, v in data.items()
-                  if k not in ("id", "last_verified", "verified_by")}
+        fields = {k: v for k, v in data.items() if k not in ("id", "last_verified", "verified_by")}
         fields["id"] = record_id
         consented = (doc.get("consent") or {}).get("contact") is True
         fields["publish_contact"] = consented and data.get("publish_contact") is True

@@ -115,15 +115,22 @@ def get_dataset() -> tuple[Dataset, FilterIndex]:
     except settings.SettingError as error:
         show_setting_error(str(error))
     except VocabularyError as error:
-        logging.getLogger(__name__).error("cannot load the data in %s: %s (%s)", data_dir,
-                                          error, error.path)
-        st.error(f"The map data cannot be shown: its vocabulary file is broken ({error}). "
-                 "The site's maintainers need to fix that file; the details are in the "
-                 "server log.", icon=":material/error:")
+        logging.getLogger(__name__).error(
+            "cannot load the data in %s: %s (%s)", data_dir, error, error.path
+        )
+        st.error(
+            f"The map data cannot be shown: its vocabulary file is broken ({error}). "
+            "The site's maintainers need to fix that file; the details are in the "
+            "server log.",
+            icon=":material/error:",
+        )
     except Exception:  # any other failure: a bug, but visitors still get a plain message
         logging.getLogger(__name__).exception("cannot load the data in %s", data_dir)
-        st.error("The map data cannot be shown just now. The site's maintainers can find "
-                 "the details in the server log.", icon=":material/error:")
+        st.error(
+            "The map data cannot be shown just now. The site's maintainers can find "
+            "the details in the server log.",
+            icon=":material/error:",
+        )
     st.stop()
 
 
@@ -149,8 +156,11 @@ def app_frame() -> Iterator[None]:
 
 def show_setting_error(problem: str) -> None:
     """Say which AOP_MAP_* setting is wrong, and stop the page."""
-    st.error(f"The app is not set up correctly: {md_escape(problem)}. Whoever runs it needs "
-             "to fix that setting and restart it.", icon=":material/error:")
+    st.error(
+        f"The app is not set up correctly: {md_escape(problem)}. Whoever runs it needs "
+        "to fix that setting and restart it.",
+        icon=":material/error:",
+    )
     st.stop()
 
 
@@ -205,8 +215,7 @@ def _key(name: str) -> str:
 
 def filter_labels() -> dict[str, str]:
     """Filter name (URL parameter) -> its sidebar label, in sidebar order (the registry's)."""
-    return {spec.facet: spec.facet_label or spec.label for spec in fields.filters()
-            if spec.facet}
+    return {spec.facet: spec.facet_label or spec.label for spec in fields.filters() if spec.facet}
 
 
 def widget_keys() -> tuple[str, ...]:
@@ -302,40 +311,76 @@ def render_filters(dataset: Dataset, index: FilterIndex) -> None:
     sidebar = st.sidebar
     sidebar.header("Find activity")
     matches = sidebar.container()
-    sidebar.text_input("Search names, descriptions, topics and places", key=_key("q"),
-                       max_chars=200, placeholder="e.g. choir, memory, art class, Stroud",
-                       help="Every word must appear, in the text, a topic (\"breathing\" "
-                            "finds COPD) or a place; best matches first; small typos are "
-                            "forgiven.")
+    sidebar.text_input(
+        "Search names, descriptions, topics and places",
+        key=_key("q"),
+        max_chars=200,
+        placeholder="e.g. choir, memory, art class, Stroud",
+        help='Every word must appear, in the text, a topic ("breathing" '
+        "finds COPD) or a place; best matches first; small typos are "
+        "forgiven.",
+    )
     near_col, radius_col = sidebar.columns([3, 2], vertical_alignment="bottom")
-    near_col.text_input("Near (postcode or place)", key=_key("near"), max_chars=100,
-                        placeholder="GL14 2AA or Stroud")
-    radius_col.number_input("Within (km)", min_value=1, max_value=MAX_RADIUS_KM, step=1,
-                            key=_key("radius_km"),
-                            help="Distance from the postcode or place, as the crow flies.")
+    near_col.text_input(
+        "Near (postcode or place)",
+        key=_key("near"),
+        max_chars=100,
+        placeholder="GL14 2AA or Stroud",
+    )
+    radius_col.number_input(
+        "Within (km)",
+        min_value=1,
+        max_value=MAX_RADIUS_KM,
+        step=1,
+        key=_key("radius_km"),
+        help="Distance from the postcode or place, as the crow flies.",
+    )
     filtered = apply_filters(dataset, index)
     for name, label in filter_labels().items():
-        counts = count_options(dataset.frame, filtered.search_selection, vocabulary, name,
-                               index=index, origin=filtered.origin)
+        counts = count_options(
+            dataset.frame,
+            filtered.search_selection,
+            vocabulary,
+            name,
+            index=index,
+            origin=filtered.origin,
+        )
         labels = term_labels(vocabulary, filter_fields()[name])
         if _yes_only(name):  # free=1: one button, on or off, with its count
-            sidebar.pills(label, list(labels), key=_key(name), selection_mode="multi",
-                          label_visibility="collapsed",
-                          format_func=lambda term, label=label, counts=counts:
-                              f"{label} ({counts.get(term, 0)})")
+            sidebar.pills(
+                label,
+                list(labels),
+                key=_key(name),
+                selection_mode="multi",
+                label_visibility="collapsed",
+                format_func=lambda term, label=label, counts=counts: (
+                    f"{label} ({counts.get(term, 0)})"
+                ),
+            )
             continue
         sidebar.multiselect(
-            label, list(labels), key=_key(name), placeholder="Any", select_all=False,
-            format_func=lambda term, labels=labels, counts=counts:
-                f"{labels.get(term, term)} ({counts.get(term, 0)})",
+            label,
+            list(labels),
+            key=_key(name),
+            placeholder="Any",
+            select_all=False,
+            format_func=lambda term, labels=labels, counts=counts: (
+                f"{labels.get(term, term)} ({counts.get(term, 0)})"
+            ),
         )
     render_lifecycle_toggles(dataset, index, filtered.search_selection)
     in_view = views.in_view_count(index, filtered.search_selection)
-    matches.markdown(f"**{count_records(filtered.frame)}** of {in_view} "
-                     "records match." + serving_note(filtered)
-                     + search_suggestion(filtered, index))
-    sidebar.button("Clear filters", on_click=clear_filters, key="clear_filters_sidebar",
-                   icon=":material/filter_alt_off:", disabled=filtered.selection.is_empty)
+    matches.markdown(
+        f"**{count_records(filtered.frame)}** of {in_view} "
+        "records match." + serving_note(filtered) + search_suggestion(filtered, index)
+    )
+    sidebar.button(
+        "Clear filters",
+        on_click=clear_filters,
+        key="clear_filters_sidebar",
+        icon=":material/filter_alt_off:",
+        disabled=filtered.selection.is_empty,
+    )
     write_url(filtered.selection)
 
 
@@ -361,19 +406,29 @@ def render_lifecycle_toggles(dataset: Dataset, index: FilterIndex, selection: Se
     each saying how many records it would add."""
     past, elsewhere = views.hidden_counts(index, selection)
     sidebar = st.sidebar
-    sidebar.toggle(f"Include past activity ({past} ended)" if past and not selection.include_past
-                   else "Include past activity", key=_key("include_past"),
-                   help="Activity that ran and has finished, kept as history; shown greyed.")
-    sidebar.toggle(f"Include examples elsewhere in the UK ({elsewhere})"
-                   if elsewhere and not selection.scope else
-                   "Include examples elsewhere in the UK", key=_key("scope"),
-                   help="National case studies outside Gloucestershire. They never count "
-                        "as provision in the county's coverage and gaps unless included.")
+    sidebar.toggle(
+        f"Include past activity ({past} ended)"
+        if past and not selection.include_past
+        else "Include past activity",
+        key=_key("include_past"),
+        help="Activity that ran and has finished, kept as history; shown greyed.",
+    )
+    sidebar.toggle(
+        f"Include examples elsewhere in the UK ({elsewhere})"
+        if elsewhere and not selection.scope
+        else "Include examples elsewhere in the UK",
+        key=_key("scope"),
+        help="National case studies outside Gloucestershire. They never count "
+        "as provision in the county's coverage and gaps unless included.",
+    )
 
 
 # How each kind of provider-page banner looks (views.provider_banners gives the words).
-BANNER_ICONS = {"ended": ":material/history:", "elsewhere": ":material/public:",
-                "out_of_date": ":material/update:"}
+BANNER_ICONS = {
+    "ended": ":material/history:",
+    "elsewhere": ":material/public:",
+    "out_of_date": ":material/update:",
+}
 
 
 def show_lifecycle_banners(record: Any) -> None:
@@ -401,28 +456,48 @@ def show_review_queue(store: SubmissionStore, dataset: Dataset, moderator: Any) 
 
     today, months = dt.date.today(), review.review_months()
     due = review.due_for_review(dataset.records, today, months)
-    st.markdown(f"**{len(due)}** record(s) not verified with the provider in the last "
-                f"{months} months (AOP_MAP_REVIEW_MONTHS), oldest first.")
+    st.markdown(
+        f"**{len(due)}** record(s) not verified with the provider in the last "
+        f"{months} months (AOP_MAP_REVIEW_MONTHS), oldest first."
+    )
     for item in due[:REVIEW_QUEUE_SHOWN]:
-        age = ("no date at all" if item.months_since is None else
-               f"{item.months_since} months since "
-               + ("last verified" if item.last_verified else "its newest source"))
+        age = (
+            "no date at all"
+            if item.months_since is None
+            else f"{item.months_since} months since "
+            + ("last verified" if item.last_verified else "its newest source")
+        )
         with st.expander(f"{md_escape(item.name)} · {age}"):
             st.markdown(f"Contact: {md_escape(item.contact)}")
             provider_link("Open the provider page", item.id)
-            by = st.text_input("Confirmed with the provider by", key=f"review_by_{item.id}",
-                               max_chars=100, placeholder="Your name (and how: phone, email)")
-            if st.button("Verified today", key=f"review_verify_{item.id}",
-                         disabled=not by.strip(), icon=":material/verified:"):
+            by = st.text_input(
+                "Confirmed with the provider by",
+                key=f"review_by_{item.id}",
+                max_chars=100,
+                placeholder="Your name (and how: phone, email)",
+            )
+            if st.button(
+                "Verified today",
+                key=f"review_verify_{item.id}",
+                disabled=not by.strip(),
+                icon=":material/verified:",
+            ):
                 try:
-                    review.verify(store, item.id, by, moderator.name, today,
-                                  self_declared=moderator.self_declared)
+                    review.verify(
+                        store,
+                        item.id,
+                        by,
+                        moderator.name,
+                        today,
+                        self_declared=moderator.self_declared,
+                    )
                 except (StoreError, ValueError, OSError) as error:  # VerifyError too
                     st.error(md_escape(error))
                 else:
                     clear_data_cache()
                     st.session_state["moderation_flash"] = (
-                        f"Recorded that {md_escape(item.name)} was verified today.")
+                        f"Recorded that {md_escape(item.name)} was verified today."
+                    )
                     st.rerun()
     if len(due) > REVIEW_QUEUE_SHOWN:
         st.caption(f"{len(due) - REVIEW_QUEUE_SHOWN} more: `aop-map review` lists them all.")
@@ -437,8 +512,13 @@ def term_labels(vocabulary: Vocabulary, field: str) -> dict[str, str]:
 LIST_HINTS = {"list": " (comma separated)", "lines": " (one per line)"}
 
 
-def field_widget(spec: fields.FieldSpec, vocabulary: Vocabulary, container: Any = None, *,
-                 number: int | None = None) -> Any:
+def field_widget(
+    spec: fields.FieldSpec,
+    vocabulary: Vocabulary,
+    container: Any = None,
+    *,
+    number: int | None = None,
+) -> Any:
     """Draw the register form's widget of one registry field and return its value.
 
     The widget kind, label (``*`` when required), help, length and placeholder are the
@@ -449,34 +529,44 @@ def field_widget(spec: fields.FieldSpec, vocabulary: Vocabulary, container: Any 
     suffix = f" {number}" if number is not None else ""
     label = spec.label + suffix + LIST_HINTS.get(spec.widget or "", "")
     label += " *" if spec.required else ""
-    common: dict[str, Any] = {"key": f"register_{spec.name}{suffix.replace(' ', '_')}",
-                              "help": spec.help or None}
+    common: dict[str, Any] = {
+        "key": f"register_{spec.name}{suffix.replace(' ', '_')}",
+        "help": spec.help or None,
+    }
     if spec.widget in ("select", "radio", "multiselect"):
         labels = term_labels(vocabulary, spec.name)
         common["format_func"] = lambda term, labels=labels: labels.get(term, term)
         if spec.widget == "select":  # an optional one starts empty: nothing is guessed
-            return where.selectbox(label, list(labels), index=0 if spec.required else None,
-                                   placeholder="Not stated", **common)
+            return where.selectbox(
+                label,
+                list(labels),
+                index=0 if spec.required else None,
+                placeholder="Not stated",
+                **common,
+            )
         if spec.widget == "radio":
             return where.radio(label, list(labels), horizontal=True, **common)
-        return where.multiselect(label, list(labels), placeholder="Choose one or more",
-                                 **common)
+        return where.multiselect(label, list(labels), placeholder="Choose one or more", **common)
     if spec.widget == "yes_no":
         return where.selectbox(label, list(YES_NO), **common)
     if spec.widget in ("textarea", "lines"):
         return where.text_area(label, max_chars=spec.max_chars, **common)
-    return where.text_input(label, max_chars=spec.max_chars,
-                            placeholder=spec.placeholder or None, **common)
+    return where.text_input(
+        label, max_chars=spec.max_chars, placeholder=spec.placeholder or None, **common
+    )
 
 
-def field_widgets(group: str, vocabulary: Vocabulary, *, columns: int = 1,
-                  number: int | None = None) -> dict[str, Any]:
+def field_widgets(
+    group: str, vocabulary: Vocabulary, *, columns: int = 1, number: int | None = None
+) -> dict[str, Any]:
     """The register form's widgets of one part of a record (``""`` for the top level,
     ``contact``...), laid out in `columns` columns: field name -> value."""
     specs = fields.form_fields(group)
     where = st.columns(columns) if columns > 1 else [None]
-    return {spec.name: field_widget(spec, vocabulary, where[i % len(where)], number=number)
-            for i, spec in enumerate(specs)}
+    return {
+        spec.name: field_widget(spec, vocabulary, where[i % len(where)], number=number)
+        for i, spec in enumerate(specs)
+    }
 
 
 @dataclass(frozen=True)
@@ -513,18 +603,21 @@ def apply_filters(dataset: Dataset, index: FilterIndex) -> Filtered:
     if selection.near:
         located = locate(selection.near)
         if located.lat is None:
-            warnings.append(f"Could not find “{md_escape(selection.near)}”: "
-                            f"{md_escape(located.message or 'unknown place')}. Showing results "
-                            "without the distance filter; try a full postcode such as "
-                            "GL14 2AA or a town name.")
+            warnings.append(
+                f"Could not find “{md_escape(selection.near)}”: "
+                f"{md_escape(located.message or 'unknown place')}. Showing results "
+                "without the distance filter; try a full postcode such as "
+                "GL14 2AA or a town name."
+            )
             applied = replace(selection, near="", radius_km=None)
         else:
             origin = (located.lat, located.lon)
     frame = filter_frame(dataset.frame, applied, dataset.vocabulary, origin=origin, index=index)
     serving, area = None, None
     if located is not None and origin is not None:
-        serving, area = views.serving_area(dataset.frame, dataset.vocabulary, applied,
-                                           located.district_code, frame, index=index)
+        serving, area = views.serving_area(
+            dataset.frame, dataset.vocabulary, applied, located.district_code, frame, index=index
+        )
     result = Filtered(selection, applied, frame, origin, located, tuple(warnings), serving, area)
     st.session_state["_filtered"] = (memo_key, result)
     return result
@@ -543,8 +636,10 @@ def serving_note(filtered: Filtered) -> str:
     """' N more serve <district>.' when a 'near' search found area-wide providers too."""
     if filtered.serving is None or not len(filtered.serving):
         return ""
-    return (f" **{count_records(filtered.serving)}** more serve {md_escape(filtered.area)} "
-            "without a venue nearby.")
+    return (
+        f" **{count_records(filtered.serving)}** more serve {md_escape(filtered.area)} "
+        "without a venue nearby."
+    )
 
 
 def show_serving(filtered: Filtered, vocabulary: Vocabulary, limit: int = 20) -> None:
@@ -553,9 +648,11 @@ def show_serving(filtered: Filtered, vocabulary: Vocabulary, limit: int = 20) ->
         return
     radius = filtered.search_selection.radius_km or DEFAULT_RADIUS_KM
     st.subheader(f"Also serving {md_escape(filtered.area)}")
-    st.caption(f"These match your other filters and work across {md_escape(filtered.area)} "
-               f"or the whole county, but publish no venue within {radius:g} km of "
-               f"{md_escape(filtered.selection.near)}.")
+    st.caption(
+        f"These match your other filters and work across {md_escape(filtered.area)} "
+        f"or the whole county, but publish no venue within {radius:g} km of "
+        f"{md_escape(filtered.selection.near)}."
+    )
     show_nearest(filtered.serving, vocabulary, limit=limit)
 
 
@@ -585,31 +682,49 @@ def show_records_table(table: Any, key: str | None = None) -> None:
     """A records_table() as a sortable grid with labelled columns and provider-page links."""
     shown = table.assign(page=[f"provider?id={rid}" for rid in table["id"]])
     columns = [c for c in directory_columns() if c in shown]
-    config: dict[str, Any] = {c: _column_config(c) for c in columns
-                              if c not in ("name", "page", "distance_km", "review", RELEVANCE)}
-    config.update({
-        "page": st.column_config.LinkColumn("Page", display_text="Open", width="small",
-                                            help="The provider's page"),
-        "name": st.column_config.TextColumn(fields.by_name("name").label, width="large"),
-        "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
-        RELEVANCE: st.column_config.NumberColumn(
-            "Relevance", format="%.1f", width="small",
-            help="How well the record matches the search: name, places and topics count "
-                 "above the description, a typo half; best first"),
-        "review": st.column_config.TextColumn(
-            "Note", help="Ended activity, or a record not verified with the provider within "
-                         "the review period: it may be out of date"),
-    })
-    st.dataframe(shown[columns], hide_index=True, width="stretch", key=key,
-                 column_config=config)
+    config: dict[str, Any] = {
+        c: _column_config(c)
+        for c in columns
+        if c not in ("name", "page", "distance_km", "review", RELEVANCE)
+    }
+    config.update(
+        {
+            "page": st.column_config.LinkColumn(
+                "Page", display_text="Open", width="small", help="The provider's page"
+            ),
+            "name": st.column_config.TextColumn(fields.by_name("name").label, width="large"),
+            "distance_km": st.column_config.NumberColumn("Distance (km)", format="%.1f"),
+            RELEVANCE: st.column_config.NumberColumn(
+                "Relevance",
+                format="%.1f",
+                width="small",
+                help="How well the record matches the search: name, places and topics count "
+                "above the description, a typo half; best first",
+            ),
+            "review": st.column_config.TextColumn(
+                "Note",
+                help="Ended activity, or a record not verified with the provider within "
+                "the review period: it may be out of date",
+            ),
+        }
+    )
+    st.dataframe(shown[columns], hide_index=True, width="stretch", key=key, column_config=config)
 
 
 def show_empty(key: str) -> None:
     """What an empty selection says, with a way out."""
-    st.warning("No records match these filters. Try fewer filters, a larger distance or "
-               "another search word.", icon=":material/search_off:")
-    st.button("Clear filters", on_click=clear_filters, key=key, type="primary",
-              icon=":material/filter_alt_off:")
+    st.warning(
+        "No records match these filters. Try fewer filters, a larger distance or "
+        "another search word.",
+        icon=":material/search_off:",
+    )
+    st.button(
+        "Clear filters",
+        on_click=clear_filters,
+        key=key,
+        type="primary",
+        icon=":material/filter_alt_off:",
+    )
 
 
 def describe_selection(selection: Selection, vocabulary: Vocabulary) -> str:
@@ -713,17 +828,24 @@ def requested_unknown_path(sections: dict[str, list[Any]]) -> str | None:
         return None
     # The home page's url_path reads "" once it is the default; its own path ("map") is the
     # address earlier links and bookmarks use, so it is a page too.
-    known = [path for pages in sections.values() for page in pages
-             for path in (page.url_path, getattr(page, "_url_path", ""))]
-    return views.unknown_path(url if isinstance(url, str) else None,
-                              str(st.get_option("server.baseUrlPath") or ""), known)
+    known = [
+        path
+        for pages in sections.values()
+        for page in pages
+        for path in (page.url_path, getattr(page, "_url_path", ""))
+    ]
+    return views.unknown_path(
+        url if isinstance(url, str) else None, str(st.get_option("server.baseUrlPath") or ""), known
+    )
 
 
 def show_not_found(sections: dict[str, list[Any]], path: str) -> None:
     """A page-not-found page: what was asked for, a link home, and every page."""
     st.title("Page not found")
-    st.markdown(f"There is no page called “{md_escape(path)}” here. It may have moved, or "
-                "the address may be mistyped.")
+    st.markdown(
+        f"There is no page called “{md_escape(path)}” here. It may have moved, or "
+        "the address may be mistyped."
+    )
     home = next(page for pages in sections.values() for page in pages if not page.url_path)
     st.page_link(home, label="Go to the home page (the energy map)", icon=":material/home:")
     for header, pages in sections.items():
@@ -740,10 +862,15 @@ def directory_rows(filtered: Filtered, vocabulary: Vocabulary) -> tuple[Any, Any
     from aop_map.review import review_months
 
     keep_order = bool(filtered.origin or filtered.search_selection.q)  # nearest, best first
-    return views.directory_rows(filtered.frame, filtered.serving, vocabulary,
-                                with_distance=filtered.origin is not None,
-                                today=dt.date.today(), months=review_months(),
-                                keep_order=keep_order)
+    return views.directory_rows(
+        filtered.frame,
+        filtered.serving,
+        vocabulary,
+        with_distance=filtered.origin is not None,
+        today=dt.date.today(),
+        months=review_months(),
+        keep_order=keep_order,
+    )
 
 
 # At most this many records in a page's list: every record on the bundled data; with tens of
@@ -804,16 +931,22 @@ def show_tiles_note(small: bool = False) -> None:
     """Under a map: where the background comes from, or why there is none."""
     available = tiles_available()
     if available is False and small:
-        st.caption("Map tiles are unavailable offline; the map draws district boundaries "
-                   "and place names instead.")
+        st.caption(
+            "Map tiles are unavailable offline; the map draws district boundaries "
+            "and place names instead."
+        )
     elif available is False:
-        st.caption("Map tiles are unavailable offline, so the map draws its own background: "
-                   "district boundaries coloured by activity and the names of towns and "
-                   "villages; markers, clusters, the energy layer and legends all work.",
-                   help="Set AOP_MAP_OFFLINE=0 to always request tiles.")
+        st.caption(
+            "Map tiles are unavailable offline, so the map draws its own background: "
+            "district boundaries coloured by activity and the names of towns and "
+            "villages; markers, clusters, the energy layer and legends all work.",
+            help="Set AOP_MAP_OFFLINE=0 to always request tiles.",
+        )
     else:
-        st.caption("Background map © OpenStreetMap contributors (ODbL). Without a network "
-                   "the map draws district boundaries and place names instead.")
+        st.caption(
+            "Background map © OpenStreetMap contributors (ODbL). Without a network "
+            "the map draws district boundaries and place names instead."
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -878,8 +1011,9 @@ def folium_arguments(m: folium.Map, **options: Any) -> dict[str, Any]:
     return captured
 
 
-def show_map(build: Callable[[], folium.Map], *, memo: tuple[object, Hashable] | None = None,
-             **options: Any) -> Any:
+def show_map(
+    build: Callable[[], folium.Map], *, memo: tuple[object, Hashable] | None = None, **options: Any
+) -> Any:
     """Draw the folium map `build()` makes with st_folium (options as st_folium's); its value.
 
     With `memo` = (owner, key) the map is built and rendered once: any later run, in any
@@ -962,23 +1096,34 @@ def show_nearest(frame: gpd.GeoDataFrame, vocabulary: Vocabulary, limit: int = 1
             areas = vocabulary.labels("areas_served", row.areas_served)
             where = "serves " + md_escape(", ".join(areas)) if areas else "no place given"
         with st.container(border=True):
-            st.markdown(f"**{md_escape(row.name)}** · {where} · "
-                        f"{md_escape(vocabulary.label('status', row.status))}")
+            st.markdown(
+                f"**{md_escape(row.name)}** · {where} · "
+                f"{md_escape(vocabulary.label('status', row.status))}"
+            )
             details = []
             if row.art_forms:
-                details.append("Art forms: " + ", ".join(vocabulary.labels("art_forms",
-                                                                           row.art_forms)))
+                details.append(
+                    "Art forms: " + ", ".join(vocabulary.labels("art_forms", row.art_forms))
+                )
             if row.conditions:
-                details.append("Conditions: " + ", ".join(vocabulary.labels("conditions",
-                                                                            row.conditions)))
+                details.append(
+                    "Conditions: " + ", ".join(vocabulary.labels("conditions", row.conditions))
+                )
             if details:
                 st.markdown(md_escape(" · ".join(details)))
             contact = views.contact_markdown(row.website, row.email, row.phone)
-            st.markdown("Contact: " + contact if contact else
-                        "Contact details are not published here; the provider page says how "
-                        "to reach them.")
-            st.page_link("pages/provider.py", label="Provider page",
-                         icon=":material/arrow_forward:", query_params={"id": row.record_id})
+            st.markdown(
+                "Contact: " + contact
+                if contact
+                else "Contact details are not published here; the provider page says how "
+                "to reach them."
+            )
+            st.page_link(
+                "pages/provider.py",
+                label="Provider page",
+                icon=":material/arrow_forward:",
+                query_params={"id": row.record_id},
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1015,8 +1160,7 @@ def password_matches(given: str, expected: str) -> bool:
     """Constant-time comparison, so response time does not reveal how much matched."""
     import hmac
 
-    return bool(expected) and hmac.compare_digest(given.encode("utf-8"),
-                                                  expected.encode("utf-8"))
+    return bool(expected) and hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def _secret(name: str) -> object:
@@ -1026,8 +1170,9 @@ def _secret(name: str) -> object:
         return None
 
 
-def password_sign_in(store: SubmissionStore, name: str, password: str, expected: str,
-                     client: str) -> tuple[bool, str | None]:
+def password_sign_in(
+    store: SubmissionStore, name: str, password: str, expected: str, client: str
+) -> tuple[bool, str | None]:
     """Check a password sign-in against the server-side limits; audit it unless refused.
 
     Returns (signed in, message to show). The attempt is counted before the password is
@@ -1036,8 +1181,10 @@ def password_sign_in(store: SubmissionStore, name: str, password: str, expected:
     entries = sign_in_entries(client)
     outcome = store.limits.attempt(*entries)
     if outcome.refused is not None:
-        return False, ("Too many failed sign-ins. Try again in "
-                       f"{outcome.refused.wait_text}; the password was not checked.")
+        return False, (
+            "Too many failed sign-ins. Try again in "
+            f"{outcome.refused.wait_text}; the password was not checked."
+        )
     ok = bool(name.strip()) and password_matches(password, expected)
     store.record_sign_in(name, ok=ok, client=client)
     if ok:
@@ -1046,8 +1193,10 @@ def password_sign_in(store: SubmissionStore, name: str, password: str, expected:
         store.limits.forgive(in_total)
         return True, None
     if outcome.started is not None:
-        return False, ("Wrong name or password. Too many failed sign-ins: the next try must "
-                       f"wait {outcome.started.wait_text}.")
+        return False, (
+            "Wrong name or password. Too many failed sign-ins: the next try must "
+            f"wait {outcome.started.wait_text}."
+        )
     return False, "Wrong name or password."
 
 
@@ -1073,13 +1222,17 @@ def moderator_login(store: SubmissionStore) -> Moderator | None:
         return Moderator(email, self_declared=False)
     expected = settings.text(PASSWORD_ENV) or str(_secret("moderator_password") or "")
     if not expected:
-        st.info(f"Moderation is not set up on this server. Set {PASSWORD_ENV} (or configure "
-                "sign-in in .streamlit/secrets.toml) and restart the app.")
+        st.info(
+            f"Moderation is not set up on this server. Set {PASSWORD_ENV} (or configure "
+            "sign-in in .streamlit/secrets.toml) and restart the app."
+        )
         return None
     if len(expected) < MIN_PASSWORD_LENGTH:
-        st.error(f"Moderation is not set up: the password must be at least "
-                 f"{MIN_PASSWORD_LENGTH} characters. Set a longer {PASSWORD_ENV} (or "
-                 "moderator_password secret) and restart the app.")
+        st.error(
+            f"Moderation is not set up: the password must be at least "
+            f"{MIN_PASSWORD_LENGTH} characters. Set a longer {PASSWORD_ENV} (or "
+            "moderator_password secret) and restart the app."
+        )
         return None
     if st.session_state.get("moderator"):
         return Moderator(st.session_state["moderator"], self_declared=True)
@@ -1120,12 +1273,14 @@ def put_record_in_url(record_id: str) -> None:
 def provider_link(name: str, record_id: str, icon: str = ":material/arrow_forward:") -> None:
     """A link to another record's page that changes the address (``?id=``) as it goes:
     reload, bookmarks, sharing and Back all follow the record shown."""
-    st.page_link("pages/provider.py", label=md_escape(name), icon=icon,
-                 query_params={"id": record_id})
+    st.page_link(
+        "pages/provider.py", label=md_escape(name), icon=icon, query_params={"id": record_id}
+    )
 
 
-def show_provider(record: Any, rows: gpd.GeoDataFrame, dataset: Dataset, *,
-                  map_key: str | None = None) -> None:
+def show_provider(
+    record: Any, rows: gpd.GeoDataFrame, dataset: Dataset, *, map_key: str | None = None
+) -> None:
     """Everything public about one record, as the public sees it: title, facts, contact
     (email and phone as links when published), where (with directions) and a small map,
     sources. `rows` are the record's geocoded rows; `dataset` gives the vocabulary and the
@@ -1146,12 +1301,20 @@ def show_provider(record: Any, rows: gpd.GeoDataFrame, dataset: Dataset, *,
         for number, (line, directions) in enumerate(views.located_lines(rows)):
             st.markdown(line)
             if directions:
-                st.link_button("Directions", directions, icon=":material/directions:",
-                               key=f"directions_{map_key or record.id}_{number}")
+                st.link_button(
+                    "Directions",
+                    directions,
+                    icon=":material/directions:",
+                    key=f"directions_{map_key or record.id}_{number}",
+                )
         if rows.geometry.notna().any():
-            show_map(lambda: build_location_map(rows, vocab, tiles=tiles_enabled()),
-                     key=map_key or f"location_map_{record.id}", height=300,
-                     use_container_width=True, returned_objects=[])
+            show_map(
+                lambda: build_location_map(rows, vocab, tiles=tiles_enabled()),
+                key=map_key or f"location_map_{record.id}",
+                height=300,
+                use_container_width=True,
+                returned_objects=[],
+            )
             show_tiles_note(small=True)
     st.subheader("Sources")
     st.markdown(views.source_list(record.sources))
@@ -1164,8 +1327,7 @@ def _show_provider_facts(record: Any, dataset: Dataset) -> None:
         st.markdown("\n\n".join(views.paragraphs(record.description)))
     st.subheader("What, who and how")
     for label, values in fields.facts(record, dataset.vocabulary):
-        st.markdown(f"**{label}:** " + (md_escape(", ".join(values)) if values
-                                        else "not stated"))
+        st.markdown(f"**{label}:** " + (md_escape(", ".join(values)) if values else "not stated"))
     related = views.related_records(record, dataset.records)
     if related:
         st.markdown("**On this map too:**")
@@ -1187,15 +1349,17 @@ def _show_provider_contact(record: Any, dataset: Dataset) -> None:
             st.markdown(md_escape(contact.name))
         st.markdown(published)
         return
-    st.markdown("This provider has not published contact details here. Commissioners "
-                "can reach Gloucestershire providers through Create Gloucestershire, the "
-                "county's arts umbrella body, or through the partners and sources listed.")
+    st.markdown(
+        "This provider has not published contact details here. Commissioners "
+        "can reach Gloucestershire providers through Create Gloucestershire, the "
+        "county's arts umbrella body, or through the partners and sources listed."
+    )
     if dataset.record(UMBRELLA_ID) is not None and record.id != UMBRELLA_ID:
         provider_link("Create Gloucestershire", UMBRELLA_ID)
 
 
 def show_report_form(store: SubmissionStore, record: Any) -> None:
-    """"Report a problem with this listing": topic, message, optional email for a reply;
+    """ "Report a problem with this listing": topic, message, optional email for a reply;
     a honeypot, and the Register form's server-side limit (registration.send_report)."""
     from aop_map import registration as reg
     from aop_map.store import MAX_REPORT_EMAIL, MAX_REPORT_MESSAGE, REPORT_TOPICS
@@ -1206,15 +1370,23 @@ def show_report_form(store: SubmissionStore, record: Any) -> None:
             st.success(f"Thank you: your report {sent[1]} was sent to the moderators.")
         with st.form(f"report_form_{record.id}", clear_on_submit=True):
             values = {
-                "topic": st.radio("What is wrong?", list(REPORT_TOPICS),
-                                  format_func=REPORT_TOPICS.get, key="report_topic"),
-                "message": st.text_area("What should we know?", max_chars=MAX_REPORT_MESSAGE,
-                                        key="report_message"),
-                "email": st.text_input("Your email, if you would like a reply (optional; only "
-                                       "the moderators see it)", max_chars=MAX_REPORT_EMAIL,
-                                       key="report_email"),
-                reg.HONEYPOT: st.text_input("Leave this field empty", key="report_hp",
-                                            label_visibility="collapsed"),
+                "topic": st.radio(
+                    "What is wrong?",
+                    list(REPORT_TOPICS),
+                    format_func=REPORT_TOPICS.get,
+                    key="report_topic",
+                ),
+                "message": st.text_area(
+                    "What should we know?", max_chars=MAX_REPORT_MESSAGE, key="report_message"
+                ),
+                "email": st.text_input(
+                    "Your email, if you would like a reply (optional; only the moderators see it)",
+                    max_chars=MAX_REPORT_EMAIL,
+                    key="report_email",
+                ),
+                reg.HONEYPOT: st.text_input(
+                    "Leave this field empty", key="report_hp", label_visibility="collapsed"
+                ),
             }
             if st.form_submit_button("Send the report"):
                 result = reg.send_report(store, record.id, values, client=client_address())
@@ -1237,18 +1409,27 @@ def show_problem_reports(store: SubmissionStore, dataset: Dataset, moderator: Mo
     st.markdown(f"**{len(reports)}** open problem report(s) from provider pages.")
     for report in reports:
         record = dataset.record(report.record_id)
-        with st.expander(views.report_title(report, record.name if record else None),
-                         expanded=True):
+        with st.expander(
+            views.report_title(report, record.name if record else None), expanded=True
+        ):
             if record is not None:
                 provider_link(record.name, record.id)
             st.code(report.message, language=None, wrap_lines=True)  # shown, never rendered
             st.markdown(views.report_details(report))
-            how = st.text_input("How was it resolved?", key=f"how_{report.id}", max_chars=500,
-                                placeholder="e.g. record updated; no change needed")
+            how = st.text_input(
+                "How was it resolved?",
+                key=f"how_{report.id}",
+                max_chars=500,
+                placeholder="e.g. record updated; no change needed",
+            )
             if st.button("Mark resolved", key=f"resolve_{report.id}", disabled=not how.strip()):
                 try:
-                    store.resolve_report(report.id, moderator.name, how.strip(),
-                                         self_declared=moderator.self_declared)
+                    store.resolve_report(
+                        report.id,
+                        moderator.name,
+                        how.strip(),
+                        self_declared=moderator.self_declared,
+                    )
                 except StoreError as error:
                     st.error(md_escape(error))
                 else:
@@ -1340,10 +1521,13 @@ def shortlist_button(record_id: str, *, key: str | None = None, link: bool = Tru
     """'Add to shortlist' (or 'Remove from shortlist') for one record, and a link to the
     shortlist page while it holds anything."""
     listed = record_id in shortlist_ids()
-    st.button("Remove from shortlist" if listed else "Add to shortlist",
-              key=key or f"shortlist_toggle_{record_id}", on_click=_shortlist_toggle,
-              args=(record_id,), icon=":material/bookmark_remove:" if listed
-              else ":material/bookmark_add:")
+    st.button(
+        "Remove from shortlist" if listed else "Add to shortlist",
+        key=key or f"shortlist_toggle_{record_id}",
+        on_click=_shortlist_toggle,
+        args=(record_id,),
+        icon=":material/bookmark_remove:" if listed else ":material/bookmark_add:",
+    )
     if link:
         shortlist_link()
 
@@ -1352,8 +1536,9 @@ def shortlist_link() -> None:
     """A link to the shortlist page saying how many it holds (nothing when empty)."""
     count = len(shortlist_ids())
     if count:
-        st.page_link("pages/shortlist.py", label=f"Open the shortlist ({count})",
-                     icon=":material/bookmarks:")
+        st.page_link(
+            "pages/shortlist.py", label=f"Open the shortlist ({count})", icon=":material/bookmarks:"
+        )
 
 
 def _shortlist_add_chosen(widget_key: str) -> None:
@@ -1373,10 +1558,21 @@ def shortlist_adder(table: Any, key: str = "shortlist_pick") -> None:
     choices = [rid for rid in names if rid not in listed]
     with st.container(key=f"{key}_box"):
         pick, add = st.columns([4, 1], vertical_alignment="bottom")
-        pick.multiselect("Add to shortlist", choices, key=key, format_func=names.get,
-                         placeholder="Choose activities to print or share")
-        add.button("Add to shortlist", key=f"{key}_add", on_click=_shortlist_add_chosen,
-                   args=(key,), icon=":material/bookmark_add:", width="stretch")
+        pick.multiselect(
+            "Add to shortlist",
+            choices,
+            key=key,
+            format_func=names.get,
+            placeholder="Choose activities to print or share",
+        )
+        add.button(
+            "Add to shortlist",
+            key=f"{key}_add",
+            on_click=_shortlist_add_chosen,
+            args=(key,),
+            icon=":material/bookmark_add:",
+            width="stretch",
+        )
         shortlist_link()
 
 
@@ -1404,8 +1600,9 @@ def sheet_pdf(entries: tuple[Any, ...], link: str, made: str) -> bytes:
 
     from aop_map import activity_sheet
 
-    return activity_sheet.build_pdf(entries, outlines=sheet_outlines()[0], link=link,
-                                    made=dt.date.fromisoformat(made))
+    return activity_sheet.build_pdf(
+        entries, outlines=sheet_outlines()[0], link=link, made=dt.date.fromisoformat(made)
+    )
 
 
 def show_sheet_entry(entry: Any, number: int) -> None:
@@ -1415,12 +1612,15 @@ def show_sheet_entry(entry: Any, number: int) -> None:
     with st.container(key=f"sheet_entry_{number}", border=True):
         text, picture = st.columns([4, 1])
         text.subheader(md_escape(entry.title), anchor=False)
-        text.markdown("\n\n".join(f"**{label}:** {md_escape(value)}"
-                                  for label, value in entry.rows()))
+        text.markdown(
+            "\n\n".join(f"**{label}:** {md_escape(value)}" for label, value in entry.rows())
+        )
         outlines, drawn = sheet_outlines()
         if outlines:
-            picture.image(activity_sheet.locator_svg(entry, outlines, drawn),
-                          caption="Where: dot = venue, grey = districts served",
-                          width="stretch")
+            picture.image(
+                activity_sheet.locator_svg(entry, outlines, drawn),
+                caption="Where: dot = venue, grey = districts served",
+                width="stretch",
+            )
         with text:
             shortlist_button(entry.record_id, key=f"shortlist_remove_{number}", link=False)

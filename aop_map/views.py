@@ -316,8 +316,7 @@ def hidden_counts(index: FilterIndex, selection: Selection) -> tuple[int, int]:
     shown_past = index.past == index.past if selection.include_past else ~index.past
     past = np.unique(index.record_codes[index.past & shown_scope]).size
     elsewhere = np.unique(index.record_codes[index.elsewhere & shown_past]).size
-    return (0 if selection.include_past else int(past),
-            0 if selection.scope else int(elsewhere))
+    return (0 if selection.include_past else int(past), 0 if selection.scope else int(elsewhere))
 
 
 def dates_sentence(record: Any) -> str:
@@ -329,8 +328,9 @@ def dates_sentence(record: Any) -> str:
     based = f"Based on a source from {source}" if source else "Based on undated sources"
     if verified:
         who = f" by {by}" if by else ""
-        return md_escape(f"Confirmed with the provider on {verified.day} {verified:%B %Y}{who}. "
-                         f"{based}.")
+        return md_escape(
+            f"Confirmed with the provider on {verified.day} {verified:%B %Y}{who}. {based}."
+        )
     return md_escape(f"{based}; not yet confirmed with the provider.")
 
 
@@ -340,17 +340,36 @@ def provider_banners(record: Record, today: dt.date, months: int) -> list[tuple[
     out: list[tuple[str, str]] = []
     if record.is_past:
         ran = "–".join(p for p in (record.started, record.ended) if p)
-        when = f" (ran {ran})" if record.started and record.ended else (
-            f" ({ended_text(record.status, record.ended)})" if record.ended else "")
-        out.append(("ended", f"**This activity has ended{md_escape(when)}.** It is kept here "
-                             "as history: it is not taking referrals."))
+        when = (
+            f" (ran {ran})"
+            if record.started and record.ended
+            else (f" ({ended_text(record.status, record.ended)})" if record.ended else "")
+        )
+        out.append(
+            (
+                "ended",
+                f"**This activity has ended{md_escape(when)}.** It is kept here "
+                "as history: it is not taking referrals.",
+            )
+        )
     if not record.in_county:
-        out.append(("elsewhere", "**An example from elsewhere in the UK**, not provision in "
-                                 "Gloucestershire: it is not counted in the county's coverage "
-                                 "or gaps."))
+        out.append(
+            (
+                "elsewhere",
+                "**An example from elsewhere in the UK**, not provision in "
+                "Gloucestershire: it is not counted in the county's coverage "
+                "or gaps.",
+            )
+        )
     if is_out_of_date(record, today, months):
-        out.append(("out_of_date", f"**This record {OUT_OF_DATE}.** " + dates_sentence(record)
-                    + " Check with the provider before referring anyone."))
+        out.append(
+            (
+                "out_of_date",
+                f"**This record {OUT_OF_DATE}.** "
+                + dates_sentence(record)
+                + " Check with the provider before referring anyone.",
+            )
+        )
     return out
 
 
@@ -367,8 +386,14 @@ def review_flags(frame: pd.DataFrame, today: dt.date, months: int) -> dict[str, 
     return notes
 
 
-def with_review_notes(table: pd.DataFrame, frame: pd.DataFrame, today: dt.date, months: int,
-                      *, keep_order: bool = False) -> pd.DataFrame:
+def with_review_notes(
+    table: pd.DataFrame,
+    frame: pd.DataFrame,
+    today: dt.date,
+    months: int,
+    *,
+    keep_order: bool = False,
+) -> pd.DataFrame:
     """A records_table with a "review" column ("ended 2019", "may be out of date" or ""),
     fresh records first (then out-of-date, then ended) unless `keep_order` (nearest first)."""
     notes = review_flags(frame, today, months)
@@ -379,8 +404,7 @@ def with_review_notes(table: pd.DataFrame, frame: pd.DataFrame, today: dt.date, 
     return out.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)
 
 
-def split_elsewhere(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame,
-                                                                       pd.DataFrame]:
+def split_elsewhere(table: pd.DataFrame, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A records_table split into Gloucestershire records and examples elsewhere in the UK."""
     if "scope" not in frame or not len(table):
         return table, table.iloc[:0]
@@ -614,8 +638,9 @@ def list_items(table: pd.DataFrame) -> list[dict[str, str]]:
     and where (distance, place, district, else the areas served), as plain text."""
     items = []
     for row in table.to_dict("records"):
-        what = next((_cell(row, c) for c in ("art_forms", "conditions", "kind")
-                     if _cell(row, c)), "")
+        what = next(
+            (_cell(row, c) for c in ("art_forms", "conditions", "kind") if _cell(row, c)), ""
+        )
         place, district = _cell(row, "place"), _cell(row, "district")
         # "Cheltenham General ICU, Cheltenham" already says the district.
         where = [place] if district and district in place else [place, district]
@@ -625,8 +650,14 @@ def list_items(table: pd.DataFrame) -> list[dict[str, str]]:
             where.insert(0, f"{distance:.1f} km")
         if not where and _cell(row, "areas_served"):
             where = ["serves " + _cell(row, "areas_served")]
-        items.append({"id": str(row["id"]), "name": _cell(row, "name"), "what": what,
-                      "where": ", ".join(where) or "no place given"})
+        items.append(
+            {
+                "id": str(row["id"]),
+                "name": _cell(row, "name"),
+                "what": what,
+                "where": ", ".join(where) or "no place given",
+            }
+        )
     return items
 
 
@@ -638,7 +669,7 @@ def list_html(items: Sequence[dict[str, str]], link_prefix: str = "provider?id="
 
     rows = "".join(
         f'<li><a href="{escape(link_prefix + quote(item["id"], safe=""))}">'
-        f'{escape(item["name"])}</a>'
+        f"{escape(item['name'])}</a>"
         f'<span class="aop-what">{escape(item["what"])}</span>'
         f'<span class="aop-where">{escape(item["where"])}</span></li>'
         for item in items
@@ -659,7 +690,7 @@ def unknown_path(page_url: str | None, base_path: str, known: Iterable[str]) -> 
     path = match.group(1).strip("/")
     base = base_path.strip("/")
     if base and (path == base or path.startswith(base + "/")):
-        path = path[len(base):].strip("/")
+        path = path[len(base) :].strip("/")
     return None if path in {"", *known} else path
 
 
@@ -672,8 +703,10 @@ def update_heading(submission: Submission, changed: int) -> str:
     target = md_escape(submission.update_of or "")
     if not changed:
         return f"**An update to the published record {target}: it changes nothing.**"
-    return (f"**An update to the published record {target}:** {changed} field(s) change, "
-            "field by field below (approving publishes the proposed values).")
+    return (
+        f"**An update to the published record {target}:** {changed} field(s) change, "
+        "field by field below (approving publishes the proposed values)."
+    )
 
 
 def report_title(report: ProblemReport, record_name: str | None) -> str:
@@ -688,19 +721,23 @@ def reports_about(reports: Sequence[ProblemReport], record_id: str | None) -> st
     ids = [r.id for r in reports if record_id and r.record_id == record_id]
     if not ids:
         return None
-    return (f"{len(ids)} open problem report(s) about this record ({', '.join(ids)}): see "
-            "Problem reports below.")
+    return (
+        f"{len(ids)} open problem report(s) about this record ({', '.join(ids)}): see "
+        "Problem reports below."
+    )
 
 
 def report_details(report: ProblemReport) -> str:
     """When a report came, the reply address (or none) and, once resolved, who and how."""
     lines = [f"Received {report.created:%d %b %Y %H:%M} UTC."]
-    lines.append(f"Reply to: {md_escape(report.email)}" if report.email
-                 else "No reply address given.")
+    lines.append(
+        f"Reply to: {md_escape(report.email)}" if report.email else "No reply address given."
+    )
     if report.status == "resolved":
         when = f"{report.resolved_at:%d %b %Y}" if report.resolved_at else "?"
-        lines.append(f"Resolved by {md_escape(report.resolved_by)} on {when}: "
-                     f"{md_escape(report.resolution)}")
+        lines.append(
+            f"Resolved by {md_escape(report.resolved_by)} on {when}: {md_escape(report.resolution)}"
+        )
     return "\n\n".join(lines)
 
 

@@ -97,8 +97,9 @@ class Vocabulary:
 
     sections: dict[str, dict[str, Term]]
     _lookup: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
-    _found: dict[str, dict[str, str | None]] = field(default_factory=dict, repr=False,
-                                                     compare=False)
+    _found: dict[str, dict[str, str | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for section, terms in self.sections.items():
@@ -115,8 +116,10 @@ class Vocabulary:
         Raises ValueError saying what is wrong with the shape.
         """
         if not isinstance(data, dict):
-            raise ValueError("expected sections (a mapping such as 'conditions: [...]'), got "
-                             f"{type(data).__name__}")
+            raise ValueError(
+                "expected sections (a mapping such as 'conditions: [...]'), got "
+                f"{type(data).__name__}"
+            )
         sections: dict[str, dict[str, Term]] = {}
         for section, entries in data.items():
             if not isinstance(entries, list | None):
@@ -151,8 +154,11 @@ class Vocabulary:
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
             reason = getattr(error, "problem", None) or "not valid YAML"
-            raise VocabularyError(path, f"not valid YAML: {str(reason)[:200]}",
-                                  mark.line + 1 if mark is not None else None) from None
+            raise VocabularyError(
+                path,
+                f"not valid YAML: {str(reason)[:200]}",
+                mark.line + 1 if mark is not None else None,
+            ) from None
         if len(documents) != 1:
             raise VocabularyError(path, f"expected one YAML document, found {len(documents)}")
         try:
@@ -236,15 +242,15 @@ class Vocabulary:
         return None
 
 
-
 def _term(section: Any, entry: Any) -> Term:
     """One term of a section from its YAML mapping; ValueError saying what is missing."""
     if not isinstance(entry, dict) or entry.get("id") in (None, ""):
         raise ValueError(f"section {str(section)[:40]!r}: every term needs an id")
     synonyms = entry.get("synonyms") or ()
     if not isinstance(synonyms, list | tuple):
-        raise ValueError(f"section {str(section)[:40]!r}: the synonyms of {entry['id']!r} are "
-                         "not a list")
+        raise ValueError(
+            f"section {str(section)[:40]!r}: the synonyms of {entry['id']!r} are not a list"
+        )
     code = entry.get("code")
     return Term(
         id=str(entry["id"]),

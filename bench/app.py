@@ -44,15 +44,40 @@ def free_port() -> int:
 def streamlit_server(data_dir: Path, cache_dir: Path, log: Path) -> Iterator[str]:
     """A running app (its base URL); the process group is killed on exit."""
     port = free_port()
-    env = {**os.environ, "AOP_MAP_DATA_DIR": str(data_dir), "AOP_MAP_CACHE_DIR": str(cache_dir),
-           "AOP_MAP_OFFLINE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "AOP_MAP_DATA_DIR": str(data_dir),
+        "AOP_MAP_CACHE_DIR": str(cache_dir),
+        "AOP_MAP_OFFLINE": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
     env.pop("AOP_MAP_ONLINE_GEOCODING", None)
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with open(log, "wb") as output:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, process, log)
@@ -152,9 +177,11 @@ def open_map(browser_: Any, url: str, timeout_ms: int) -> tuple[Any, Any, float,
     shown = wait_shown(page, timeout_ms, changed=False)
     origin = page.evaluate("() => performance.timeOrigin")
     marks = _top_marks(page)
-    parts = {"iframe_attached_s": _since(marks.get("iframe"), origin),
-             "first_script_run_s": _run_seconds(marks.get("runs") or [], origin),
-             "markers_after_iframe_s": _since(shown, marks.get("iframe"))}
+    parts = {
+        "iframe_attached_s": _since(marks.get("iframe"), origin),
+        "first_script_run_s": _run_seconds(marks.get("runs") or [], origin),
+        "markers_after_iframe_s": _since(shown, marks.get("iframe")),
+    }
     return context, page, (shown - origin) / 1000.0, parts
 
 
@@ -173,12 +200,15 @@ def _run_seconds(runs: list[dict[str, Any]], after: float) -> float | None:
 def change_filter(page: Any, timeout_ms: int) -> tuple[float, dict]:
     """Choose a health condition in the sidebar: (seconds until the map shows the new markers,
     the script rerun's share)."""
-    frame = page.wait_for_selector(FOLIUM_IFRAME, state="attached",
-                                   timeout=timeout_ms).content_frame()
-    frame.evaluate("s => { window.__aopOld = document.querySelector(s); }",
-                   browser.MARKERS_SELECTOR)
+    frame = page.wait_for_selector(
+        FOLIUM_IFRAME, state="attached", timeout=timeout_ms
+    ).content_frame()
+    frame.evaluate(
+        "s => { window.__aopOld = document.querySelector(s); }", browser.MARKERS_SELECTOR
+    )
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
-        has_text=FILTER_LABEL)
+        has_text=FILTER_LABEL
+    )
     box.locator("input").click()
     page.keyboard.type(FILTER_OPTION)
     page.wait_for_selector('[role="option"]', timeout=timeout_ms)
@@ -199,13 +229,19 @@ def wait_shown(page: Any, timeout_ms: int, *, changed: bool) -> float:
     while True:
         left = int((deadline - time.monotonic()) * 1000)
         try:
-            frame = page.wait_for_selector(FOLIUM_IFRAME, state="attached",
-                                           timeout=max(left, 1)).content_frame()
+            frame = page.wait_for_selector(
+                FOLIUM_IFRAME, state="attached", timeout=max(left, 1)
+            ).content_frame()
             if frame is None:
                 continue
-            return float(frame.wait_for_function(
-                SHOWN, arg=[browser.MARKERS_SELECTOR, changed], polling=POLL_MS,
-                timeout=max(left, 1)).json_value())
+            return float(
+                frame.wait_for_function(
+                    SHOWN,
+                    arg=[browser.MARKERS_SELECTOR, changed],
+                    polling=POLL_MS,
+                    timeout=max(left, 1),
+                ).json_value()
+            )
         except Error as error:
             if time.monotonic() >= deadline or "Timeout" in type(error).__name__:
                 raise
@@ -245,27 +281,43 @@ def stage_app(ctx: Any) -> dict[str, Any]:
             shown_counts.append(metric(page, "Matching records"))
             context.close()
     same = all(_as_int(c) == expected for c in shown_counts)
-    common = {"server_start_s": round(server_start, 3), "records": ctx.dataset.n,
-              "first_visit_disk_cache": "warm" if warm else "cold"}
+    common = {
+        "server_start_s": round(server_start, 3),
+        "records": ctx.dataset.n,
+        "first_visit_disk_cache": "warm" if warm else "cold",
+    }
     script = None
     if ctx.profile:  # the Streamlit script's share, profiled in-process with AppTest
-        script = run_worker("app_script_profile", data_dir=str(ctx.dataset.yaml_dir),
-                            cache_dir=str(ctx.work / "apptest-cache"))
+        script = run_worker(
+            "app_script_profile",
+            data_dir=str(ctx.dataset.yaml_dir),
+            cache_dir=str(ctx.work / "apptest-cache"),
+        )
     return {
-        "app_first_map": figure(opens, None, first_visit_s=round(first_visit, 3),
-                                first_visit_breakdown=first_parts, **common,
-                                breakdown=_medians(open_parts),
-                                script_profile=_pick(script, "session"),
-                                note="fresh browser session on a running server (data cached "
-                                     "by the first visit, first_visit_s); page open -> first "
-                                     "frame with clusters in the map iframe"),
+        "app_first_map": figure(
+            opens,
+            None,
+            first_visit_s=round(first_visit, 3),
+            first_visit_breakdown=first_parts,
+            **common,
+            breakdown=_medians(open_parts),
+            script_profile=_pick(script, "session"),
+            note="fresh browser session on a running server (data cached "
+            "by the first visit, first_visit_s); page open -> first "
+            "frame with clusters in the map iframe",
+        ),
         "app_filter_roundtrip": figure(
-            changes, None, **common, filter=f"condition={FILTER_OPTION}",
+            changes,
+            None,
+            **common,
+            filter=f"condition={FILTER_OPTION}",
             matching_records=shown_counts[-1] if shown_counts else None,
             breakdown=_medians(change_parts),
             script_profile=_pick(script, "filter_change"),
-            expected_records=expected, same_records=same,
-            note="Enter on the sidebar option -> first frame with the new clusters"),
+            expected_records=expected,
+            same_records=same,
+            note="Enter on the sidebar option -> first frame with the new clusters",
+        ),
     }
 
 
@@ -283,8 +335,11 @@ def _seed_cache(ctx: Any, app_cache: Path) -> bool:
 def _pick(script: dict[str, Any] | None, prefix: str) -> dict[str, Any] | None:
     if script is None:
         return None
-    return {"script_s": script[f"{prefix}_script_s"], "top": script[f"{prefix}_profile"],
-            "errors": script["errors"]}
+    return {
+        "script_s": script[f"{prefix}_script_s"],
+        "top": script[f"{prefix}_profile"],
+        "errors": script["errors"],
+    }
 
 
 def _medians(parts: list[dict[str, Any]]) -> dict[str, float | None]:

@@ -19,11 +19,15 @@ from typing import Any
 from aop_map import settings
 from bench.timing import figure, skipped
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking",
-                 # Offline: every host but this machine fails at once (tiles, CDNs), with no
-                 # request interception slowing the pages down.
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # Offline: every host but this machine fails at once (tiles, CDNs), with no
+    # request interception slowing the pages down.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+]
 # Something a person sees as "the providers are on the map": a cluster bubble, a marker icon,
 # or a vector circle marker (canvas-rendered markers leave no element, clusters do).
 MARKERS_SELECTOR = ".marker-cluster, .leaflet-marker-icon, path.leaflet-interactive"
@@ -59,8 +63,9 @@ def chromium() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
-                                         headless=True)
+        browser = driver.chromium.launch(
+            executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+        )
         try:
             yield browser
         finally:
@@ -122,18 +127,27 @@ def time_to_markers(browser: Any, url: str, selector: str = MARKERS_SELECTOR) ->
         watch_markers(context, selector)
         page = context.new_page()
         page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function("() => window.__aopMarkers && window.__aopMarkers.shown",
-                               timeout=PAGE_TIMEOUT_MS)
-        return float(page.evaluate(
-            "() => (window.__aopMarkers.shown - performance.timeOrigin) / 1000"))
+        page.wait_for_function(
+            "() => window.__aopMarkers && window.__aopMarkers.shown", timeout=PAGE_TIMEOUT_MS
+        )
+        return float(
+            page.evaluate("() => (window.__aopMarkers.shown - performance.timeOrigin) / 1000")
+        )
     finally:
         context.close()
 
 
-def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
-                  naive_repeat: int = 3, naive_scale: float = 1.0,
-                  naive_sample_n: int | None = None, profile: bool = False,
-                  get_browser: Callable[[], Any] | None = None) -> dict[str, Any]:
+def stage_browser(
+    html: dict[str, Path],
+    points: dict[str, int],
+    repeat: int,
+    *,
+    naive_repeat: int = 3,
+    naive_scale: float = 1.0,
+    naive_sample_n: int | None = None,
+    profile: bool = False,
+    get_browser: Callable[[], Any] | None = None,
+) -> dict[str, Any]:
     """The pages stages.write_pages saved, each run in a fresh browser context, in the
     Chromium `get_browser` gives (shared with other stages) or one launched here.
 
@@ -151,18 +165,28 @@ def stage_browser(html: dict[str, Path], points: dict[str, int], repeat: int, *,
         if naive_scale > 1 and "naive_empty" in html:
             fixed = statistics.median(
                 time_to_page_load(browser, html["naive_empty"].as_uri())
-                for _ in range(naive_repeat))
-            extra = {"naive_sample_s": round(statistics.median(slow), 4),
-                     "naive_fixed_s": round(fixed, 4)}
+                for _ in range(naive_repeat)
+            )
+            extra = {
+                "naive_sample_s": round(statistics.median(slow), 4),
+                "naive_fixed_s": round(fixed, 4),
+            }
             slow = [fixed + max(t - fixed, 0.0) * naive_scale for t in slow]
         if profile:
             extra["js_profile"] = js_profile_top(browser, html["ours"].as_uri())
-    return {"browser": figure(
-        ours, slow, points=points.get("ours"), naive_points=points.get("naive"),
-        naive_sample_n=naive_sample_n, **extra,
-        note="navigation start -> first animation frame with clusters/markers, in the page's "
-             "clock; fresh context (no cache) each run; tiles refused. A sampled naive side "
-             "is naive_fixed_s + (naive_sample_s - naive_fixed_s) x points/naive_points")}
+    return {
+        "browser": figure(
+            ours,
+            slow,
+            points=points.get("ours"),
+            naive_points=points.get("naive"),
+            naive_sample_n=naive_sample_n,
+            **extra,
+            note="navigation start -> first animation frame with clusters/markers, in the page's "
+            "clock; fresh context (no cache) each run; tiles refused. A sampled naive side "
+            "is naive_fixed_s + (naive_sample_s - naive_fixed_s) x points/naive_points",
+        )
+    }
 
 
 def time_to_page_load(browser: Any, url: str) -> float:
@@ -171,14 +195,16 @@ def time_to_page_load(browser: Any, url: str) -> float:
     try:
         page = context.new_page()
         page.goto(url, wait_until="load", timeout=PAGE_TIMEOUT_MS)
-        return float(page.evaluate(
-            "() => performance.getEntriesByType('navigation')[0].loadEventEnd / 1000"))
+        return float(
+            page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd / 1000")
+        )
     finally:
         context.close()
 
 
-def js_profile_top(browser: Any, url: str, limit: int = 10,
-                   selector: str = MARKERS_SELECTOR) -> list[dict[str, Any]]:
+def js_profile_top(
+    browser: Any, url: str, limit: int = 10, selector: str = MARKERS_SELECTOR
+) -> list[dict[str, Any]]:
     """Where the page's JavaScript spends its time until markers show (Chromium's sampling
     profiler over CDP): self time per function, largest first."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -190,8 +216,9 @@ def js_profile_top(browser: Any, url: str, limit: int = 10,
         cdp.send("Profiler.setSamplingInterval", {"interval": 200})
         cdp.send("Profiler.start")
         page.goto(url, wait_until="commit", timeout=PAGE_TIMEOUT_MS)
-        page.wait_for_function("() => window.__aopMarkers && window.__aopMarkers.shown",
-                               timeout=PAGE_TIMEOUT_MS)
+        page.wait_for_function(
+            "() => window.__aopMarkers && window.__aopMarkers.shown", timeout=PAGE_TIMEOUT_MS
+        )
         profile = cdp.send("Profiler.stop")["profile"]
     finally:
         context.close()

@@ -66,22 +66,35 @@ def geocode_postcodes(postcodes: list[str], lookup: PostcodeLookup) -> pd.DataFr
 def haversine(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle km between two points (one pair at a time)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return EARTH_RADIUS_KM * 2 * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
-def filter_frame(frame: pd.DataFrame, condition: str, art_form: str,
-                 origin: tuple[float, float], radius_km: float) -> pd.DataFrame:
+def filter_frame(
+    frame: pd.DataFrame,
+    condition: str,
+    art_form: str,
+    origin: tuple[float, float],
+    radius_km: float,
+) -> pd.DataFrame:
     """condition AND art form AND within a radius, with DataFrame.apply and Python lambdas."""
+
     def distance(row: pd.Series) -> float:
         if pd.isna(row["lat"]) or pd.isna(row["lon"]):
             return math.nan
         return haversine(origin[0], origin[1], float(row["lat"]), float(row["lon"]))
 
-    mask = frame.apply(lambda row: condition in row["conditions"]
-                       and art_form in row["art_forms"]
-                       and distance(row) <= radius_km, axis=1)
+    mask = frame.apply(
+        lambda row: (
+            condition in row["conditions"]
+            and art_form in row["art_forms"]
+            and distance(row) <= radius_km
+        ),
+        axis=1,
+    )
     result = frame[mask.astype(bool)]
     distances = result.apply(distance, axis=1) if len(result) else pd.Series([], dtype=float)
     result = result.assign(distance_km=distances.astype(float))
@@ -90,19 +103,27 @@ def filter_frame(frame: pd.DataFrame, condition: str, art_form: str,
 
 def popup_html(row: Any, vocabulary: Vocabulary) -> str:
     """The same facts the project's popups show, as an HTML string."""
+
     def terms(field: str, ids: Any) -> str:
         return ", ".join(vocabulary.labels(field, ids or ())) or "&ndash;"
 
-    return (f'<div class="aop-popup"><strong>{_esc(row.name)}</strong>'
-            f"<br><b>Art forms:</b> {_esc(terms('art_forms', row.art_forms))}"
-            f"<br><b>Conditions:</b> {_esc(terms('conditions', row.conditions))}"
-            f"<br><b>Areas:</b> {_esc(terms('areas_served', row.areas_served))}"
-            f'<br><a href="?id={_esc(row.record_id)}" target="_blank">Provider page</a></div>')
+    return (
+        f'<div class="aop-popup"><strong>{_esc(row.name)}</strong>'
+        f"<br><b>Art forms:</b> {_esc(terms('art_forms', row.art_forms))}"
+        f"<br><b>Conditions:</b> {_esc(terms('conditions', row.conditions))}"
+        f"<br><b>Areas:</b> {_esc(terms('areas_served', row.areas_served))}"
+        f'<br><a href="?id={_esc(row.record_id)}" target="_blank">Provider page</a></div>'
+    )
 
 
 def _esc(text: Any) -> str:
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        str(text)
+        .replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+    )
 
 
 def build_map(frame: pd.DataFrame, vocabulary: Vocabulary) -> folium.Map:
@@ -110,9 +131,11 @@ def build_map(frame: pd.DataFrame, vocabulary: Vocabulary) -> folium.Map:
     m = folium.Map(location=[51.83, -2.2], zoom_start=9)
     located = frame[frame["lat"].notna()] if len(frame) else frame
     for row in located.itertuples():
-        folium.Marker([row.lat, row.lon], popup=folium.Popup(popup_html(row, vocabulary),
-                                                             max_width=320),
-                      tooltip=_esc(row.name)).add_to(m)
+        folium.Marker(
+            [row.lat, row.lon],
+            popup=folium.Popup(popup_html(row, vocabulary), max_width=320),
+            tooltip=_esc(row.name),
+        ).add_to(m)
     if len(located):
         lats, lons = located["lat"].to_numpy(float), located["lon"].to_numpy(float)
         m.fit_bounds([[np.min(lats), np.min(lons)], [np.max(lats), np.max(lons)]])

@@ -12,10 +12,29 @@ from typing import Any
 
 from bench.browser import chromium_path
 
-STAGES = ("load_cold", "load_warm", "geocode", "filter", "map_build", "browser",
-          "app_first_map", "app_filter_roundtrip")
-LIBRARIES = ("streamlit", "folium", "streamlit-folium", "geopandas", "shapely", "pandas",
-             "numpy", "pyproj", "PyYAML", "pydantic", "playwright")
+STAGES = (
+    "load_cold",
+    "load_warm",
+    "geocode",
+    "filter",
+    "map_build",
+    "browser",
+    "app_first_map",
+    "app_filter_roundtrip",
+)
+LIBRARIES = (
+    "streamlit",
+    "folium",
+    "streamlit-folium",
+    "geopandas",
+    "shapely",
+    "pandas",
+    "numpy",
+    "pyproj",
+    "PyYAML",
+    "pydantic",
+    "playwright",
+)
 # Targets from the issue, at N = 10,000 unless the key says otherwise. Each is a check on one
 # stage's figure: (stage, figure, "max"|"min", bound, N).
 TARGETS = (
@@ -92,8 +111,9 @@ def _chromium_version() -> str | None:
     if not path:
         return None
     try:
-        done = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30,
-                              check=False)
+        done = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=30, check=False
+        )
         return done.stdout.strip() or None
     except (OSError, subprocess.TimeoutExpired):
         return None
@@ -105,9 +125,16 @@ def check_targets(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     for stage, key, kind, bound, n in TARGETS:
         value = results.get(str(n), {}).get(stage, {}).get(key)
         met = None if value is None else (value <= bound if kind == "max" else value >= bound)
-        out.append({"n": n, "stage": stage, "figure": key,
-                    "target": f"{'<=' if kind == 'max' else '>='} {bound}",
-                    "value": value, "met": met})
+        out.append(
+            {
+                "n": n,
+                "stage": stage,
+                "figure": key,
+                "target": f"{'<=' if kind == 'max' else '>='} {bound}",
+                "value": value,
+                "met": met,
+            }
+        )
     return out
 
 
@@ -129,9 +156,19 @@ def _fmt_s(value: Any) -> str:
     return f"{value:.2f} s"
 
 
-EXTRA_KEYS = ("html_bytes_per_record", "naive_html_bytes_per_record", "build_index_s",
-              "lookup_tables_loaded_s", "geocode_records_s", "csv_one_file_s", "matched",
-              "naive_sample_n", "first_visit_s", "server_start_s", "skipped")
+EXTRA_KEYS = (
+    "html_bytes_per_record",
+    "naive_html_bytes_per_record",
+    "build_index_s",
+    "lookup_tables_loaded_s",
+    "geocode_records_s",
+    "csv_one_file_s",
+    "matched",
+    "naive_sample_n",
+    "first_visit_s",
+    "server_start_s",
+    "skipped",
+)
 
 
 def _extras(entry: dict[str, Any]) -> str:
@@ -145,40 +182,59 @@ def _extras(entry: dict[str, Any]) -> str:
         parts.append(f"{key}={value}")
     checks = [k for k in entry if k.startswith("same_")]
     if checks:
-        parts.append("same result: " + ", ".join(
-            f"{k[5:]} {'yes' if entry[k] else 'NO'}" for k in checks))
+        parts.append(
+            "same result: " + ", ".join(f"{k[5:]} {'yes' if entry[k] else 'NO'}" for k in checks)
+        )
     return "; ".join(parts)
 
 
 def markdown(document: dict[str, Any]) -> str:
     """The results table, the targets and the machine, in Markdown."""
-    lines = ["# aop-map benchmark results", "",
-             f"Run: {document['run']['started']} · mode: {document['run']['mode']} · "
-             f"repeat: {document['run']['repeat']} · took {document['run']['seconds']:.0f} s",
-             "", "| N | stage | ours (median) | naive (median) | naive/ours | extra |",
-             "|---:|---|---:|---:|---:|---|"]
+    lines = [
+        "# aop-map benchmark results",
+        "",
+        f"Run: {document['run']['started']} · mode: {document['run']['mode']} · "
+        f"repeat: {document['run']['repeat']} · took {document['run']['seconds']:.0f} s",
+        "",
+        "| N | stage | ours (median) | naive (median) | naive/ours | extra |",
+        "|---:|---|---:|---:|---:|---|",
+    ]
     for n, stages in document["results"].items():
         for stage in STAGES:
             entry = stages.get(stage)
             if entry is None:
                 continue
             ratio = f"{entry['ratio']:.1f}x" if entry.get("ratio") is not None else "–"
-            lines.append(f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
-                         f"{_fmt_s(entry.get('naive_s'))} | {ratio} | {_extras(entry)} |")
-    lines += ["", "## Targets", "", "| N | stage | figure | target | measured | met |",
-              "|---:|---|---|---|---:|---|"]
+            lines.append(
+                f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
+                f"{_fmt_s(entry.get('naive_s'))} | {ratio} | {_extras(entry)} |"
+            )
+    lines += [
+        "",
+        "## Targets",
+        "",
+        "| N | stage | figure | target | measured | met |",
+        "|---:|---|---|---|---:|---|",
+    ]
     for t in document["targets"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
-        lines.append(f"| {t['n']:,} | {t['stage']} | {t['figure']} | {t['target']} | "
-                     f"{t['value'] if t['value'] is not None else '–'} | {met} |")
+        lines.append(
+            f"| {t['n']:,} | {t['stage']} | {t['figure']} | {t['target']} | "
+            f"{t['value'] if t['value'] is not None else '–'} | {met} |"
+        )
     m = document["machine"]
     libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items() if v)
-    lines += ["", "## Machine", "",
-              f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, {m['platform']}; "
-              f"Python {m['python']}; {libs}; PyYAML C loader: {m['yaml_c_loader']}; "
-              f"{m['chromium'] or 'no chromium'}. Load average (1/5/15 min) at the start: "
-              f"{m.get('load_average_at_start')}, at the end: "
-              f"{document['run'].get('load_average_at_end')}.", ""]
+    lines += [
+        "",
+        "## Machine",
+        "",
+        f"{m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, {m['platform']}; "
+        f"Python {m['python']}; {libs}; PyYAML C loader: {m['yaml_c_loader']}; "
+        f"{m['chromium'] or 'no chromium'}. Load average (1/5/15 min) at the start: "
+        f"{m.get('load_average_at_start')}, at the end: "
+        f"{document['run'].get('load_average_at_end')}.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -186,10 +242,14 @@ def summary(document: dict[str, Any]) -> str:
     """A short Markdown summary of a run for bench/README.md."""
     run = document["run"]
     m = document["machine"]
-    lines = [f"{run['mode'].capitalize()} run of {run['started']}: {run['seconds']:.0f} s on "
-             f"{m['cores']} cores, Python {m['python']}, load average at the start "
-             f"{m.get('load_average_at_start')}.", "",
-             "| N | stage | ours | naive | naive/ours |", "|---:|---|---:|---:|---:|"]
+    lines = [
+        f"{run['mode'].capitalize()} run of {run['started']}: {run['seconds']:.0f} s on "
+        f"{m['cores']} cores, Python {m['python']}, load average at the start "
+        f"{m.get('load_average_at_start')}.",
+        "",
+        "| N | stage | ours | naive | naive/ours |",
+        "|---:|---|---:|---:|---:|",
+    ]
     for n, stages in document["results"].items():
         for stage in STAGES:
             entry = stages.get(stage)
@@ -197,15 +257,26 @@ def summary(document: dict[str, Any]) -> str:
                 continue
             ratio = f"{entry['ratio']:.1f}x" if entry.get("ratio") is not None else "–"
             star = "*" if entry.get("naive_sample_n") else ""
-            lines.append(f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
-                         f"{_fmt_s(entry.get('naive_s'))}{star} | {ratio} |")
-    lines += ["", "\\* naive side run on the first `naive_sample_n` records and scaled up "
-              "(see Samples above)."]
+            lines.append(
+                f"| {int(n):,} | {stage} | {_fmt_s(entry.get('ours_s'))} | "
+                f"{_fmt_s(entry.get('naive_s'))}{star} | {ratio} |"
+            )
+    lines += [
+        "",
+        "\\* naive side run on the first `naive_sample_n` records and scaled up "
+        "(see Samples above).",
+    ]
     met = [t for t in document["targets"] if t["met"] is not None]
-    missed = [f"{t['stage']} {t['figure']} at N={t['n']:,} ({t['value']}, target "
-              f"{t['target']})" for t in met if not t["met"]]
-    lines += ["", f"Targets met: {sum(bool(t['met']) for t in met)} of {len(met)} measured."
-              + (" Missed: " + "; ".join(missed) + "." if missed else "")]
+    missed = [
+        f"{t['stage']} {t['figure']} at N={t['n']:,} ({t['value']}, target {t['target']})"
+        for t in met
+        if not t["met"]
+    ]
+    lines += [
+        "",
+        f"Targets met: {sum(bool(t['met']) for t in met)} of {len(met)} measured."
+        + (" Missed: " + "; ".join(missed) + "." if missed else ""),
+    ]
     return "\n".join(lines)
 
 

@@ -90,8 +90,9 @@ class Context:
     def get_records(self) -> list[Record]:
         """Validated records (loaded with a throwaway cache when the load stage did not run)."""
         if not self.records:
-            self.records = load_records(self.dataset.yaml_dir,
-                                        cache_dir=self.work / "stage-cache").records
+            self.records = load_records(
+                self.dataset.yaml_dir, cache_dir=self.work / "stage-cache"
+            ).records
         return self.records
 
     def get_frame(self) -> Any:
@@ -120,8 +121,9 @@ def stage_load(ctx: Context) -> dict[str, Any]:
             cache.rename(ctx.work / "stage-cache")
         shutil.rmtree(cache, ignore_errors=True)
         same_warm = same_warm and again["digest"] == ours["digest"]
-        naive_answer = run_worker("load_naive", data_dir=str(ctx.dataset.yaml_dir),
-                                  limit=ctx.sample())
+        naive_answer = run_worker(
+            "load_naive", data_dir=str(ctx.dataset.yaml_dir), limit=ctx.sample()
+        )
         naive_runs.append(naive_answer["seconds"])
     csv_s = None
     if ctx.profile and ctx.dataset.csv_dir is not None:  # the same records as one CSV, cold
@@ -129,19 +131,36 @@ def stage_load(ctx: Context) -> dict[str, Any]:
         csv_s = round(csv_runs[0], 6)
     scale = ctx.dataset.n / naive_answer["files"]
     sample = ctx.sample()
-    same = (ours["records"] == ctx.dataset.n and naive_answer["records"] == sample
-            and (sample < ctx.dataset.n or naive_answer["digest"] == ours["digest"]))
-    common = {"records": ours["records"], "same_records": same and same_warm,
-              "naive_sample_n": sample if scale > 1 else None}
-    breakdown = (run_worker("load_breakdown", data_dir=str(ctx.dataset.yaml_dir))
-                 if ctx.profile else None)
+    same = (
+        ours["records"] == ctx.dataset.n
+        and naive_answer["records"] == sample
+        and (sample < ctx.dataset.n or naive_answer["digest"] == ours["digest"])
+    )
+    common = {
+        "records": ours["records"],
+        "same_records": same and same_warm,
+        "naive_sample_n": sample if scale > 1 else None,
+    }
+    breakdown = (
+        run_worker("load_breakdown", data_dir=str(ctx.dataset.yaml_dir)) if ctx.profile else None
+    )
     return {
-        "load_cold": figure(cold, naive_runs, naive_scale=scale, **common,
-                            csv_one_file_s=csv_s, breakdown=breakdown,
-                            note="fresh process, empty cache; OS page cache not dropped"),
-        "load_warm": figure(warm, naive_runs, naive_scale=scale, **common,
-                            note="fresh process, validated-file cache filled by the cold "
-                                 "run (an app restart)"),
+        "load_cold": figure(
+            cold,
+            naive_runs,
+            naive_scale=scale,
+            **common,
+            csv_one_file_s=csv_s,
+            breakdown=breakdown,
+            note="fresh process, empty cache; OS page cache not dropped",
+        ),
+        "load_warm": figure(
+            warm,
+            naive_runs,
+            naive_scale=scale,
+            **common,
+            note="fresh process, validated-file cache filled by the cold run (an app restart)",
+        ),
     }
 
 
@@ -149,52 +168,80 @@ def stage_geocode(ctx: Context) -> dict[str, Any]:
     """A fresh lookup (tables read from the package data) per run, vectorised vs one by one."""
     postcodes = ctx.dataset.postcodes
     ours_runs, found = time_runs(lambda: PostcodeLookup().lookup(postcodes), ctx.repeat)
-    naive_runs, slow = time_runs(lambda: naive.geocode_postcodes(postcodes, PostcodeLookup()),
-                                 ctx.slow_repeat)
+    naive_runs, slow = time_runs(
+        lambda: naive.geocode_postcodes(postcodes, PostcodeLookup()), ctx.slow_repeat
+    )
     lookup = PostcodeLookup()
     lookup.lookup(postcodes)  # tables in memory
     warm_runs, _ = time_runs(lambda: lookup.lookup(postcodes), ctx.repeat)
     records_runs, (frame, _problems) = time_runs(
         lambda: geocode_records(ctx.get_records(), ctx.vocabulary, postcodes=lookup),
-        ctx.slow_repeat)
+        ctx.slow_repeat,
+    )
     ctx.frame = frame
     profile = profile_top(lambda: PostcodeLookup().lookup(postcodes)) if ctx.profile else None
-    same = bool(np.allclose(found["lat"], slow["lat"], equal_nan=True, atol=1e-9)
-                and np.allclose(found["lon"], slow["lon"], equal_nan=True, atol=1e-9)
-                and _same_labels(found["district_code"], slow["district_code"]))
-    return {"geocode": figure(
-        ours_runs, naive_runs, postcodes=len(postcodes),
-        found=int(found["lat"].notna().sum()), same_points=same,
-        lookup_tables_loaded_s=round(float(np.median(warm_runs)), 6),
-        geocode_records_s=round(float(np.median(records_runs)), 6), profile=profile,
-        note="ours_s includes reading the postcode tables; lookup_tables_loaded_s does not; "
-             "geocode_records_s is records -> GeoDataFrame with the tables loaded")}
+    same = bool(
+        np.allclose(found["lat"], slow["lat"], equal_nan=True, atol=1e-9)
+        and np.allclose(found["lon"], slow["lon"], equal_nan=True, atol=1e-9)
+        and _same_labels(found["district_code"], slow["district_code"])
+    )
+    return {
+        "geocode": figure(
+            ours_runs,
+            naive_runs,
+            postcodes=len(postcodes),
+            found=int(found["lat"].notna().sum()),
+            same_points=same,
+            lookup_tables_loaded_s=round(float(np.median(warm_runs)), 6),
+            geocode_records_s=round(float(np.median(records_runs)), 6),
+            profile=profile,
+            note="ours_s includes reading the postcode tables; lookup_tables_loaded_s does not; "
+            "geocode_records_s is records -> GeoDataFrame with the tables loaded",
+        )
+    }
 
 
 def _same_labels(a: pd.Series, b: pd.Series) -> bool:
     """Equal element by element, any missing value (None, NaN) equal to any other."""
-    return len(a) == len(b) and all((pd.isna(x) and pd.isna(y)) or x == y
-                                    for x, y in zip(a, b, strict=True))
+    return len(a) == len(b) and all(
+        (pd.isna(x) and pd.isna(y)) or x == y for x, y in zip(a, b, strict=True)
+    )
 
 
 def stage_filter(ctx: Context) -> dict[str, Any]:
     """condition AND art form AND radius on the geocoded frame, index built once (as the app)."""
     frame = ctx.get_frame()
     index_runs, index = time_runs(lambda: build_index(frame, ctx.vocabulary), ctx.repeat)
-    selection = Selection(condition=(FILTER_CONDITION,), art_form=(FILTER_ART_FORM,),
-                          near="Gloucester", radius_km=FILTER_RADIUS_KM)
-    ours_runs, ours = time_runs(lambda: filter_frame(frame, selection, ctx.vocabulary,
-                                                     origin=FILTER_ORIGIN, index=index),
-                                max(ctx.repeat, 9))
-    naive_runs, slow = time_runs(lambda: naive.filter_frame(
-        frame, FILTER_CONDITION, FILTER_ART_FORM, FILTER_ORIGIN, FILTER_RADIUS_KM), ctx.repeat)
+    selection = Selection(
+        condition=(FILTER_CONDITION,),
+        art_form=(FILTER_ART_FORM,),
+        near="Gloucester",
+        radius_km=FILTER_RADIUS_KM,
+    )
+    ours_runs, ours = time_runs(
+        lambda: filter_frame(frame, selection, ctx.vocabulary, origin=FILTER_ORIGIN, index=index),
+        max(ctx.repeat, 9),
+    )
+    naive_runs, slow = time_runs(
+        lambda: naive.filter_frame(
+            frame, FILTER_CONDITION, FILTER_ART_FORM, FILTER_ORIGIN, FILTER_RADIUS_KM
+        ),
+        ctx.repeat,
+    )
     ours_keys = list(zip(ours["record_id"], ours["location_index"], strict=True))
     slow_keys = list(zip(slow["record_id"], slow["location_index"], strict=True))
-    return {"filter": figure(
-        ours_runs, naive_runs, rows=len(frame), matched=len(ours_keys),
-        same_ids=set(ours_keys) == set(slow_keys), same_order=ours_keys == slow_keys,
-        build_index_s=round(float(np.median(index_runs)), 6),
-        note="ours_s with the index built (the app builds it once per data load)")}
+    return {
+        "filter": figure(
+            ours_runs,
+            naive_runs,
+            rows=len(frame),
+            matched=len(ours_keys),
+            same_ids=set(ours_keys) == set(slow_keys),
+            same_order=ours_keys == slow_keys,
+            build_index_s=round(float(np.median(index_runs)), 6),
+            note="ours_s with the index built (the app builds it once per data load)",
+        )
+    }
 
 
 def _payload_points(m: Any) -> int:
@@ -204,8 +251,9 @@ def _payload_points(m: Any) -> int:
     return 0
 
 
-def write_pages(ctx: Context, file_base: str,
-                naive_rendered: tuple[Any, str] | None = None) -> None:
+def write_pages(
+    ctx: Context, file_base: str, naive_rendered: tuple[Any, str] | None = None
+) -> None:
     """The pages the browser stage opens: ours with its assets as local files, the naive map
     of the sample with its CDN files as local copies and, when the sample is smaller than N,
     an empty naive map (its fixed cost). `naive_rendered`: the naive (map, page) if already
@@ -219,40 +267,49 @@ def write_pages(ctx: Context, file_base: str,
     ctx.points = {"ours": _payload_points(m), "naive": naive.count_markers(slow)}
     ctx.html = {"ours": ctx.work / "ours.html", "naive": ctx.work / "naive.html"}
     ctx.html["ours"].write_text(page, encoding="utf-8")
-    ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"),
-                                 encoding="utf-8")
+    ctx.html["naive"].write_text(localise_cdn_links(slow_page, ctx.work / "cdn"), encoding="utf-8")
     if ctx.sample() < ctx.dataset.n:
         ctx.html["naive_empty"] = ctx.work / "naive-empty.html"
         empty = _render(naive.build_map(frame.iloc[:0], ctx.vocabulary))[1]
-        ctx.html["naive_empty"].write_text(localise_cdn_links(empty, ctx.work / "cdn"),
-                                           encoding="utf-8")
+        ctx.html["naive_empty"].write_text(
+            localise_cdn_links(empty, ctx.work / "cdn"), encoding="utf-8"
+        )
 
 
 def stage_map_build(ctx: Context, file_base: str) -> dict[str, Any]:
     """Folium map -> HTML for every located row; the naive side on a sample when capped.
     Also writes the browser stage's pages (write_pages)."""
     frame = ctx.get_frame()
-    ours_runs, (m, page) = time_runs(lambda: _render(build_map(frame, ctx.vocabulary)),
-                                     ctx.repeat)
+    ours_runs, (m, page) = time_runs(lambda: _render(build_map(frame, ctx.vocabulary)), ctx.repeat)
     sample = frame.iloc[: _rows_for_records(frame, ctx.sample())]
     naive_runs, (slow, slow_page) = time_runs(
-        lambda: _render(naive.build_map(sample, ctx.vocabulary)), ctx.naive_repeat(ctx.sample()))
+        lambda: _render(naive.build_map(sample, ctx.vocabulary)), ctx.naive_repeat(ctx.sample())
+    )
     ours_points, naive_points = _payload_points(m), naive.count_markers(slow)
     located, located_sample = _located(frame), _located(sample)
     write_pages(ctx, file_base, (slow, slow_page))
     scale = located / located_sample if located_sample and located_sample < located else 1.0
-    profile = (profile_top(lambda: _render(build_map(frame, ctx.vocabulary)))
-               if ctx.profile else None)
-    return {"map_build": figure(
-        ours_runs, naive_runs, naive_scale=scale, points=ours_points,
-        naive_points=naive_points, naive_sample_n=ctx.sample() if scale > 1 else None,
-        same_points=ours_points == located and naive_points == located_sample,
-        html_bytes=len(page.encode()), naive_html_bytes=len(slow_page.encode()),
-        html_bytes_per_record=round(len(page.encode()) / max(ours_points, 1), 1),
-        naive_html_bytes_per_record=round(len(slow_page.encode()) / max(naive_points, 1), 1),
-        profile=profile,
-        note="Python time of build_map + rendering the HTML; bytes per record = whole page "
-             "/ points (so includes the fixed part)")}
+    profile = (
+        profile_top(lambda: _render(build_map(frame, ctx.vocabulary))) if ctx.profile else None
+    )
+    return {
+        "map_build": figure(
+            ours_runs,
+            naive_runs,
+            naive_scale=scale,
+            points=ours_points,
+            naive_points=naive_points,
+            naive_sample_n=ctx.sample() if scale > 1 else None,
+            same_points=ours_points == located and naive_points == located_sample,
+            html_bytes=len(page.encode()),
+            naive_html_bytes=len(slow_page.encode()),
+            html_bytes_per_record=round(len(page.encode()) / max(ours_points, 1), 1),
+            naive_html_bytes_per_record=round(len(slow_page.encode()) / max(naive_points, 1), 1),
+            profile=profile,
+            note="Python time of build_map + rendering the HTML; bytes per record = whole page "
+            "/ points (so includes the fixed part)",
+        )
+    }
 
 
 def _render(m: Any) -> tuple[Any, str]:

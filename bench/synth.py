@@ -33,21 +33,60 @@ SEED = 20_251_122
 # Relative weights: how often a term appears in real arts-and-health provision. Terms missing
 # here get weight 1.
 WEIGHTS: dict[str, dict[str, float]] = {
-    "conditions": {"mental-health": 12, "general-wellbeing": 8, "social-isolation": 6,
-                   "dementia": 5, "long-term-conditions": 4, "chronic-pain": 3, "copd": 3,
-                   "learning-disability": 3, "ageing-and-frailty": 3, "carers": 2,
-                   "cancer": 2, "physical-disability": 2, "disabling-barriers": 2},
-    "art_forms": {"visual-arts": 10, "music": 9, "singing": 8, "crafts": 7, "creative-writing": 5,
-                  "dance": 5, "theatre": 4, "cross-arts": 4, "photography": 3,
-                  "nature-and-outdoor-arts": 3, "heritage-and-museums": 3, "reading": 2,
-                  "film": 2, "printmaking": 2},
-    "age_groups": {"adults": 10, "older-people": 6, "all-ages": 4, "young-people": 3,
-                   "children": 2},
+    "conditions": {
+        "mental-health": 12,
+        "general-wellbeing": 8,
+        "social-isolation": 6,
+        "dementia": 5,
+        "long-term-conditions": 4,
+        "chronic-pain": 3,
+        "copd": 3,
+        "learning-disability": 3,
+        "ageing-and-frailty": 3,
+        "carers": 2,
+        "cancer": 2,
+        "physical-disability": 2,
+        "disabling-barriers": 2,
+    },
+    "art_forms": {
+        "visual-arts": 10,
+        "music": 9,
+        "singing": 8,
+        "crafts": 7,
+        "creative-writing": 5,
+        "dance": 5,
+        "theatre": 4,
+        "cross-arts": 4,
+        "photography": 3,
+        "nature-and-outdoor-arts": 3,
+        "heritage-and-museums": 3,
+        "reading": 2,
+        "film": 2,
+        "printmaking": 2,
+    },
+    "age_groups": {
+        "adults": 10,
+        "older-people": 6,
+        "all-ages": 4,
+        "young-people": 3,
+        "children": 2,
+    },
     "delivery": {"in-person": 12, "hybrid": 3, "online": 2},
-    "referral_routes": {"social-prescriber": 8, "self-referral": 8, "gp": 5, "clinician": 3,
-                        "care-agency": 1},
-    "commissioning_models": {"grant": 6, "arts-on-prescription": 5, "sub-contract": 3,
-                             "single-provider": 3, "consortium": 2, "personal-budget": 1},
+    "referral_routes": {
+        "social-prescriber": 8,
+        "self-referral": 8,
+        "gp": 5,
+        "clinician": 3,
+        "care-agency": 1,
+    },
+    "commissioning_models": {
+        "grant": 6,
+        "arts-on-prescription": 5,
+        "sub-contract": 3,
+        "single-provider": 3,
+        "consortium": 2,
+        "personal-budget": 1,
+    },
     "kind": {"programme": 6, "organisation": 4, "freelance-artist": 3, "venue": 1},
     "status": {"established": 7, "emerging": 3, "ended": 0},  # ended is hidden by default
 }
@@ -61,11 +100,45 @@ LIST_SIZES: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {
     "commissioning_models": ((0, 1, 2), (2, 5, 1)),
 }
 
-ADJECTIVES = ("Bright", "Open", "Riverside", "Hillside", "Community", "Shared", "Green",
-              "Together", "Creative", "Calm", "Forest", "Vale", "Market", "Old School",
-              "Meadow", "Harbour", "Northgate", "Westgate", "Southside", "Cotswold")
-NOUNS = ("Studio", "Collective", "Voices", "Makers", "Arts", "Hub", "Circle", "Workshop",
-         "Company", "Project", "Network", "Choir", "Players", "Gallery", "Club")
+ADJECTIVES = (
+    "Bright",
+    "Open",
+    "Riverside",
+    "Hillside",
+    "Community",
+    "Shared",
+    "Green",
+    "Together",
+    "Creative",
+    "Calm",
+    "Forest",
+    "Vale",
+    "Market",
+    "Old School",
+    "Meadow",
+    "Harbour",
+    "Northgate",
+    "Westgate",
+    "Southside",
+    "Cotswold",
+)
+NOUNS = (
+    "Studio",
+    "Collective",
+    "Voices",
+    "Makers",
+    "Arts",
+    "Hub",
+    "Circle",
+    "Workshop",
+    "Company",
+    "Project",
+    "Network",
+    "Choir",
+    "Players",
+    "Gallery",
+    "Club",
+)
 SENTENCES = (
     "Weekly {art} sessions for people living with {cond}, led by experienced artists.",
     "Small friendly groups meet in a warm, accessible venue with tea and time to talk.",
@@ -95,8 +168,9 @@ def _weighted(vocabulary: Vocabulary, field: str) -> tuple[list[str], np.ndarray
     return ids, weights / weights.sum()
 
 
-def _draw_terms(vocabulary: Vocabulary, field: str, n: int,
-                rng: np.random.Generator) -> list[list[str]]:
+def _draw_terms(
+    vocabulary: Vocabulary, field: str, n: int, rng: np.random.Generator
+) -> list[list[str]]:
     """n weighted samples without replacement, sizes from LIST_SIZES (Gumbel top-k, vectorised)."""
     ids, p = _weighted(vocabulary, field)
     sizes, size_weights = LIST_SIZES[field]
@@ -111,8 +185,14 @@ def _draw_one(vocabulary: Vocabulary, field: str, n: int, rng: np.random.Generat
     return [ids[j] for j in rng.choice(len(ids), size=n, p=p)]
 
 
-def sample_postcodes(n: int, lookup: PostcodeLookup, vocabulary: Vocabulary,
-                     rng: np.random.Generator, *, england: bool) -> list[tuple[str, str]]:
+def sample_postcodes(
+    n: int,
+    lookup: PostcodeLookup,
+    vocabulary: Vocabulary,
+    rng: np.random.Generator,
+    *,
+    england: bool,
+) -> list[tuple[str, str]]:
     """n real (postcode, district code) pairs: Gloucestershire's districts, or all England."""
     glos_codes = {t.code for t in vocabulary.terms("areas_served") if t.code}
     letters = "ABCDEFHIKLMNOPRSTUWY" if england else "G"
@@ -128,18 +208,28 @@ def sample_postcodes(n: int, lookup: PostcodeLookup, vocabulary: Vocabulary,
     codes = np.concatenate(pools[1::2])
     # ONSPD keeps terminated postcodes such as London's pre-2000 'W1N 6JN', which are no
     # longer valid UK postcodes: sample only what a provider could write today.
-    valid = np.fromiter((normalise_postcode(f"{k[:4].strip()} {k[4:]}") is not None
-                         for k in keys), dtype=bool, count=len(keys))
+    valid = np.fromiter(
+        (normalise_postcode(f"{k[:4].strip()} {k[4:]}") is not None for k in keys),
+        dtype=bool,
+        count=len(keys),
+    )
     keys, codes = keys[valid], codes[valid]
     chosen = rng.choice(len(keys), size=n, replace=n > len(keys))
     # pcd7 'GL1 1AA' / 'GL501AA' -> the usual spelling 'GL50 1AA'.
-    return [(f"{k[:4].strip()} {k[4:]}", str(c)) for k, c in zip(keys[chosen], codes[chosen],
-                                                                     strict=True)]
+    return [
+        (f"{k[:4].strip()} {k[4:]}", str(c))
+        for k, c in zip(keys[chosen], codes[chosen], strict=True)
+    ]
 
 
-def make_records(n: int, vocabulary: Vocabulary, *, seed: int = SEED,
-                 lookup: PostcodeLookup | None = None,
-                 gazetteer: Gazetteer | None = None) -> list[dict[str, Any]]:
+def make_records(
+    n: int,
+    vocabulary: Vocabulary,
+    *,
+    seed: int = SEED,
+    lookup: PostcodeLookup | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> list[dict[str, Any]]:
     """n raw records (the YAML shape), deterministic for a seed."""
     rng = np.random.default_rng(seed + n)
     pyrng = random.Random(seed + n)
@@ -166,9 +256,11 @@ def make_records(n: int, vocabulary: Vocabulary, *, seed: int = SEED,
             areas = [area_by_code.get(place.district_code or "", "countywide")]
         elif how[i] < PLACE_SHARE + EXACT_SHARE:
             place = pyrng.choice(places)
-            location = {"lat": round(place.lat + rng.normal(0, 0.02), 6),
-                        "lon": round(place.lon + rng.normal(0, 0.03), 6),
-                        "label": f"{pyrng.choice(ADJECTIVES)} Hall"}
+            location = {
+                "lat": round(place.lat + rng.normal(0, 0.02), 6),
+                "lon": round(place.lon + rng.normal(0, 0.03), 6),
+                "label": f"{pyrng.choice(ADJECTIVES)} Hall",
+            }
         else:
             location = {"postcode": postcode}
         name = f"{pyrng.choice(ADJECTIVES)} {pyrng.choice(NOUNS)} {i}"
@@ -176,22 +268,33 @@ def make_records(n: int, vocabulary: Vocabulary, *, seed: int = SEED,
         cond = vocabulary.label("conditions", terms["conditions"][0]).lower()
         description = _description(pyrng, art, cond)
         slug = f"bench-{i:06d}"
-        records.append({
-            "id": slug, "name": name, "kind": kind, "status": status,
-            "summary": f"{art.capitalize()} for people living with {cond}.",
-            "description": description,
-            "organisation": f"{pyrng.choice(ADJECTIVES)} Arts Trust",
-            "art_forms": terms["art_forms"], "conditions": terms["conditions"],
-            "age_groups": terms["age_groups"], "areas_served": areas,
-            "delivery": terms["delivery"], "referral_routes": terms["referral_routes"],
-            "commissioning_models": terms["commissioning_models"],
-            "locations": [location],
-            "contact": {"website": f"https://example.org/{slug}",
-                        "email": f"hello@{slug}.example.org", "phone": "01452 000000"},
-            "publish_contact": bool(pyrng.random() < 0.7),
-            "last_verified": f"2025-{pyrng.randint(1, 12):02d}-{pyrng.randint(1, 28):02d}",
-            "sources": [{"title": "Synthetic benchmark record", "url": "https://example.org/"}],
-        })
+        records.append(
+            {
+                "id": slug,
+                "name": name,
+                "kind": kind,
+                "status": status,
+                "summary": f"{art.capitalize()} for people living with {cond}.",
+                "description": description,
+                "organisation": f"{pyrng.choice(ADJECTIVES)} Arts Trust",
+                "art_forms": terms["art_forms"],
+                "conditions": terms["conditions"],
+                "age_groups": terms["age_groups"],
+                "areas_served": areas,
+                "delivery": terms["delivery"],
+                "referral_routes": terms["referral_routes"],
+                "commissioning_models": terms["commissioning_models"],
+                "locations": [location],
+                "contact": {
+                    "website": f"https://example.org/{slug}",
+                    "email": f"hello@{slug}.example.org",
+                    "phone": "01452 000000",
+                },
+                "publish_contact": bool(pyrng.random() < 0.7),
+                "last_verified": f"2025-{pyrng.randint(1, 12):02d}-{pyrng.randint(1, 28):02d}",
+                "sources": [{"title": "Synthetic benchmark record", "url": "https://example.org/"}],
+            }
+        )
     return records
 
 
@@ -244,20 +347,59 @@ def to_yaml(record: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-CSV_HEADER = ("id", "name", "kind", "status", "summary", "description", "organisation",
-              "art_forms", "conditions", "age_groups", "areas_served", "delivery",
-              "referral_routes", "commissioning_models", "postcode", "place", "lat", "lon",
-              "website", "email", "phone", "publish_contact", "last_verified", "sources")
+CSV_HEADER = (
+    "id",
+    "name",
+    "kind",
+    "status",
+    "summary",
+    "description",
+    "organisation",
+    "art_forms",
+    "conditions",
+    "age_groups",
+    "areas_served",
+    "delivery",
+    "referral_routes",
+    "commissioning_models",
+    "postcode",
+    "place",
+    "lat",
+    "lon",
+    "website",
+    "email",
+    "phone",
+    "publish_contact",
+    "last_verified",
+    "sources",
+)
 
 
 def to_csv_row(record: dict[str, Any]) -> list[str]:
     """One spreadsheet row: lists joined with ';' as the importer expects."""
     location = record["locations"][0]
-    row: dict[str, Any] = {k: record[k] for k in ("id", "name", "kind", "status", "summary",
-                                                  "description", "organisation",
-                                                  "last_verified")}
-    for key in ("art_forms", "conditions", "age_groups", "areas_served", "delivery",
-                "referral_routes", "commissioning_models"):
+    row: dict[str, Any] = {
+        k: record[k]
+        for k in (
+            "id",
+            "name",
+            "kind",
+            "status",
+            "summary",
+            "description",
+            "organisation",
+            "last_verified",
+        )
+    }
+    for key in (
+        "art_forms",
+        "conditions",
+        "age_groups",
+        "areas_served",
+        "delivery",
+        "referral_routes",
+        "commissioning_models",
+    ):
         row[key] = "; ".join(record[key])
     for key in ("postcode", "place", "lat", "lon"):
         row[key] = location.get(key, "")
@@ -281,11 +423,18 @@ def write_dataset(records: list[dict[str, Any]], root: Path, *, csv_copy: bool =
             writer.writerow(CSV_HEADER)
             writer.writerows(to_csv_row(r) for r in records)
     postcodes = [r["locations"][0]["postcode"] for r in records if "postcode" in r["locations"][0]]
-    return Dataset(len(records), yaml_dir, csv_dir if csv_copy else None, postcodes,
-                   [r["id"] for r in records])
+    return Dataset(
+        len(records), yaml_dir, csv_dir if csv_copy else None, postcodes, [r["id"] for r in records]
+    )
 
 
-def generate(n: int, root: Path, vocabulary: Vocabulary,
-             lookup: PostcodeLookup | None = None, *, csv: bool = True) -> Dataset:
+def generate(
+    n: int,
+    root: Path,
+    vocabulary: Vocabulary,
+    lookup: PostcodeLookup | None = None,
+    *,
+    csv: bool = True,
+) -> Dataset:
     """Make and write n records under root (and a CSV copy of them unless `csv` is False)."""
     return write_dataset(make_records(n, vocabulary, lookup=lookup), root, csv_copy=csv)

@@ -19,8 +19,9 @@ def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def time_runs(fn: Callable[[], Any], repeat: int,
-              setup: Callable[[], Any] | None = None) -> tuple[list[float], Any]:
+def time_runs(
+    fn: Callable[[], Any], repeat: int, setup: Callable[[], Any] | None = None
+) -> tuple[list[float], Any]:
     """Wall-clock seconds of `repeat` calls (setup untimed before each), and the last result."""
     runs: list[float] = []
     result: Any = None
@@ -41,15 +42,21 @@ def run_worker(task: str, **kwargs: Any) -> dict[str, Any]:
     root and a quiet machine, so file contents may still be in memory.)
     """
     payload = json.dumps({"task": task, **kwargs})
-    done = subprocess.run([sys.executable, "-m", "bench.worker", payload], cwd=REPO_ROOT,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.worker", payload],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"bench.worker {task} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def figure(ours: list[float] | None, naive: list[float] | None, *,
-           naive_scale: float = 1.0, **extra: Any) -> dict[str, Any]:
+def figure(
+    ours: list[float] | None, naive: list[float] | None, *, naive_scale: float = 1.0, **extra: Any
+) -> dict[str, Any]:
     """One stage's entry: medians, the ratio naive/ours and every run, plus extra figures.
 
     `naive_scale` > 1 means the naive side ran on a sample and was scaled up linearly.
@@ -60,7 +67,8 @@ def figure(ours: list[float] | None, naive: list[float] | None, *,
         naive_s *= naive_scale
     ratio = naive_s / ours_s if ours_s and naive_s is not None else None
     out: dict[str, Any] = {
-        "ours_s": _round(ours_s), "naive_s": _round(naive_s),
+        "ours_s": _round(ours_s),
+        "naive_s": _round(naive_s),
         "ratio": round(ratio, 2) if ratio is not None else None,
         "ours_runs_s": [_round(v) for v in ours or []],
         "naive_runs_s": [_round(v * naive_scale) for v in naive or []] if naive else None,
@@ -78,8 +86,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 
-def profile_top(fn: Callable[[], Any], limit: int = 8, *,
-                threads: bool = False) -> list[dict[str, Any]]:
+def profile_top(
+    fn: Callable[[], Any], limit: int = 8, *, threads: bool = False
+) -> list[dict[str, Any]]:
     """The functions that dominate one call of fn: cProfile, sorted by own time.
 
     With `threads`, threads started during the call are profiled too (Streamlit's AppTest
@@ -115,10 +124,23 @@ def profile_top(fn: Callable[[], Any], limit: int = 8, *,
     root = str(REPO_ROOT) + "/"
     for (filename, line, name), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():
         where = filename.split("site-packages/")[-1].replace(root, "")
-        rows.append({"function": f"{where}:{line}({name})", "calls": calls,
-                     "own_s": round(tottime, 4), "cumulative_s": round(cumtime, 4)})
+        rows.append(
+            {
+                "function": f"{where}:{line}({name})",
+                "calls": calls,
+                "own_s": round(tottime, 4),
+                "cumulative_s": round(cumtime, 4),
+            }
+        )
     rows.sort(key=lambda r: -r["own_s"])
     # The project's own functions by cumulative time say which call to fix.
-    ours = sorted((r for r in rows if r["function"].startswith(("aop_map/", "pages/", "app.py"))
-                   and "<module>" not in r["function"]), key=lambda r: -r["cumulative_s"])
+    ours = sorted(
+        (
+            r
+            for r in rows
+            if r["function"].startswith(("aop_map/", "pages/", "app.py"))
+            and "<module>" not in r["function"]
+        ),
+        key=lambda r: -r["cumulative_s"],
+    )
     return rows[:limit] + [{**r, "project": True} for r in ours[:limit]]

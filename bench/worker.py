@@ -31,8 +31,12 @@ def load_ours(data_dir: str, cache_dir: str, **_: Any) -> dict[str, Any]:
     loaded = load_records(Path(data_dir), cache_dir=Path(cache_dir))
     seconds = time.perf_counter() - start
     ids = [r.id for r in loaded.records]
-    return {"seconds": seconds, "records": len(ids), "digest": _digest(ids),
-            "problems": len(loaded.problems)}
+    return {
+        "seconds": seconds,
+        "records": len(ids),
+        "digest": _digest(ids),
+        "problems": len(loaded.problems),
+    }
 
 
 def load_naive(data_dir: str, limit: int | None = None, **_: Any) -> dict[str, Any]:
@@ -74,9 +78,15 @@ def load_breakdown(data_dir: str, **_: Any) -> dict[str, Any]:
     marks.append(time.perf_counter())
     parsed = [parse_file(path) for path in files]
     marks.append(time.perf_counter())
-    validated = [[validate_record(raw.data, vocabulary, source=path.name, line=raw.line,
-                                  field_lines=raw.field_lines) for raw in raws]
-                 for (raws, _), path in zip(parsed, files, strict=True)]
+    validated = [
+        [
+            validate_record(
+                raw.data, vocabulary, source=path.name, line=raw.line, field_lines=raw.field_lines
+            )
+            for raw in raws
+        ]
+        for (raws, _), path in zip(parsed, files, strict=True)
+    ]
     marks.append(time.perf_counter())
     pickle.dumps(validated, pickle.HIGHEST_PROTOCOL)
     marks.append(time.perf_counter())
@@ -85,10 +95,16 @@ def load_breakdown(data_dir: str, **_: Any) -> dict[str, Any]:
     process_files([(str(p), p.name) for p in files], vocabulary, workers)
     marks.append(time.perf_counter())
     gc.enable()
-    steps = ("vocabulary_and_listing_s", "parse_yaml_s", "validate_s", "pickle_cache_s",
-             "parse_validate_pickle_with_workers_s")
-    out: dict[str, Any] = {k: round(b - a, 4) for k, a, b in zip(steps, marks[:-1], marks[1:],
-                                                                   strict=True)}
+    steps = (
+        "vocabulary_and_listing_s",
+        "parse_yaml_s",
+        "validate_s",
+        "pickle_cache_s",
+        "parse_validate_pickle_with_workers_s",
+    )
+    out: dict[str, Any] = {
+        k: round(b - a, 4) for k, a, b in zip(steps, marks[:-1], marks[1:], strict=True)
+    }
     out["helper_processes"] = workers
     out["profile_parse_first_1000"] = profile_top(lambda: [parse_file(p) for p in files[:1000]])
     return out
@@ -99,8 +115,7 @@ def app_script_profile(data_dir: str, cache_dir: str, **_: Any) -> dict[str, Any
     a fresh session once the data is cached, then a filter change."""
     import os
 
-    os.environ.update(AOP_MAP_DATA_DIR=data_dir, AOP_MAP_CACHE_DIR=cache_dir,
-                      AOP_MAP_OFFLINE="1")
+    os.environ.update(AOP_MAP_DATA_DIR=data_dir, AOP_MAP_CACHE_DIR=cache_dir, AOP_MAP_OFFLINE="1")
     from streamlit.testing.v1 import AppTest
 
     from bench.timing import REPO_ROOT, profile_top
@@ -116,13 +131,21 @@ def app_script_profile(data_dir: str, cache_dir: str, **_: Any) -> dict[str, Any
     start = time.perf_counter()
     change_profile = profile_top(session.run, limit=12, threads=True)
     change = time.perf_counter() - start
-    return {"session_script_s": round(first, 3), "session_profile": profile,
-            "filter_change_script_s": round(change, 3), "filter_change_profile": change_profile,
-            "errors": [str(e.value)[:200] for e in session.exception]}
+    return {
+        "session_script_s": round(first, 3),
+        "session_profile": profile,
+        "filter_change_script_s": round(change, 3),
+        "filter_change_profile": change_profile,
+        "errors": [str(e.value)[:200] for e in session.exception],
+    }
 
 
-TASKS = {"load_ours": load_ours, "load_naive": load_naive, "load_breakdown": load_breakdown,
-         "app_script_profile": app_script_profile}
+TASKS = {
+    "load_ours": load_ours,
+    "load_naive": load_naive,
+    "load_breakdown": load_breakdown,
+    "app_script_profile": app_script_profile,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -28,9 +28,11 @@ if len(kinds):
     left.dataframe(kinds, width="stretch")
 right.subheader("How precisely locations are placed")
 right.dataframe(views.precision_counts(dataset.frame), width="stretch")
-st.markdown("Every bundled record describes a real organisation or programme named in public "
-            "sources and cites them. Where no address is published a record is placed at "
-            "town level, and its page says so.")
+st.markdown(
+    "Every bundled record describes a real organisation or programme named in public "
+    "sources and cites them. Where no address is published a record is placed at "
+    "town level, and its page says so."
+)
 
 st.header("Data sources and licences")
 st.markdown("""
@@ -54,21 +56,33 @@ if problems.empty:
     st.success("Every record file loaded and validated without problems.")
 else:
     errors = int((problems["Severity"] == "error").sum())
-    st.warning(f"{len(problems)} problem(s) found while loading ({errors} error(s)). Records "
-               "with errors are left out until fixed; warnings keep the record.",
-               icon=":material/warning:")
-    st.dataframe(problems, hide_index=True, width="stretch",
-                 column_config={"Line": st.column_config.NumberColumn("Line", format="%d"),
-                                "Problem": st.column_config.TextColumn("Problem",
-                                                                       width="large")})
+    st.warning(
+        f"{len(problems)} problem(s) found while loading ({errors} error(s)). Records "
+        "with errors are left out until fixed; warnings keep the record.",
+        icon=":material/warning:",
+    )
+    st.dataframe(
+        problems,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Line": st.column_config.NumberColumn("Line", format="%d"),
+            "Problem": st.column_config.TextColumn("Problem", width="large"),
+        },
+    )
 
 unlocated = dataset.unlocated_records()
 st.subheader(f"Records not on the map ({len(unlocated)})")
 if unlocated:
-    st.dataframe(views.unlocated_table(unlocated, dataset.problems, dataset.origins, vocab),
-                 hide_index=True, width="stretch",
-                 column_config={"Line": st.column_config.NumberColumn("Line", format="%d")})
-    st.caption("These records still appear in the directory, on their own pages and in the "
-               "coverage counts.")
+    st.dataframe(
+        views.unlocated_table(unlocated, dataset.problems, dataset.origins, vocab),
+        hide_index=True,
+        width="stretch",
+        column_config={"Line": st.column_config.NumberColumn("Line", format="%d")},
+    )
+    st.caption(
+        "These records still appear in the directory, on their own pages and in the "
+        "coverage counts."
+    )
 else:
     st.markdown("Every record has a place on the map.")

@@ -15,9 +15,11 @@ st.title("Directory of providers and activities")
 ui.show_messages(filtered)
 records = count_records(filtered.frame)
 in_view = views.in_view_count(index, filtered.search_selection)  # ended/elsewhere if asked
-st.markdown(f"**{records}** of {in_view} records match: "
-            f"{ui.describe_selection(filtered.search_selection, vocabulary)}."
-            + (" Nearest first." if filtered.origin else ""))
+st.markdown(
+    f"**{records}** of {in_view} records match: "
+    f"{ui.describe_selection(filtered.search_selection, vocabulary)}."
+    + (" Nearest first." if filtered.origin else "")
+)
 
 serving = filtered.serving if filtered.serving is not None else filtered.frame.iloc[:0]
 if records == 0 and not len(serving):
@@ -32,18 +34,25 @@ if records:
     # as a list: name, what, where and the page link (layout CSS in aop_map/ui.py).
     with st.container(key="directory_grid"):
         ui.show_records_table(table)
-        st.caption("Click a column heading to sort. Contact details appear only when the "
-                   "provider has agreed to publish them; the provider page has the rest.")
+        st.caption(
+            "Click a column heading to sort. Contact details appear only when the "
+            "provider has agreed to publish them; the provider page has the rest."
+        )
     with st.container(key="directory_list"):
         ui.show_record_list(table)
     ui.shortlist_adder(table)
 else:
-    st.info(f"0 within {filtered.search_selection.radius_km:g} km, {len(area)} serving "
-            f"{ui.md_escape(filtered.area)}: listed below.", icon=":material/info:")
+    st.info(
+        f"0 within {filtered.search_selection.radius_km:g} km, {len(area)} serving "
+        f"{ui.md_escape(filtered.area)}: listed below.",
+        icon=":material/info:",
+    )
 if len(elsewhere):
     st.subheader(views.ELSEWHERE_HEADING)
-    st.caption("Case studies outside Gloucestershire, shown because examples elsewhere are "
-               "included. They are not provision in the county.")
+    st.caption(
+        "Case studies outside Gloucestershire, shown because examples elsewhere are "
+        "included. They are not provision in the county."
+    )
     with st.container(key="directory_grid_elsewhere"):
         ui.show_records_table(elsewhere, key="directory_elsewhere")
     with st.container(key="directory_list_elsewhere"):
@@ -51,8 +60,10 @@ if len(elsewhere):
     table = pd.concat([table, elsewhere], ignore_index=True)
 if len(area):
     st.subheader(f"Also serving {ui.md_escape(filtered.area)}")
-    st.caption("These match the other filters and work across the district or the whole "
-               "county, but publish no venue within the distance chosen.")
+    st.caption(
+        "These match the other filters and work across the district or the whole "
+        "county, but publish no venue within the distance chosen."
+    )
     with st.container(key="directory_grid_serving"):
         ui.show_records_table(area, key="directory_serving")
     with st.container(key="directory_list_serving"):
@@ -61,10 +72,19 @@ if len(area):
 exported = pd.concat([filtered.frame, serving]) if len(serving) else filtered.frame
 
 left, right = st.columns(2)
-left.download_button("Download this selection as CSV", table_to_csv(table),
-                     file_name="aop-map-selection.csv", mime="text/csv", width="stretch",
-                     icon=":material/download:")
-right.download_button("Download this selection as GeoJSON",
-                      to_geojson(exported, vocabulary),
-                      file_name="aop-map-selection.geojson", mime="application/geo+json",
-                      width="stretch", icon=":material/download:")
+left.download_button(
+    "Download this selection as CSV",
+    table_to_csv(table),
+    file_name="aop-map-selection.csv",
+    mime="text/csv",
+    width="stretch",
+    icon=":material/download:",
+)
+right.download_button(
+    "Download this selection as GeoJSON",
+    to_geojson(exported, vocabulary),
+    file_name="aop-map-selection.geojson",
+    mime="application/geo+json",
+    width="stretch",
+    icon=":material/download:",
+)

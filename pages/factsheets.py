@@ -10,8 +10,10 @@ FACTSHEETS = Path(__file__).resolve().parent.parent / "content" / "factsheets"
 
 ui.ensure_entrypoint()  # the one page that draws before asking for the data
 st.title("Fact sheets")
-st.caption("Short guides for commissioners, artists and anyone curious, written in our own "
-           "words from the public documents each sheet lists under Sources.")
+st.caption(
+    "Short guides for commissioners, artists and anyone curious, written in our own "
+    "words from the public documents each sheet lists under Sources."
+)
 sheets = sorted(p for p in FACTSHEETS.glob("*.md") if p.name.lower() != "readme.md")
 if not sheets:
     st.error("No fact sheets found.")

@@ -20,16 +20,25 @@ if moderator is None:
 
 dataset, index = ui.get_dataset()
 declared = " (self-declared at a password sign-in)" if moderator.self_declared else ""
-st.caption(f"Signed in as {ui.md_escape(moderator.name)}{declared}. Every decision is written "
-           "to the audit log.")
+st.caption(
+    f"Signed in as {ui.md_escape(moderator.name)}{declared}. Every decision is written "
+    "to the audit log."
+)
 if st.button("Sign out"):
     st.session_state.pop("moderator", None)
     st.rerun()
 if flash := st.session_state.pop("moderation_flash", None):
     st.success(flash)
 
-status = st.segmented_control("Show", ["pending", "approved", "rejected", "withdrawn"],
-                              default="pending", key="moderation_status") or "pending"
+status = (
+    st.segmented_control(
+        "Show",
+        ["pending", "approved", "rejected", "withdrawn"],
+        default="pending",
+        key="moderation_status",
+    )
+    or "pending"
+)
 submissions = store.list(status)
 st.markdown(f"**{len(submissions)}** {status} submission(s).")
 pending = [(s.id, s.data) for s in store.list("pending")]
@@ -60,25 +69,36 @@ for submission in submissions:
             if submission.reason:
                 st.markdown(f"Reason: {ui.md_escape(submission.reason)}")
             continue
-        edited = st.text_area("Edit before approving (YAML)", key=f"edit_{submission.id}",
-                              value=views.submission_yaml(data), height=200)
+        edited = st.text_area(
+            "Edit before approving (YAML)",
+            key=f"edit_{submission.id}",
+            value=views.submission_yaml(data),
+            height=200,
+        )
         left, right = st.columns(2)
         if left.button("Approve and publish", key=f"approve_{submission.id}", type="primary"):
-            record, problem = views.approve_edited(store, submission, edited, moderator.name,
-                                                   self_declared=moderator.self_declared)
+            record, problem = views.approve_edited(
+                store, submission, edited, moderator.name, self_declared=moderator.self_declared
+            )
             if problem:
                 st.error(problem)
             else:
                 ui.clear_data_cache()
                 st.session_state["moderation_flash"] = (
-                    f"Published {ui.md_escape(record.name)} as record {ui.md_escape(record.id)}.")
+                    f"Published {ui.md_escape(record.name)} as record {ui.md_escape(record.id)}."
+                )
                 st.rerun()
-        reason = right.text_input("Reason for rejecting", key=f"reason_{submission.id}",
-                                  max_chars=500)
+        reason = right.text_input(
+            "Reason for rejecting", key=f"reason_{submission.id}", max_chars=500
+        )
         if right.button("Reject", key=f"reject_{submission.id}", disabled=not reason.strip()):
             try:
-                store.reject(submission.id, moderator.name, reason.strip(),
-                             self_declared=moderator.self_declared)
+                store.reject(
+                    submission.id,
+                    moderator.name,
+                    reason.strip(),
+                    self_declared=moderator.self_declared,
+                )
             except StoreError as error:
                 st.error(ui.md_escape(error))
             else:

@@ -14,18 +14,27 @@ if record is None:
     st.title("Provider pages" if not record_id else "Provider not found")
     if record_id:
         ui.set_page_title("Provider not found")
-        st.error(f"There is no provider or activity with the id “{ui.md_escape(record_id)}”. "
-                 "It may have been withdrawn or renamed.", icon=":material/error:")
+        st.error(
+            f"There is no provider or activity with the id “{ui.md_escape(record_id)}”. "
+            "It may have been withdrawn or renamed.",
+            icon=":material/error:",
+        )
     else:
-        st.markdown("Every provider, programme and venue has a page here. Choose one, or find "
-                    "them on the map or in the directory.")
+        st.markdown(
+            "Every provider, programme and venue has a page here. Choose one, or find "
+            "them on the map or in the directory."
+        )
     names = {r.id: r.name for r in sorted(dataset.records, key=lambda r: r.name.casefold())}
-    choice = st.selectbox("Provider or activity", list(names), index=None,
-                          format_func=names.get, placeholder="Type to search by name")
+    choice = st.selectbox(
+        "Provider or activity",
+        list(names),
+        index=None,
+        format_func=names.get,
+        placeholder="Type to search by name",
+    )
     if choice:
         ui.provider_link(f"Open {names[choice]}", choice)
-    st.page_link("pages/directory.py", label="Back to the directory",
-                 icon=":material/arrow_back:")
+    st.page_link("pages/directory.py", label="Back to the directory", icon=":material/arrow_back:")
     st.page_link("pages/map.py", label="Back to the map", icon=":material/map:")
     st.stop()
 
@@ -36,5 +45,7 @@ ui.show_provider(record, rows, dataset)
 ui.shortlist_button(record.id)
 st.divider()
 ui.show_report_form(SubmissionStore(), record)
-st.caption("Is this your listing? Update or withdraw it on *Register your activity* with "
-           "your reference and edit code.")
+st.caption(
+    "Is this your listing? Update or withdraw it on *Register your activity* with "
+    "your reference and edit code."
+)

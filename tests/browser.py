@@ -50,8 +50,10 @@ def require_browser() -> str:
         try:
             import playwright.sync_api  # noqa: F401
         except ImportError:
-            reason = ("the playwright Python package is not installed (the dev extra: "
-                      "make .venv/.installed, from requirements.lock)")
+            reason = (
+                "the playwright Python package is not installed (the dev extra: "
+                "make .venv/.installed, from requirements.lock)"
+            )
     if reason:
         if settings.flag("AOP_MAP_REQUIRE_BROWSER"):
             pytest.fail(f"browser tests required (AOP_MAP_REQUIRE_BROWSER) but {reason}")
@@ -76,23 +78,39 @@ class AppServer:
 
 
 @contextlib.contextmanager
-def run_app(log_dir: Path, data_dir: Path | None = None,
-            env: dict[str, str] | None = None) -> Iterator[AppServer]:
+def run_app(
+    log_dir: Path, data_dir: Path | None = None, env: dict[str, str] | None = None
+) -> Iterator[AppServer]:
     """Start the app on 127.0.0.1 and a free port (bundled data unless `data_dir`); stop it."""
     port = free_port()
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AOP_MAP_")}
-    full_env.update({"AOP_MAP_OFFLINE": "1", "AOP_MAP_CACHE_DIR": str(log_dir / "cache"),
-                     **(env or {})})
+    full_env.update(
+        {"AOP_MAP_OFFLINE": "1", "AOP_MAP_CACHE_DIR": str(log_dir / "cache"), **(env or {})}
+    )
     if data_dir is not None:
         full_env["AOP_MAP_DATA_DIR"] = str(data_dir)
     log = log_dir / f"streamlit-{port}.log"
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-               "--server.headless", "true", "--server.port", str(port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process, log)
@@ -158,8 +176,9 @@ def screenshot(page, name: str) -> Path:
     height = page.evaluate("""() => Math.max(...[...document.querySelectorAll('*')]
         .filter(e => e.scrollHeight > e.clientHeight + 1)
         .map(e => e.scrollHeight), document.body.scrollHeight)""")
-    page.set_viewport_size({"width": size["width"], "height": min(max(height, size["height"]),
-                                                                  MAX_SHOT_HEIGHT)})
+    page.set_viewport_size(
+        {"width": size["width"], "height": min(max(height, size["height"]), MAX_SHOT_HEIGHT)}
+    )
     page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(size)

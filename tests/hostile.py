@@ -26,9 +26,11 @@ MARKUP_PAYLOADS = [
     "</script><script>alert(2)</script>",
     "**bold** [link](http://evil.example) ![img](http://evil.example/x.png)",
     "`${alert(3)}`\\u",
-    "=HYPERLINK(\"http://evil.example\")",
-    "+1", "-2", "@SUM(A1)",
-    "Tom & Jerry's \"choir\"",
+    '=HYPERLINK("http://evil.example")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    'Tom & Jerry\'s "choir"',
 ]
 CONTROL_PAYLOADS = ["\x1b[2J", "\x1b]8;;http://evil.example\x07x\x1b]8;;\x07", "a\rb", "\x07"]
 
@@ -40,5 +42,8 @@ def evaluated(text: str) -> bool:
     import os
     import re
 
-    return bool(re.search(r"(?<![\d.])1337(?![\d])", text)) or os.getcwd() in text or (
-        "TemplateSyntaxError" in text)
+    return (
+        bool(re.search(r"(?<![\d.])1337(?![\d])", text))
+        or os.getcwd() in text
+        or ("TemplateSyntaxError" in text)
+    )

@@ -34,16 +34,25 @@ EVERYTHING = {  # every field of §2 set, as a provider would give them
     "kind": "programme",
     "status": "established",
     "schedules": [
-        {"days": ["Tuesday"], "start": "10:30", "end": "12:00", "frequency": "weekly",
-         "course_length": "10 weekly sessions"},
+        {
+            "days": ["Tuesday"],
+            "start": "10:30",
+            "end": "12:00",
+            "frequency": "weekly",
+            "course_length": "10 weekly sessions",
+        },
         "By arrangement in the school holidays",
     ],
     "cost": {"free": True, "description": "Donations welcome"},
     "eligibility": {"minimum_age": 18, "referral": "self referral welcome"},
     "languages": ["English", "Polish"],
     "locations": [
-        {"label": "Stroud Library", "postcode": "GL5 2HT", "place": "Stroud",
-         "accessibility": ["wheelchair access", "Hearing loop", "bus"]},
+        {
+            "label": "Stroud Library",
+            "postcode": "GL5 2HT",
+            "place": "Stroud",
+            "accessibility": ["wheelchair access", "Hearing loop", "bus"],
+        },
         {"place": "Cinderford"},
     ],
 }
@@ -66,8 +75,13 @@ def validated(data: dict[str, Any], vocabulary: Vocabulary) -> Record:
 
 @pytest.fixture(scope="module")
 def records(vocabulary: Vocabulary) -> list[Record]:
-    bare = {"id": "bare", "name": "Bare", "kind": "programme", "status": "established",
-            "locations": [{"place": "Stroud"}]}
+    bare = {
+        "id": "bare",
+        "name": "Bare",
+        "kind": "programme",
+        "status": "established",
+        "locations": [{"place": "Stroud"}],
+    }
     return [validated(d, vocabulary) for d in (EVERYTHING, PAID, bare)]
 
 
@@ -107,8 +121,11 @@ def test_structured_fields_are_validated_and_normalised(records: list[Record]) -
         ({"eligibility": {"minimum_age": 65, "maximum_age": 18}}, "eligibility", "below"),
         ({"eligibility": {"referral": "maybe"}}, "eligibility.referral", "unknown referral"),
         ({"cost": {"amount": -1}}, "cost.amount", "greater than or equal"),
-        ({"locations": [{"place": "Stroud", "accessibility": ["helipad"]}]},
-         "locations.0.accessibility", "helipad"),
+        (
+            {"locations": [{"place": "Stroud", "accessibility": ["helipad"]}]},
+            "locations.0.accessibility",
+            "helipad",
+        ),
     ],
 )
 def test_bad_values_are_reported_at_their_field(
@@ -122,8 +139,12 @@ def test_bad_values_are_reported_at_their_field(
 def test_schedule_text_and_oruk_shape() -> None:
     fortnightly = Schedule(days=["mon", "Thursdays"], start="14:00", frequency="Fortnightly")
     assert fortnightly.to_oruk() == {
-        "description": "Fortnightly, Mondays, Thursdays 14:00", "freq": "WEEKLY",
-        "interval": 2, "byday": "MO,TH", "opens_at": "14:00"}
+        "description": "Fortnightly, Mondays, Thursdays 14:00",
+        "freq": "WEEKLY",
+        "interval": 2,
+        "byday": "MO,TH",
+        "opens_at": "14:00",
+    }
 
 
 def test_bundled_records_never_invent_them(vocabulary: Vocabulary) -> None:
@@ -149,8 +170,9 @@ def test_bundled_records_never_invent_them(vocabulary: Vocabulary) -> None:
         ({}, {"singing-for-breathing", "paid-class", "bare"}),
     ],
 )
-def test_yes_only_filters(frame: Any, vocabulary: Vocabulary, params: dict[str, str],
-                          expected: set[str]) -> None:
+def test_yes_only_filters(
+    frame: Any, vocabulary: Vocabulary, params: dict[str, str], expected: set[str]
+) -> None:
     selection, notes = selection_from_params(params, vocabulary)
     assert notes == []
     index = build_index(frame, vocabulary)
@@ -178,11 +200,12 @@ def test_yes_only_filter_rows_and_counts(frame: Any, vocabulary: Vocabulary) -> 
 
 def test_facts_describe_or_leave_empty(records: list[Record], vocabulary: Vocabulary) -> None:
     facts = dict(fields.facts(records[0], vocabulary))
-    assert facts["When"] == ["Weekly, Tuesdays 10:30–12:00; 10 weekly sessions",
-                             "By arrangement in the school holidays"]
+    assert facts["When"] == [
+        "Weekly, Tuesdays 10:30–12:00; 10 weekly sessions",
+        "By arrangement in the school holidays",
+    ]
     assert facts["Cost"] == ["Free; Donations welcome"]
-    assert facts["Venue accessibility"] == ["Step-free access", "Hearing loop",
-                                            "Public transport"]
+    assert facts["Venue accessibility"] == ["Step-free access", "Hearing loop", "Public transport"]
     assert facts["Languages"] == ["English", "Polish"]
     bare = dict(fields.facts(records[2], vocabulary))  # the page says "not stated"
     assert bare["When"] == bare["Cost"] == bare["Who can join"] == bare["Languages"] == []
@@ -194,7 +217,8 @@ def test_csv_columns_say_not_stated(frame: Any, vocabulary: Vocabulary) -> None:
     assert table.loc["paid-class", "cost"] == "£5; a session"
     assert table.loc["paid-class", "eligibility"] == "Referral needed"
     assert table.loc["singing-for-breathing", "accessibility"] == (
-        "Step-free access, Hearing loop, Public transport")
+        "Step-free access, Hearing loop, Public transport"
+    )
     assert table.loc["singing-for-breathing", "schedules"].startswith("Weekly, Tuesdays")
     for column in ("schedules", "cost", "eligibility", "accessibility", "languages"):
         assert table.loc["bare", column] == fields.NOT_STATED
@@ -202,26 +226,41 @@ def test_csv_columns_say_not_stated(frame: Any, vocabulary: Vocabulary) -> None:
 
 def test_geojson_carries_them_in_words(frame: Any, vocabulary: Vocabulary) -> None:
     features = json.loads(to_geojson(frame, vocabulary))["features"]
-    library = next(f["properties"] for f in features
-                   if f["properties"]["place"].startswith("Stroud Library"))
+    library = next(
+        f["properties"] for f in features if f["properties"]["place"].startswith("Stroud Library")
+    )
     assert library["cost"] == "Free; Donations welcome"
     assert library["accessibility"] == ["step-free", "hearing-loop", "public-transport"]
     assert library["languages"] == ["English", "Polish"]
 
 
 def test_oruk_with_every_optional_field_validates(vocabulary: Vocabulary) -> None:
-    full = validated({**FULL, **{k: v for k, v in EVERYTHING.items()
-                                 if k not in ("id", "name", "kind", "status", "locations")},
-                      "locations": [{**FULL["locations"][0],
-                                     "accessibility": ["step-free", "parking"]},
-                                    FULL["locations"][1]]}, vocabulary)
+    full = validated(
+        {
+            **FULL,
+            **{
+                k: v
+                for k, v in EVERYTHING.items()
+                if k not in ("id", "name", "kind", "status", "locations")
+            },
+            "locations": [
+                {**FULL["locations"][0], "accessibility": ["step-free", "parking"]},
+                FULL["locations"][1],
+            ],
+        },
+        vocabulary,
+    )
     records = [full, validated(MINIMAL, vocabulary)]
     feed = oruk.export_feed(records, vocabulary, geocode_records(records, vocabulary)[0])
     service = by_record(feed, FULL["id"])
     assert_valid(service, "compiled/service.json")
     weekly, arranged = service["schedules"]
     assert (weekly["freq"], weekly["byday"], weekly["opens_at"], weekly["closes_at"]) == (
-        "WEEKLY", "TU", "10:30", "12:00")
+        "WEEKLY",
+        "TU",
+        "10:30",
+        "12:00",
+    )
     assert weekly["notes"] == "10 weekly sessions" and weekly["service_id"] == service["id"]
     assert arranged["description"] == "By arrangement in the school holidays"
     [cost] = service["cost_options"]
@@ -229,10 +268,14 @@ def test_oruk_with_every_optional_field_validates(vocabulary: Vocabulary) -> Non
     assert service["eligibility_description"] == "Ages 18 and over; self-referral welcome"
     assert service["minimum_age"] == 18  # the record's own age, over its age groups'
     assert [(lang["name"], lang.get("code")) for lang in service["languages"]] == [
-        ("English", "en"), ("Polish", "pl")]
+        ("English", "en"),
+        ("Polish", "pl"),
+    ]
     first, second = service["service_at_locations"]
     assert [a["description"] for a in first["location"]["accessibility"]] == [
-        "Step-free access", "Parking"]
+        "Step-free access",
+        "Parking",
+    ]
     assert "accessibility" not in second["location"]  # not stated there
     bare = by_record(feed, MINIMAL["id"])
     assert bare["languages"] == bare["schedules"] == bare["cost_options"] == []
@@ -250,19 +293,29 @@ def test_oruk_optional_fields_read_the_registry() -> None:
 
 
 def test_register_form_values_reach_the_record(vocabulary: Vocabulary) -> None:
-    values = {"name": "Tea and Tunes", "kind": "programme", "status": "established",
-              "schedules": "Weekly, Tuesdays 10:30-12:00\nBy arrangement",
-              "free": "Yes", "cost_description": "", "minimum_age": "16", "maximum_age": "",
-              "referral_need": "either", "languages": "English, Welsh",
-              "locations": [{"place": "Stroud", "accessibility": ["step-free"]}]}
+    values = {
+        "name": "Tea and Tunes",
+        "kind": "programme",
+        "status": "established",
+        "schedules": "Weekly, Tuesdays 10:30-12:00\nBy arrangement",
+        "free": "Yes",
+        "cost_description": "",
+        "minimum_age": "16",
+        "maximum_age": "",
+        "referral_need": "either",
+        "languages": "English, Welsh",
+        "locations": [{"place": "Stroud", "accessibility": ["step-free"]}],
+    }
     data = registration.form_to_data(values)
     assert data["cost"] == {"free": True}
     assert data["eligibility"] == {"minimum_age": "16", "referral": "either"}
     assert data["locations"] == [{"place": "Stroud", "accessibility": ["step-free"]}]
     record = validated({**data, "id": "tea-and-tunes"}, vocabulary)
     assert record.eligibility.self_referral and record.cost.free
-    assert [s.description for s in record.schedules] == ["Weekly, Tuesdays 10:30-12:00",
-                                                        "By arrangement"]
+    assert [s.description for s in record.schedules] == [
+        "Weekly, Tuesdays 10:30-12:00",
+        "By arrangement",
+    ]
     again = registration.form_values(record.model_dump(mode="json", exclude_none=True))
     assert again["schedules"] == "Weekly, Tuesdays 10:30-12:00\nBy arrangement"
     assert again["free"] == "Yes" and again["referral_need"] == "either"
@@ -270,18 +323,40 @@ def test_register_form_values_reach_the_record(vocabulary: Vocabulary) -> None:
 
 
 def test_nothing_given_is_nothing_stated(vocabulary: Vocabulary) -> None:
-    data = registration.form_to_data({"name": "X", "kind": "programme",
-                                      "status": "established", "free": "Not stated",
-                                      "referral_need": None, "minimum_age": ""})
+    data = registration.form_to_data(
+        {
+            "name": "X",
+            "kind": "programme",
+            "status": "established",
+            "free": "Not stated",
+            "referral_need": None,
+            "minimum_age": "",
+        }
+    )
     assert "cost" not in data and "eligibility" not in data
 
 
 def test_the_form_draws_them(vocabulary: Vocabulary) -> None:
     names = {spec.name for spec in fields.form_fields()}
-    assert {"schedules", "free", "cost_description", "minimum_age", "maximum_age",
-            "referral_need", "accessibility", "languages"} <= names
-    assert Path(__file__).resolve().parents[1].joinpath("pages", "register.py").read_text(
-        encoding="utf-8").count('field_widgets("cost"') == 1
+    assert {
+        "schedules",
+        "free",
+        "cost_description",
+        "minimum_age",
+        "maximum_age",
+        "referral_need",
+        "accessibility",
+        "languages",
+    } <= names
+    assert (
+        Path(__file__)
+        .resolve()
+        .parents[1]
+        .joinpath("pages", "register.py")
+        .read_text(encoding="utf-8")
+        .count('field_widgets("cost"')
+        == 1
+    )
 
 
 def test_a_spreadsheet_row_fills_them(tmp_path: Path, vocabulary: Vocabulary) -> None:
@@ -290,7 +365,9 @@ def test_a_spreadsheet_row_fills_them(tmp_path: Path, vocabulary: Vocabulary) ->
         "referral needed\n"
         "tea,Tea Tunes,programme,established,Stroud,£3 a session,yes,"
         "Weekly Tuesdays 10:30;By arrangement,English;Polish,step free;parking,16,"
-        "self referral\n", encoding="utf-8")
+        "self referral\n",
+        encoding="utf-8",
+    )
     result = load_records(tmp_path, vocabulary=vocabulary, use_cache=False)
     assert result.problems == []
     [record] = result.records
@@ -299,4 +376,6 @@ def test_a_spreadsheet_row_fills_them(tmp_path: Path, vocabulary: Vocabulary) ->
     assert record.languages == ["English", "Polish"]
     assert record.locations[0].accessibility == ["step-free", "parking"]
     assert (record.eligibility.minimum_age, record.eligibility.referral) == (
-        16, "self-referral-welcome")
+        16,
+        "self-referral-welcome",
+    )

@@ -17,8 +17,11 @@ ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"(": b"(", b")": b")", b"\\":
 
 
 def _unescape(raw: bytes) -> bytes:
-    return re.sub(rb"\\(\d{1,3}|.)", lambda m: bytes([int(m[1], 8)]) if m[1].isdigit()
-                  else ESCAPES.get(m[1], m[1]), raw)
+    return re.sub(
+        rb"\\(\d{1,3}|.)",
+        lambda m: bytes([int(m[1], 8)]) if m[1].isdigit() else ESCAPES.get(m[1], m[1]),
+        raw,
+    )
 
 
 def pdf_text(data: bytes) -> str:
@@ -35,11 +38,20 @@ def pdf_text(data: bytes) -> str:
 
 
 def entry(number: int, **changes: object) -> SheetEntry:
-    values = dict(record_id=f"r{number}", title=f"Activity {number}", what="Singing",
-                  for_whom="Adults", where="Stroud", when="Tuesdays 10:00",
-                  cost="Free", how_to_join="Self-referral", contact="01234 567890",
-                  last_confirmed="2026-01-02", points=((51.74, -2.22),),
-                  area_codes=("E07000082",))
+    values = dict(
+        record_id=f"r{number}",
+        title=f"Activity {number}",
+        what="Singing",
+        for_whom="Adults",
+        where="Stroud",
+        when="Tuesdays 10:00",
+        cost="Free",
+        how_to_join="Self-referral",
+        contact="01234 567890",
+        last_confirmed="2026-01-02",
+        points=((51.74, -2.22),),
+        area_codes=("E07000082",),
+    )
     values.update(changes)
     return SheetEntry(**values)  # type: ignore[arg-type]
 
@@ -50,15 +62,28 @@ def outlines() -> activity_sheet.Outlines:
 
 
 def test_every_activity_and_field_is_in_the_text(outlines) -> None:
-    entries = [entry(1), entry(2, title="Choir (for (breath)) \\ £3 – café “quoted”"),
-               entry(3, contact="not published")]
+    entries = [
+        entry(1),
+        entry(2, title="Choir (for (breath)) \\ £3 – café “quoted”"),
+        entry(3, contact="not published"),
+    ]
     data = activity_sheet.build_pdf(entries, outlines=outlines, link="http://x/shortlist")
     assert data.startswith(b"%PDF")
     text = pdf_text(data)
     assert "Activity 1" in text and "Activity 3" in text
     assert 'Choir (for (breath)) \\ £3 - café "quoted"' in text
-    for label in ("What it is", "Who it is for", "Where", "When", "Cost", "How to join",
-                  "Contact", "Facts last confirmed", "Tuesdays 10:00", "2026-01-02"):
+    for label in (
+        "What it is",
+        "Who it is for",
+        "Where",
+        "When",
+        "Cost",
+        "How to join",
+        "Contact",
+        "Facts last confirmed",
+        "Tuesdays 10:00",
+        "2026-01-02",
+    ):
         assert label in text
     assert "This list online: http://x/shortlist" in text
     assert "District boundaries" in text
@@ -67,16 +92,16 @@ def test_every_activity_and_field_is_in_the_text(outlines) -> None:
 
 def test_uncompressed_output_reads_the_same(outlines) -> None:
     entries = [entry(1), entry(2)]
-    assert pdf_text(activity_sheet.build_pdf(entries, outlines=outlines, compress=False)) == \
-        pdf_text(activity_sheet.build_pdf(entries, outlines=outlines))
+    assert pdf_text(
+        activity_sheet.build_pdf(entries, outlines=outlines, compress=False)
+    ) == pdf_text(activity_sheet.build_pdf(entries, outlines=outlines))
 
 
 def test_a_block_is_never_split_across_pages(outlines) -> None:
     long_what = "A long description of the sessions. " * 12
     entries = [entry(n, what=long_what) for n in range(12)]
     data = activity_sheet.build_pdf(entries, outlines=outlines, compress=False)
-    pages = [pdf_text(b"stream\n" + s + b"\nendstream") for s in STREAM.findall(data)
-             if b"Tj" in s]
+    pages = [pdf_text(b"stream\n" + s + b"\nendstream") for s in STREAM.findall(data) if b"Tj" in s]
     assert len(pages) > 1
     for page in pages:  # each page holds whole blocks: every title has its last row
         assert page.count("Facts last confirmed") == len(re.findall(r"Activity \d+", page))

@@ -171,14 +171,17 @@ def matching(at: AppTest) -> str:
 # Every page
 
 
-@pytest.mark.parametrize(("page", "title"), [
-    (None, "Energy map of arts and health activity"),
-    ("pages/directory.py", "Directory of providers and activities"),
-    ("pages/coverage.py", "Coverage and gaps"),
-    ("pages/provider.py", "Provider pages"),
-    ("pages/factsheets.py", "Fact sheets"),
-    ("pages/about.py", "About this map and its data"),
-])
+@pytest.mark.parametrize(
+    ("page", "title"),
+    [
+        (None, "Energy map of arts and health activity"),
+        ("pages/directory.py", "Directory of providers and activities"),
+        ("pages/coverage.py", "Coverage and gaps"),
+        ("pages/provider.py", "Provider pages"),
+        ("pages/factsheets.py", "Fact sheets"),
+        ("pages/about.py", "About this map and its data"),
+    ],
+)
 def test_every_page_runs(page: str | None, title: str) -> None:
     at = open_app(page)
     assert at.title[0].value == title
@@ -418,16 +421,19 @@ def test_list_html_escapes_text_and_encodes_ids() -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
-@pytest.mark.parametrize(("url", "base", "expected"), [
-    ("http://host:8501/", "", None),
-    ("http://host:8501", "", None),
-    ("http://host:8501/nosuchpage", "", "nosuchpage"),
-    ("http://host:8501/directory", "", None),  # Streamlit leaves a known page's path in
-    ("http://host/aop/", "aop", None),  # served under a base path
-    ("http://host/aop/nosuchpage", "/aop/", "nosuchpage"),
-    ("http://host/a/b", "", "a/b"),
-    (None, "", None),
-])
+@pytest.mark.parametrize(
+    ("url", "base", "expected"),
+    [
+        ("http://host:8501/", "", None),
+        ("http://host:8501", "", None),
+        ("http://host:8501/nosuchpage", "", "nosuchpage"),
+        ("http://host:8501/directory", "", None),  # Streamlit leaves a known page's path in
+        ("http://host/aop/", "aop", None),  # served under a base path
+        ("http://host/aop/nosuchpage", "/aop/", "nosuchpage"),
+        ("http://host/a/b", "", "a/b"),
+        (None, "", None),
+    ],
+)
 def test_unknown_path(url: str | None, base: str, expected: str | None) -> None:
     known = ["", "directory", "coverage"]
     assert views.unknown_path(url, base, known) == expected
@@ -480,8 +486,9 @@ def test_coverage_links_to_the_map_with_the_chosen_cell() -> None:
     assert "status=established" in link.query_string
 
 
-def test_districts_with_no_provision_stand_out(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_districts_with_no_provision_stand_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Without the countywide choir (which serves every district) Tewkesbury has nothing.
     data = write_data(tmp_path / "mapdata", RECORDS.replace("[countywide]", "[stroud]"))
     monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
@@ -499,34 +506,41 @@ def test_data_quality_lists_problems_and_unlocated_records() -> None:
     assert {"File", "Line", "Field", "Problem"} <= set(problems.columns)
     assert problems["Problem"].str.contains("sleeping").any()
     unlocated = at.dataframe[3].value
-    assert set(unlocated["Record"]) == {"Roaming Storytellers", "Lost Postcode Group",
-                                        "County Carers Choir"}
+    assert set(unlocated["Record"]) == {
+        "Roaming Storytellers",
+        "Lost Postcode Group",
+        "County Carers Choir",
+    }
     why = unlocated.set_index("Record")["Why"]
     assert "ZZ99 9ZZ" in why["Lost Postcode Group"]
-    assert "OpenStreetMap" in texts(at.markdown) and "Open Government Licence" in texts(
-        at.markdown)
+    assert "OpenStreetMap" in texts(at.markdown) and "Open Government Licence" in texts(at.markdown)
 
 
-def test_a_new_record_file_appears_without_a_restart(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_record_file_appears_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = write_data(tmp_path / "mapdata")
     monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
     monkeypatch.setattr(ui, "SIGNATURE_TTL_S", 0.0)  # rescan on every run (10 s by default)
     at = open_app("pages/directory.py")
     assert len(at.dataframe[0].value) == TOTAL
-    (data / "approved.yaml").write_text(textwrap.dedent("""\
+    (data / "approved.yaml").write_text(
+        textwrap.dedent("""\
         id: newly-approved
         name: Newly Approved Group
         kind: organisation
         status: emerging
         locations: [{place: Stroud}]
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     at.run()
     assert "Newly Approved Group" in set(at.dataframe[0].value["name"])
 
 
 def test_data_files_are_rescanned_at_most_once_per_ttl(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scans: list[Path] = []
     now = [1000.0]
     monkeypatch.setattr(ui, "data_signature", lambda d: scans.append(d) or f"sig{len(scans)}")
@@ -551,8 +565,11 @@ def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     builds: list[int] = []
     real = mapping.build_map
-    monkeypatch.setattr(mapping, "build_map",
-                        lambda frame, *a, **k: builds.append(len(frame)) or real(frame, *a, **k))
+    monkeypatch.setattr(
+        mapping,
+        "build_map",
+        lambda frame, *a, **k: builds.append(len(frame)) or real(frame, *a, **k),
+    )
     ui.clear_map_cache()
     return builds
 
@@ -572,7 +589,8 @@ def test_the_energy_map_is_rendered_once_per_selection(monkeypatch: pytest.Monke
 
 
 def test_rendered_maps_are_limited_and_never_outlive_their_data(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     builds = count_builds(monkeypatch)
     monkeypatch.setattr(ui, "MAP_CACHE_ENTRIES", 1)
     at = open_app()
@@ -586,8 +604,9 @@ def test_rendered_maps_are_limited_and_never_outlive_their_data(
     owner, draws = Owner(), []
     options = {"key": "m", "returned_objects": []}
     monkeypatch.setattr(ui, "folium_arguments", lambda m, **_: draws.append(m) or {})
-    monkeypatch.setattr(ui, "_folium_component",
-                        lambda: SimpleNamespace(component=lambda **_: None))
+    monkeypatch.setattr(
+        ui, "_folium_component", lambda: SimpleNamespace(component=lambda **_: None)
+    )
     ui.show_map(lambda: "map 1", memo=(owner, "all"), **options)
     ui.show_map(lambda: "map 2", memo=(owner, "all"), **options)
     ui.show_map(lambda: "map 3", memo=(Owner(), "all"), **options)  # other data, same key
@@ -595,13 +614,18 @@ def test_rendered_maps_are_limited_and_never_outlive_their_data(
 
 
 def test_map_arguments_are_those_st_folium_gives_its_component(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import streamlit_folium
 
     from aop_map.mapping import build_map
 
-    frame = make_frame([{"record_id": "a", "lat": 51.86, "lon": -2.24},
-                        {"record_id": "b", "lat": 51.70, "lon": -2.20, "status": "emerging"}])
+    frame = make_frame(
+        [
+            {"record_id": "a", "lat": 51.86, "lon": -2.24},
+            {"record_id": "b", "lat": 51.70, "lon": -2.20, "status": "emerging"},
+        ]
+    )
     direct: dict = {}
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: direct.update(kw))
     options = {"key": "energy_map", "height": 560, "returned_objects": ["last_object_clicked"]}
@@ -613,7 +637,8 @@ def test_map_arguments_are_those_st_folium_gives_its_component(
 
 @pytest.mark.parametrize("payload", TEMPLATE_PAYLOADS)
 def test_map_text_is_never_evaluated_as_a_template(
-        monkeypatch: pytest.MonkeyPatch, payload: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, payload: str
+) -> None:
     """What st_folium sends the browser: record text in it literally, never evaluated."""
     import jinja2
 
@@ -621,11 +646,15 @@ def test_map_text_is_never_evaluated_as_a_template(
 
     outputs: list[str] = []
     real = jinja2.Template.render
-    monkeypatch.setattr(jinja2.Template, "render",
-                        lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1])
+    monkeypatch.setattr(
+        jinja2.Template,
+        "render",
+        lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1],
+    )
     name, label = f"Choir {payload}", f"Hall {payload}"
-    frame = make_frame([{"record_id": "t", "name": name, "lat": 51.86, "lon": -2.24,
-                         "location_label": label}])
+    frame = make_frame(
+        [{"record_id": "t", "name": name, "lat": 51.86, "lon": -2.24, "location_label": label}]
+    )
     energy = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False))
     location = ui.folium_arguments(build_location_map(frame, real_vocabulary(), tiles=False))
     literal = {"'": "\\u0027", "<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
@@ -638,13 +667,16 @@ def test_map_text_is_never_evaluated_as_a_template(
 # Settings and the entry point
 
 
-@pytest.mark.parametrize("page", [None, "pages/directory.py", "pages/about.py",
-                                  "pages/factsheets.py", "pages/moderate.py"])
-@pytest.mark.parametrize(("name", "value"), [("AOP_MAP_OFFLINE", "maybe"),
-                                             ("AOP_MAP_LOAD_WORKERS", "lots")])
-def test_a_bad_setting_is_a_plain_message_naming_it(monkeypatch: pytest.MonkeyPatch,
-                                                    page: str | None, name: str,
-                                                    value: str) -> None:
+@pytest.mark.parametrize(
+    "page",
+    [None, "pages/directory.py", "pages/about.py", "pages/factsheets.py", "pages/moderate.py"],
+)
+@pytest.mark.parametrize(
+    ("name", "value"), [("AOP_MAP_OFFLINE", "maybe"), ("AOP_MAP_LOAD_WORKERS", "lots")]
+)
+def test_a_bad_setting_is_a_plain_message_naming_it(
+    monkeypatch: pytest.MonkeyPatch, page: str | None, name: str, value: str
+) -> None:
     monkeypatch.setenv(name, value)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.run()
@@ -655,8 +687,9 @@ def test_a_bad_setting_is_a_plain_message_naming_it(monkeypatch: pytest.MonkeyPa
     assert not at.title  # nothing else of the page is drawn
 
 
-@pytest.mark.parametrize("page", ["pages/directory.py", "pages/provider.py",
-                                  "pages/factsheets.py", "pages/moderate.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/directory.py", "pages/provider.py", "pages/factsheets.py", "pages/moderate.py"]
+)
 def test_a_page_started_alone_runs_inside_the_app(page: str) -> None:
     """What a fresh server does with a first request for /directory (and AppTest with every
     run): Streamlit runs the page file by itself; it must still get app.py's frame."""

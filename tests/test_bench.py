@@ -19,9 +19,23 @@ BROWSER_STAGES = ("browser", "app_first_map", "app_filter_roundtrip")
 
 
 def _run(tmp_path: Path, stages: str) -> dict:
-    options = suite.parse_args(["--n", str(TINY_N), "--repeat", "1", "--slow-repeat", "1",
-                                "--naive-cap", "0", "--no-profile", "--stages", stages,
-                                "--out", str(tmp_path / "results" / "latest.json")])
+    options = suite.parse_args(
+        [
+            "--n",
+            str(TINY_N),
+            "--repeat",
+            "1",
+            "--slow-repeat",
+            "1",
+            "--naive-cap",
+            "0",
+            "--no-profile",
+            "--stages",
+            stages,
+            "--out",
+            str(tmp_path / "results" / "latest.json"),
+        ]
+    )
     return suite.run(options, log=lambda _text: None)
 
 
@@ -101,12 +115,14 @@ def test_browser_and_app_stages(tmp_path: Path) -> None:
     assert stages["app_filter_roundtrip"]["same_records"]
 
 
-def test_readme_summary_is_replaced_not_appended(python_results: tuple[dict, Path],
-                                                 tmp_path: Path) -> None:
+def test_readme_summary_is_replaced_not_appended(
+    python_results: tuple[dict, Path], tmp_path: Path
+) -> None:
     document, _ = python_results
     readme = tmp_path / "README.md"
-    readme.write_text("# Benchmarks\n\n<!-- results:full -->\nOLD-SUMMARY\n"
-                      "<!-- /results:full -->\ntail\n")
+    readme.write_text(
+        "# Benchmarks\n\n<!-- results:full -->\nOLD-SUMMARY\n<!-- /results:full -->\ntail\n"
+    )
     report.update_readme(readme, document)
     report.update_readme(readme, document)
     text = readme.read_text()

@@ -44,8 +44,14 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
     """Run `python -m aop_map ARGS` with a clean environment (no online geocoding)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("AOP_MAP_")}
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "aop_map", *args], capture_output=True,
-                          text=True, env=full_env, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aop_map", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 def test_console_script_installed() -> None:
@@ -268,7 +274,7 @@ def test_directory_download_neutralises_formulas(
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
         ("+1", "'+1"),
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -292,8 +298,12 @@ def test_table_to_csv_neutralises_text_only_and_leaves_the_table() -> None:
     )
     original = table.copy()
     rows = list(csv.reader(io.StringIO(table_to_csv(table))))
-    assert rows == [["name", "lon", "n"], ["'=1+1", "-2.1", "-1"], ["Plain", "", "0"],
-                    ["", "-0.5", "1"]]
+    assert rows == [
+        ["name", "lon", "n"],
+        ["'=1+1", "-2.1", "-1"],
+        ["Plain", "", "0"],
+        ["", "-0.5", "1"],
+    ]
     pd.testing.assert_frame_equal(table, original)
 
 
@@ -334,8 +344,14 @@ def submit_evil(data: Path) -> str:
     from aop_map.store import SubmissionStore
 
     store = SubmissionStore(data_dir=data)
-    listing = {"name": EVIL, "summary": EVIL, "kind": "programme", "status": "established",
-               "areas_served": ["Stroud"], "consent": {"listing": True}}
+    listing = {
+        "name": EVIL,
+        "summary": EVIL,
+        "kind": "programme",
+        "status": "established",
+        "areas_served": ["Stroud"],
+        "consent": {"listing": True},
+    }
     return store.submit(listing).id
 
 
@@ -360,15 +376,23 @@ def test_submissions_honour_the_data_directory(data_dir: Path, tmp_path: Path) -
     other = tmp_path / "other"
     shutil.copytree(data_dir, other, ignore=shutil.ignore_patterns("submissions"))
     assert reference not in run("submissions", "list", "--data-dir", str(other)).stdout
-    queue = run("submissions", "list", "--data-dir", str(other),
-                "--submissions-dir", str(data_dir / "submissions"))
+    queue = run(
+        "submissions",
+        "list",
+        "--data-dir",
+        str(other),
+        "--submissions-dir",
+        str(data_dir / "submissions"),
+    )
     assert reference in queue.stdout
 
 
 def test_validate_output_holds_no_control_characters(data_dir: Path) -> None:
-    record = (f"id: evil\nname: {json.dumps(EVIL)}\nkind: venue\nstatus: established\n"
-              f"art_forms: [{json.dumps(EVIL)}]\n{json.dumps(EVIL)}: unknown field\n"
-              f"locations: [{{place: {json.dumps(EVIL)}}}]\n")
+    record = (
+        f"id: evil\nname: {json.dumps(EVIL)}\nkind: venue\nstatus: established\n"
+        f"art_forms: [{json.dumps(EVIL)}]\n{json.dumps(EVIL)}: unknown field\n"
+        f"locations: [{{place: {json.dumps(EVIL)}}}]\n"
+    )
     (data_dir / "evil\x1b[2J.yaml").write_text(record, encoding="utf-8")
     result = run("validate", str(data_dir))
     assert result.returncode == 1
@@ -403,9 +427,13 @@ def test_export_to_a_terminal_shows_escapes(data_dir: Path) -> None:
     )
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AOP_MAP_")}
-    with subprocess.Popen([sys.executable, "-m", "aop_map", "export", "--data-dir",
-                           str(data_dir)], stdout=follower, stderr=subprocess.PIPE, cwd=ROOT,
-                          env=env) as process:
+    with subprocess.Popen(
+        [sys.executable, "-m", "aop_map", "export", "--data-dir", str(data_dir)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    ) as process:
         os.close(follower)
         chunks = []
         while True:
@@ -426,12 +454,24 @@ def test_export_to_a_terminal_shows_escapes(data_dir: Path) -> None:
 def test_a_terminal_moderator_name_is_audited_as_self_declared(data_dir: Path) -> None:
     from aop_map.store import SubmissionStore
 
-    reference = SubmissionStore(data_dir=data_dir).submit(
-        {"name": "Quiet Choir", "kind": "programme", "status": "established",
-         "areas_served": ["Stroud"], "consent": {"listing": True}}).id
-    done = run("submissions", "approve", reference, "--moderator", "Sam",
-               "--data-dir", str(data_dir))
+    reference = (
+        SubmissionStore(data_dir=data_dir)
+        .submit(
+            {
+                "name": "Quiet Choir",
+                "kind": "programme",
+                "status": "established",
+                "areas_served": ["Stroud"],
+                "consent": {"listing": True},
+            }
+        )
+        .id
+    )
+    done = run(
+        "submissions", "approve", reference, "--moderator", "Sam", "--data-dir", str(data_dir)
+    )
     assert done.returncode == 0, done.stderr
-    approvals = [e for e in SubmissionStore(data_dir=data_dir).audit_log()
-                 if e.get("action") == "approved"]
+    approvals = [
+        e for e in SubmissionStore(data_dir=data_dir).audit_log() if e.get("action") == "approved"
+    ]
     assert approvals and approvals[-1]["who"] == "Sam" and approvals[-1]["self_declared"]

@@ -153,15 +153,16 @@ def wait_for_map(page) -> dict[str, int]:
     frame.locator(".aop-legend, .leaflet-control-layers").first.wait_for()
     handle = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
     handle.wait_for_function("() => window.map && window.L", timeout=WAIT_MS)
-    handle.wait_for_function(f"() => {{ const c = ({COUNT_MARKERS_JS})(); "
-                             "return c.markers + c.clusters > 0; }", timeout=WAIT_MS)
+    handle.wait_for_function(
+        f"() => {{ const c = ({COUNT_MARKERS_JS})(); return c.markers + c.clusters > 0; }}",
+        timeout=WAIT_MS,
+    )
     return handle.evaluate(COUNT_MARKERS_JS)
 
 
 def choose(page, label: str, option: str) -> None:
     """Pick an option in a sidebar multiselect with the keyboard, as a user would."""
-    widget = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(
-        has_text=label)
+    widget = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text=label)
     widget.locator("input").click()
     widget.locator("input").fill(option)
     page.keyboard.press("Enter")
@@ -172,17 +173,19 @@ def choose(page, label: str, option: str) -> None:
 # Bundled data
 
 
-def test_shared_url_restores_the_selection(bundled: str, browser_page: Watched,
-                                           bundled_data) -> None:
+def test_shared_url_restores_the_selection(
+    bundled: str, browser_page: Watched, bundled_data
+) -> None:
     # The first request of a fresh server, straight to a page with filters in its URL.
     page = browser_page.open(f"{bundled}/directory?condition=copd&art_form=singing")
-    frame = filter_frame(bundled_data.frame, Selection(condition=("copd",),
-                                                       art_form=("singing",)),
-                         bundled_data.vocabulary)
+    frame = filter_frame(
+        bundled_data.frame,
+        Selection(condition=("copd",), art_form=("singing",)),
+        bundled_data.vocabulary,
+    )
     expected = count_records(frame)
     total = count_records(filter_frame(bundled_data.frame, Selection(), bundled_data.vocabulary))
-    page.get_by_test_id("stSidebar").get_by_text(
-        f"{expected} of {total} records match").wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(f"{expected} of {total} records match").wait_for()
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_title(re.compile(r"^COPD and breathing conditions \(\d+\)$")).wait_for()
     sidebar.get_by_title(re.compile(r"^Singing \(\d+\)$")).wait_for()
@@ -225,8 +228,9 @@ LONE_MARKER_JS = """() => {
 }"""
 
 
-def test_panning_does_not_rerun_but_a_marker_click_selects(bundled: str,
-                                                            browser_page: Watched) -> None:
+def test_panning_does_not_rerun_but_a_marker_click_selects(
+    bundled: str, browser_page: Watched
+) -> None:
     page = browser_page.open(bundled + "/")
     wait_for_map(page)
     page.evaluate(WATCH_RUNS_JS)
@@ -255,64 +259,69 @@ def test_panning_does_not_rerun_but_a_marker_click_selects(bundled: str,
     screenshot(page, "map-marker-clicked")
 
 
-def test_choosing_a_filter_changes_count_and_url(bundled: str, browser_page: Watched,
-                                                 bundled_data) -> None:
+def test_choosing_a_filter_changes_count_and_url(
+    bundled: str, browser_page: Watched, bundled_data
+) -> None:
     page = browser_page.open(bundled + "/directory")
     # Of the records in view: current Gloucestershire activity unless asked for more.
     total = count_records(filter_frame(bundled_data.frame, Selection(), bundled_data.vocabulary))
     assert matches_text(page).startswith(f"{total} of {total}")
-    dementia = count_records(filter_frame(bundled_data.frame, Selection(condition=("dementia",)),
-                                          bundled_data.vocabulary))
+    dementia = count_records(
+        filter_frame(
+            bundled_data.frame, Selection(condition=("dementia",)), bundled_data.vocabulary
+        )
+    )
     assert dementia < total
     choose(page, "Health condition", "Dementia")
-    page.get_by_test_id("stSidebar").get_by_text(
-        f"{dementia} of {total} records match").wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(f"{dementia} of {total} records match").wait_for()
     page.wait_for_url(re.compile(r"condition=dementia"))
     screenshot(page, "directory-dementia")
     # The sidebar menu drops the query string; the filters stay and return to the URL.
     page.get_by_test_id("stSidebar").get_by_role("link", name="Coverage and gaps").click()
     page.wait_for_url(re.compile(r"/coverage\?condition=dementia"))
-    page.get_by_test_id("stSidebar").get_by_text(
-        f"{dementia} of {total} records match").wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(f"{dementia} of {total} records match").wait_for()
 
 
-def test_coverage_cell_opens_the_map_filtered(bundled: str, browser_page: Watched,
-                                              bundled_data) -> None:
+def test_coverage_cell_opens_the_map_filtered(
+    bundled: str, browser_page: Watched, bundled_data
+) -> None:
     page = browser_page.open(bundled + "/coverage")
     main = page.get_by_test_id("stMain")
-    for label, option in (("Condition", "COPD and breathing conditions"),
-                          ("Art form", "Singing")):
+    for label, option in (("Condition", "COPD and breathing conditions"), ("Art form", "Singing")):
         box = main.get_by_test_id("stSelectbox").filter(has_text=label).last
         box.locator("input").click()
         box.locator("input").fill(option)
         page.keyboard.press("Enter")
         wait_for_app(page)
     selection = Selection(condition=("copd",), art_form=("singing",))
-    expected = count_records(filter_frame(bundled_data.frame, selection,
-                                          bundled_data.vocabulary))
+    expected = count_records(filter_frame(bundled_data.frame, selection, bundled_data.vocabulary))
     link = main.get_by_role("link", name=re.compile(r"Open the map \(\d+\)"))
     assert f"({expected})" in link.inner_text()
     link.click()
     # The map is the home page, so its address is the app's root.
     page.wait_for_url(re.compile(r"/(map)?\?condition=copd&art_form=singing$"))
     total = count_records(filter_frame(bundled_data.frame, Selection(), bundled_data.vocabulary))
-    page.get_by_test_id("stSidebar").get_by_text(
-        f"{expected} of {total} records match").wait_for()
+    page.get_by_test_id("stSidebar").get_by_text(f"{expected} of {total} records match").wait_for()
 
 
-def test_done_when_singing_for_copd_near_gl14(bundled: str, browser_page: Watched,
-                                               bundled_data) -> None:
+def test_done_when_singing_for_copd_near_gl14(
+    bundled: str, browser_page: Watched, bundled_data
+) -> None:
     """Who offers singing for people with COPD within 10 km of GL14 2AA, and how to contact?"""
     page = browser_page.open(
-        f"{bundled}/?near=GL14+2AA&radius_km=10&condition=copd&art_form=singing")
+        f"{bundled}/?near=GL14+2AA&radius_km=10&condition=copd&art_form=singing"
+    )
     page.frame_locator(FOLIUM_IFRAME).locator(".leaflet-container").wait_for()
     place = geocode_query("GL14 2AA")
     district = bundled_data.vocabulary.district_by_code(place.district_code)
-    anywhere = filter_frame(bundled_data.frame, Selection(condition=("copd",),
-                                                          art_form=("singing",)),
-                            bundled_data.vocabulary)
-    serving = anywhere[anywhere["areas_served"].map(
-        lambda areas: bool({district.id, "countywide"} & set(areas)))]
+    anywhere = filter_frame(
+        bundled_data.frame,
+        Selection(condition=("copd",), art_form=("singing",)),
+        bundled_data.vocabulary,
+    )
+    serving = anywhere[
+        anywhere["areas_served"].map(lambda areas: bool({district.id, "countywide"} & set(areas)))
+    ]
     main = page.get_by_test_id("stMain")
     for name in set(serving["name"]):
         main.get_by_text(name, exact=True).first.wait_for()
@@ -342,10 +351,10 @@ def test_done_when_cotswold_gaps(bundled: str, browser_page: Watched, bundled_da
     screenshot(page, "done-when-cotswold-gaps")
 
 
-@pytest.mark.parametrize("path", ["coverage", "provider", "factsheets", "about", "register",
-                                  "moderate"])
-def test_every_page_renders(bundled: str, browser_page: Watched, bundled_data,
-                            path: str) -> None:
+@pytest.mark.parametrize(
+    "path", ["coverage", "provider", "factsheets", "about", "register", "moderate"]
+)
+def test_every_page_renders(bundled: str, browser_page: Watched, bundled_data, path: str) -> None:
     url = f"{bundled}/{path}"
     if path == "provider":
         url += f"?id={bundled_data.records[0].id}"

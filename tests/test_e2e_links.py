@@ -24,7 +24,10 @@ from tests.test_e2e import (  # noqa: F401 (fixtures)
 pytestmark = pytest.mark.browser
 
 
-def test_the_popup_link_opens_the_provider_page(bundled: str, browser_page: Watched) -> None:
+def test_the_popup_link_opens_the_provider_page(
+    bundled: str,  # noqa: F811 (a fixture)
+    browser_page: Watched,  # noqa: F811 (a fixture)
+) -> None:
     page = browser_page.open(bundled + "/?status=established")
     wait_for_map(page)
     frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()

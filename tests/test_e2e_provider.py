@@ -66,8 +66,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data.mkdir()
     shutil.copy(MAPDATA / "vocabulary.yaml", data)
     (data / "records.yaml").write_text(RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data,
-                 env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+    with run_app(directory, data_dir=data, env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
         yield server.url, data
 
 
@@ -96,12 +95,16 @@ def follow(page, link: str, record_id: str, name: str) -> None:
 
 
 # Issue 11 item 2: links that change the record shown change the address.
-@pytest.mark.parametrize(("start", "link", "target", "name"), [
-    ("alpha", "Beta Singers", "beta", "Beta Singers"),  # a partner
-    ("quiet", "Create Gloucestershire", "create-gloucestershire", "Create Gloucestershire"),
-])
-def test_provider_links_change_the_address(app, watched: Watched, start: str, link: str,
-                                           target: str, name: str) -> None:
+@pytest.mark.parametrize(
+    ("start", "link", "target", "name"),
+    [
+        ("alpha", "Beta Singers", "beta", "Beta Singers"),  # a partner
+        ("quiet", "Create Gloucestershire", "create-gloucestershire", "Create Gloucestershire"),
+    ],
+)
+def test_provider_links_change_the_address(
+    app, watched: Watched, start: str, link: str, target: str, name: str
+) -> None:
     url, _ = app
     page = watched.open(f"{url}/provider?id={start}")
     first = heading(page)
@@ -123,15 +126,17 @@ def test_contact_links_and_directions(app, watched: Watched) -> None:
     url, _ = app
     page = watched.open(f"{url}/provider?id=alpha")
     main = page.get_by_test_id("stMain")
-    assert main.get_by_role("link", name="hello@alpha.example").get_attribute(
-        "href") == "mailto:hello@alpha.example"
-    assert main.get_by_role("link", name="01452 123456").get_attribute(
-        "href") == "tel:01452123456"
+    assert (
+        main.get_by_role("link", name="hello@alpha.example").get_attribute("href")
+        == "mailto:hello@alpha.example"
+    )
+    assert main.get_by_role("link", name="01452 123456").get_attribute("href") == "tel:01452123456"
     directions = main.get_by_role("link", name=re.compile("Directions"))
     assert directions.count() == 1
     href = directions.get_attribute("href")
-    match = re.fullmatch(r"https://www\.openstreetmap\.org/directions\?to=(-?[\d.]+)%2C(-?[\d.]+)",
-                         href)
+    match = re.fullmatch(
+        r"https://www\.openstreetmap\.org/directions\?to=(-?[\d.]+)%2C(-?[\d.]+)", href
+    )
     assert match, href
     lat, lon = map(float, match.groups())
     assert 51.8 < lat < 52.0 and -2.2 < lon < -2.0  # GL50 3PR, Cheltenham
@@ -154,7 +159,8 @@ def test_a_problem_report_reaches_the_moderation_page(app, watched: Watched) -> 
     page.get_by_text("Report a problem with this listing").click()
     page.get_by_text("The activity has ended").click()
     page.get_by_role("textbox", name="What should we know?").fill(
-        "They stopped meeting <b>in May</b>.")
+        "They stopped meeting <b>in May</b>."
+    )
     page.get_by_role("textbox", name=re.compile("Your email")).fill("me@example.org")
     page.get_by_role("button", name="Send the report").click()
     page.get_by_text("your report RPT-").wait_for()
@@ -194,8 +200,10 @@ def test_the_register_preview_is_the_provider_page(app, watched: Watched) -> Non
     for heading_text in ("What, who and how", "Readiness", "Contact", "Where", "Sources"):
         preview.get_by_role("heading", name=heading_text).wait_for()
     preview.get_by_text("Watercolour mornings for carers.").wait_for()
-    assert preview.get_by_role("link", name="gamma@example.org").get_attribute(
-        "href") == "mailto:gamma@example.org"
+    assert (
+        preview.get_by_role("link", name="gamma@example.org").get_attribute("href")
+        == "mailto:gamma@example.org"
+    )
     preview.locator(FOLIUM_IFRAME).wait_for()  # its own map, with the dot
     frame = preview.locator(FOLIUM_IFRAME).element_handle().content_frame()
     frame.wait_for_function("() => window.map && window.L")
@@ -212,10 +220,17 @@ def test_an_update_with_the_edit_code_is_diffed_then_published(app, watched: Wat
 
     url, data = app
     store = SubmissionStore(data_dir=data)
-    receipt = store.submit({"name": "Delta Dancers", "kind": "organisation",
-                            "status": "established", "summary": "Mondays at ten.",
-                            "locations": [{"place": "Stroud"}], "publish_contact": False,
-                            "consent": {"listing": True, "contact": False}})
+    receipt = store.submit(
+        {
+            "name": "Delta Dancers",
+            "kind": "organisation",
+            "status": "established",
+            "summary": "Mondays at ten.",
+            "locations": [{"place": "Stroud"}],
+            "publish_contact": False,
+            "consent": {"listing": True, "contact": False},
+        }
+    )
     record = store.approve(receipt.id, "Mo")
     page = watched.open(f"{url}/register")
     page.get_by_role("textbox", name="Reference number").fill(receipt.id)
@@ -260,8 +275,7 @@ def lockout_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data.mkdir()
     shutil.copy(MAPDATA / "vocabulary.yaml", data)
     (data / "records.yaml").write_text(RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data,
-                 env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+    with run_app(directory, data_dir=data, env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
         yield server.url
 
 

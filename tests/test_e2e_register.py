@@ -31,10 +31,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copy(MAPDATA / "vocabulary.yaml", data)
     (data / "one.yaml").write_text(
         "id: existing\nname: Existing Choir\nkind: organisation\nstatus: established\n"
-        "locations: [{postcode: GL14 2AA}]\n", encoding="utf-8")
+        "locations: [{postcode: GL14 2AA}]\n",
+        encoding="utf-8",
+    )
     assert executable
-    with run_app(directory, data_dir=data,
-                 env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+    with run_app(directory, data_dir=data, env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
         yield server.url
 
 

@@ -38,9 +38,9 @@ def choose(page, key: str, name: str) -> None:
 
 
 @pytest.mark.parametrize("made_on", list(MADE_ON))
-def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled: str,
-                                                           browser_page: Watched,
-                                                           chromium) -> None:
+def test_a_shortlist_of_three_travels_prints_and_downloads(
+    made_on: str, bundled: str, browser_page: Watched, chromium
+) -> None:
     dataset = load_dataset()
     records = [dataset.record(rid) for rid in CHOSEN]
     assert all(records), "the bundled data changed: pick three other ids"
@@ -65,8 +65,7 @@ def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled
     assert urlsplit(shown).path == urlsplit(link).path
     assert parse_qs(urlsplit(shown).query) == parse_qs(urlsplit(link).query)
 
-    fresh = chromium.new_context(viewport={"width": 1200, "height": 900},
-                                 accept_downloads=True)
+    fresh = chromium.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
     try:
         other = fresh.new_page()
         other.set_default_timeout(WAIT_MS)
@@ -92,8 +91,10 @@ def test_a_shortlist_of_three_travels_prints_and_downloads(made_on: str, bundled
         other.emulate_media(media="print")
         other.wait_for_timeout(300)
         assert not other.get_by_test_id("stSidebar").is_visible()
-        assert other.locator("button:visible, a[data-testid='stPageLink-NavLink']:visible"
-                             ).count() == 0
+        assert (
+            other.locator("button:visible, a[data-testid='stPageLink-NavLink']:visible").count()
+            == 0
+        )
         assert not other.get_by_test_id("stCode").is_visible()
         block = other.locator("[class*='st-key-sheet_entry_']").first
         assert block.evaluate("e => getComputedStyle(e).breakInside") == "avoid"

@@ -36,55 +36,114 @@ SHEETS: dict[str, tuple[tuple[str, ...], tuple[str | tuple[str, ...], ...]]] = {
     "01-arts-on-prescription.md": (
         ("blog", "article", "brief"),
         (
-            "Art Shape", "Mindsong", "The Music Works", "Artspace", "Artlift",
-            "GP", "health professional", "care agenc", ("self-referral", "referring themselves"),
-            "10 to 12", ("weekly", "a week"), "progression",
-            "public health", "clinical commissioning group", "Create Gloucestershire",
-            "chronic pain", "Singing for Breathing", "paediatric epilepsy", "type 1 diabetes",
+            "Art Shape",
+            "Mindsong",
+            "The Music Works",
+            "Artspace",
+            "Artlift",
+            "GP",
+            "health professional",
+            "care agenc",
+            ("self-referral", "referring themselves"),
+            "10 to 12",
+            ("weekly", "a week"),
+            "progression",
+            "public health",
+            "clinical commissioning group",
+            "Create Gloucestershire",
+            "chronic pain",
+            "Singing for Breathing",
+            "paediatric epilepsy",
+            "type 1 diabetes",
             "mental health",
         ),
     ),
     "02-commissioning-models.md": (
         ("article",),
         (
-            ("consortium", "consortia"), "managing provider", "hub and spoke",
-            "sub-contracting", "single provider", "personal budget", "micro-commissioning",
-            "on prescription", "recovery college", "national framework",
-            "Liverpool Arts Regeneration Consortium", "Without Walls", "C3 Consortium",
-            "Kent County Council", "Royal Liverpool Philharmonic", "Mersey Care", "Core Arts",
-            "Trestle Theatre", "South London and Maudsley", "Reading Well",
+            ("consortium", "consortia"),
+            "managing provider",
+            "hub and spoke",
+            "sub-contracting",
+            "single provider",
+            "personal budget",
+            "micro-commissioning",
+            "on prescription",
+            "recovery college",
+            "national framework",
+            "Liverpool Arts Regeneration Consortium",
+            "Without Walls",
+            "C3 Consortium",
+            "Kent County Council",
+            "Royal Liverpool Philharmonic",
+            "Mersey Care",
+            "Core Arts",
+            "Trestle Theatre",
+            "South London and Maudsley",
+            "Reading Well",
         ),
     ),
     "03-co-production.md": (
         ("blog", "evaluation", "huddles"),
         (
-            "principles", "challenges", "power", "trust", "coordination", "capacity",
-            "Health Coaching", "Huddles", "evaluation", "freelance",
+            "principles",
+            "challenges",
+            "power",
+            "trust",
+            "coordination",
+            "capacity",
+            "Health Coaching",
+            "Huddles",
+            "evaluation",
+            "freelance",
         ),
     ),
     "04-getting-listed.md": (
         ("blog",),
         (
-            "Register", "organisation", "freelance artist", "programme", "venue",
-            "art forms", "conditions", "areas served", "referral routes",
-            "safeguarding", "DBS", "insurance", "evaluation framework",
-            "consent", "home address", "moderator", "reference number", "edit code",
-            "withdraw", "consortium",
+            "Register",
+            "organisation",
+            "freelance artist",
+            "programme",
+            "venue",
+            "art forms",
+            "conditions",
+            "areas served",
+            "referral routes",
+            "safeguarding",
+            "DBS",
+            "insurance",
+            "evaluation framework",
+            "consent",
+            "home address",
+            "moderator",
+            "reference number",
+            "edit code",
+            "withdraw",
+            "consortium",
         ),
     ),
     "05-evidence-and-evaluation.md": (
         ("brief", "evaluation", "huddles"),
         (
             "Public Health England Arts and Health Evaluation Framework",
-            "Data Maturity Framework", "process evaluation", "36", "co-produc",
+            "Data Maturity Framework",
+            "process evaluation",
+            "36",
+            "co-produc",
         ),
     ),
 }
 
 # The seven models of the Cultural Commissioning Programme article, each with its own section.
 MODELS = (
-    "consortium", "sub-contracting", "single provider", "personal budgets",
-    "on prescription", "recovery colleges", "national frameworks",
+    "consortium",
+    "sub-contracting",
+    "single provider",
+    "personal budgets",
+    "on prescription",
+    "recovery colleges",
+    "national frameworks",
 )
 
 WORD = re.compile(r"[A-Za-z0-9]+(?:['’-][A-Za-z0-9]+)*")
@@ -106,7 +165,7 @@ def read(name: str) -> str:
 
 def sources_section(text: str) -> str:
     match = SOURCES_HEADING.search(text)
-    return text[match.end():] if match else ""
+    return text[match.end() :] if match else ""
 
 
 def norm(text: str) -> str:
@@ -125,7 +184,7 @@ def tokens(text: str) -> list[str]:
 
 
 def runs(words: list[str], n: int = COPY_RUN) -> set[tuple[str, ...]]:
-    return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
 def seed_files() -> list[Path]:
@@ -144,7 +203,7 @@ def copied_passages(text: str) -> list[str]:
     """Every maximal passage of COPY_RUN or more words that also appears in a seed."""
     words = tokens(text)
     known = seed_runs()
-    hits = [i for i in range(len(words) - COPY_RUN + 1) if tuple(words[i:i + COPY_RUN]) in known]
+    hits = [i for i in range(len(words) - COPY_RUN + 1) if tuple(words[i : i + COPY_RUN]) in known]
     passages: list[str] = []
     start = end = None
     for i in hits:
@@ -170,8 +229,11 @@ def test_required_sheet_exists(name: str) -> None:
 
 
 def test_readme_says_what_they_are() -> None:
-    lines = [ln for ln in (FACTSHEETS / "README.md").read_text(encoding="utf-8").splitlines()
-             if ln.strip()]
+    lines = [
+        ln
+        for ln in (FACTSHEETS / "README.md").read_text(encoding="utf-8").splitlines()
+        if ln.strip()
+    ]
     assert len(lines) == 2, lines
     assert "paraphrased" in lines[1].lower() and "sources" in lines[1].lower()
 
@@ -245,7 +307,7 @@ def test_seed_titles_are_real() -> None:
 def test_copy_check_catches_copying() -> None:
     text = seed_files()[0].read_text(encoding="utf-8", errors="replace")
     words = text.split()
-    lifted = "   ".join(words[40:40 + COPY_RUN + 3]).upper()
+    lifted = "   ".join(words[40 : 40 + COPY_RUN + 3]).upper()
     assert copied_passages(f"Some words of our own. {lifted} And more of our own.")
     assert not copied_passages("An entirely original sentence about arts on prescription " * 3)
 

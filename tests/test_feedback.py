@@ -32,14 +32,19 @@ def store(data: Path) -> SubmissionStore:  # noqa: F811 (the fixture above)
 
 
 def test_a_report_is_kept_privately_and_audited_without_its_text(
-    store: SubmissionStore, data: Path  # noqa: F811
+    store: SubmissionStore,
+    data: Path,  # noqa: F811
 ) -> None:
-    reference = store.report_problem(RECORD, "out-of-date", "Moved to <b>Tuesdays</b>",
-                                     email="me@example.org")
+    reference = store.report_problem(
+        RECORD, "out-of-date", "Moved to <b>Tuesdays</b>", email="me@example.org"
+    )
     (report,) = store.reports("open")
     assert report.id == reference and reference.startswith("RPT-")
-    assert (report.record_id, report.topic, report.email) == (RECORD, "out-of-date",
-                                                             "me@example.org")
+    assert (report.record_id, report.topic, report.email) == (
+        RECORD,
+        "out-of-date",
+        "me@example.org",
+    )
     assert report.message == "Moved to <b>Tuesdays</b>"  # kept exactly, as text
     files = [p for p in data.rglob("*") if p.is_file()]
     private = store.root / "reports" / f"{reference}.yaml"
@@ -51,16 +56,20 @@ def test_a_report_is_kept_privately_and_audited_without_its_text(
     assert "me@example.org" not in json.dumps(audit) and "Tuesdays" not in json.dumps(audit)
 
 
-@pytest.mark.parametrize(("record_id", "topic", "message", "email", "error"), [
-    ("no-such-record", "other", "x", None, RecordNotFound),
-    (RECORD, "spam", "x", None, StoreError),
-    (RECORD, "other", "   ", None, StoreError),
-    (RECORD, "other", "x" * (MAX_REPORT_MESSAGE + 1), None, StoreError),
-    (RECORD, "other", "x", "not an address", StoreError),
-    (RECORD, "other", "x", "a@b.co" + "x" * 300, StoreError),
-])
-def test_bad_reports_are_refused(store: SubmissionStore, record_id, topic, message, email,
-                                 error) -> None:
+@pytest.mark.parametrize(
+    ("record_id", "topic", "message", "email", "error"),
+    [
+        ("no-such-record", "other", "x", None, RecordNotFound),
+        (RECORD, "spam", "x", None, StoreError),
+        (RECORD, "other", "   ", None, StoreError),
+        (RECORD, "other", "x" * (MAX_REPORT_MESSAGE + 1), None, StoreError),
+        (RECORD, "other", "x", "not an address", StoreError),
+        (RECORD, "other", "x", "a@b.co" + "x" * 300, StoreError),
+    ],
+)
+def test_bad_reports_are_refused(
+    store: SubmissionStore, record_id, topic, message, email, error
+) -> None:
     with pytest.raises(error):
         store.report_problem(record_id, topic, message, email=email)
     assert store.reports() == []
@@ -72,29 +81,40 @@ def test_resolving_records_who_and_how_once(store: SubmissionStore) -> None:
         store.resolve_report(reference, "Sam", "  ")
     resolved = store.resolve_report(reference, "Sam", "record marked ended")
     assert (resolved.status, resolved.resolved_by, resolved.resolution) == (
-        "resolved", "Sam", "record marked ended")
+        "resolved",
+        "Sam",
+        "record marked ended",
+    )
     assert store.reports("open") == [] and store.get_report(reference).status == "resolved"
     with pytest.raises(InvalidTransition):
         store.resolve_report(reference, "Sam", "again")
     entry = store.audit_log()[-1]
     assert (entry["action"], entry["who"], entry["how"]) == (
-        "report-resolved", "Sam", "record marked ended")
+        "report-resolved",
+        "Sam",
+        "record marked ended",
+    )
     with pytest.raises(StoreError):
         store.get_report("../../etc/passwd")
 
 
 def feedback(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "aop_map", "feedback", *args,
-                           "--data-dir", str(env_dir)], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aop_map", "feedback", *args, "--data-dir", str(env_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.slow
 def test_the_feedback_cli_lists_shows_and_resolves(
-    store: SubmissionStore, data: Path  # noqa: F811
+    store: SubmissionStore,
+    data: Path,  # noqa: F811
 ) -> None:
-    reference = store.report_problem(RECORD, "wrong-details", "Phone is \x1b[31mwrong",
-                                     email="me@example.org")
+    reference = store.report_problem(
+        RECORD, "wrong-details", "Phone is \x1b[31mwrong", email="me@example.org"
+    )
     listed = feedback("list", env_dir=data)
     assert listed.returncode == 0 and reference in listed.stdout and RECORD in listed.stdout
     shown = feedback("show", reference, env_dir=data)
@@ -102,16 +122,32 @@ def test_the_feedback_cli_lists_shows_and_resolves(
     assert "me@example.org" in shown.stdout
     rows = json.loads(feedback("list", "--json", env_dir=data).stdout)
     assert [r["id"] for r in rows] == [reference]
-    done = feedback("resolve", reference, "--moderator", "Sam", "--how", "fixed",
-                    "--json", env_dir=data)
+    done = feedback(
+        "resolve", reference, "--moderator", "Sam", "--how", "fixed", "--json", env_dir=data
+    )
     assert done.returncode == 0 and json.loads(done.stdout)["resolved_by"] == "Sam"
     assert "no open problem reports" in feedback("list", env_dir=data).stdout
     again = feedback("resolve", reference, "--moderator", "Sam", "--how", "x", env_dir=data)
     assert again.returncode == 1 and "already resolved" in again.stderr
     other = data.parent / "elsewhere"
-    moved = subprocess.run([sys.executable, "-m", "aop_map", "feedback", "list", "--status",
-                            "all", "--data-dir", str(data), "--submissions-dir", str(other)],
-                           capture_output=True, text=True, timeout=120)
+    moved = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aop_map",
+            "feedback",
+            "list",
+            "--status",
+            "all",
+            "--data-dir",
+            str(data),
+            "--submissions-dir",
+            str(other),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert moved.returncode == 0 and reference not in moved.stdout
 
 
@@ -132,7 +168,8 @@ def report_from_page(record_id: str, message: str, email: str = "", bot: str = "
 
 
 def test_a_report_sent_from_the_provider_page_reaches_the_moderation_page(
-    data: Path, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    data: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     at = report_from_page(RECORD, "**Moved** to [Tuesdays](http://evil)", "me@example.org")
     (report,) = SubmissionStore().reports("open")
@@ -163,9 +200,16 @@ def test_a_change_to_a_reported_record_says_so_beside_it(
     store: SubmissionStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reference = store.report_problem(RECORD, "wrong-details", "The postcode is wrong.")
-    store.submit({"name": "Breathe Choir", "kind": "organisation", "status": "established",
-                  "locations": [{"postcode": "GL14 2AA"}], "consent": {"listing": True}},
-                 update_of=RECORD)
+    store.submit(
+        {
+            "name": "Breathe Choir",
+            "kind": "organisation",
+            "status": "established",
+            "locations": [{"postcode": "GL14 2AA"}],
+            "consent": {"listing": True},
+        },
+        update_of=RECORD,
+    )
     monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", PASSWORD)
     at = sign_in(open_page("pages/moderate.py"), "Sam", PASSWORD)
     assert f"1 open problem report(s) about this record ({reference})" in text(at)

@@ -823,22 +823,38 @@ def naive_mask(
             terms = set(selection.terms(name))
             if terms and name != skip and not terms & naive_terms(row, name, vocabulary):
                 return False
-        columns = ("name", "summary", "description", "organisation", "location_label",
-                   "place", "district_name")
-        tags = [label for spec in fields.facets() if spec.many and spec.facet
-                for label in vocabulary.labels(spec.name, row[spec.column_name])]
+        columns = (
+            "name",
+            "summary",
+            "description",
+            "organisation",
+            "location_label",
+            "place",
+            "district_name",
+        )
+        tags = [
+            label
+            for spec in fields.facets()
+            if spec.many and spec.facet
+            for label in vocabulary.labels(spec.name, row[spec.column_name])
+        ]
         words = fold_words(" ".join([*(str(row[c] or "") for c in columns), *tags]))
         for group, key in _query_groups(concepts, fold_words(selection.q)):
-            named = {(facet, vocabulary.terms(facet_fields()[facet])[column].id)
-                     for facet, column in concepts.terms.get(key, ())}
+            named = {
+                (facet, vocabulary.terms(facet_fields()[facet])[column].id)
+                for facet, column in concepts.terms.get(key, ())
+            }
             if any(term in naive_terms(row, facet, vocabulary) for facet, term in named):
                 continue
             if key:  # a word the vocabulary knows means that: whole words (and plurals)
-                if not all(any(w in (word, word + "s", word + "es") for w in words)
-                           for word in group):
+                if not all(
+                    any(w in (word, word + "s", word + "es") for w in words) for word in group
+                ):
                     return False
-            elif not all(any(w.startswith(word) or (len(word) >= 4 and word in w)
-                             for w in words) for word in group):
+            elif not all(
+                any(w.startswith(word) or (len(word) >= 4 and word in w) for w in words)
+                for word in group
+            ):
                 return False
         if origin and selection.radius_km:
             if pd.isna(row["lat"]):
@@ -853,8 +869,11 @@ def naive_mask(
 
 def random_selection(rng: random.Random, vocabulary: Vocabulary, words: list[str]) -> Selection:
     chosen = {
-        name: tuple(rng.sample(ids := [t.id for t in vocabulary.terms(column)],
-                               min(len(ids), rng.randint(1, 2))))
+        name: tuple(
+            rng.sample(
+                ids := [t.id for t in vocabulary.terms(column)], min(len(ids), rng.randint(1, 2))
+            )
+        )
         for name, column in filter_fields().items()
         if rng.random() < 0.3
     }

@@ -97,13 +97,13 @@ def _billion_laughs(path: Path) -> None:  # ~1 KB; once 5.2 GB, 44 s and a Memor
 
 
 def _many_keys(path: Path) -> None:  # 200,000 unknown keys, 2.3 MB: once minutes
-    path.write_text("id: many\nname: Many\n" + "".join(f"k{i}: v\n" for i in range(200_000)),
-                    "utf-8")
+    path.write_text(
+        "id: many\nname: Many\n" + "".join(f"k{i}: v\n" for i in range(200_000)), "utf-8"
+    )
 
 
 def _many_keys_small(path: Path) -> None:  # under the size limit: the key limit stops it
-    path.write_text("id: many\nname: Many\n" + "".join(f"k{i}: v\n" for i in range(5_000)),
-                    "utf-8")
+    path.write_text("id: many\nname: Many\n" + "".join(f"k{i}: v\n" for i in range(5_000)), "utf-8")
 
 
 def _self_alias(path: Path) -> None:
@@ -136,8 +136,9 @@ def _utf16_csv(path: Path) -> None:
 
 
 def _impossible_date(path: Path) -> None:  # once a ValueError that stopped the whole load
-    path.write_text(GOOD_YAML.replace("good-choir", "dated") + "last_verified: 2024-13-45\n",
-                    "utf-8")
+    path.write_text(
+        GOOD_YAML.replace("good-choir", "dated") + "last_verified: 2024-13-45\n", "utf-8"
+    )
 
 
 def _named_pipe(path: Path) -> None:  # reading one would wait forever
@@ -167,8 +168,15 @@ CORPUS: dict[str, tuple[str, Callable[[Path], None], str, int | None]] = {
     "link-to-passwd": ("passwd.yaml", _link_to_passwd, "a symbolic link", None),
 }
 # Run in another process: these crashed or exhausted the machine before the limits.
-RISKY = {"deep-flow", "deep-mapping", "deep-block", "billion-laughs", "many-keys",
-         "many-keys-small", "self-alias"}
+RISKY = {
+    "deep-flow",
+    "deep-mapping",
+    "deep-block",
+    "billion-laughs",
+    "many-keys",
+    "many-keys-small",
+    "self-alias",
+}
 
 _LOAD_SCRIPT = """
 import json, resource, sys, time
@@ -187,9 +195,15 @@ def load_elsewhere(folder: Path, cache: Path) -> dict:
     """load_records in a fresh process with a time and memory limit: its records, problems
     and load time. A crash (a segfault is exit -11) or a timeout fails the calling test."""
     script = _LOAD_SCRIPT.format(memory=SUBPROCESS_MEMORY)
-    done = subprocess.run([sys.executable, "-c", script, str(folder), str(cache)],
-                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S,
-                          cwd=ROOT, env={**os.environ}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(folder), str(cache)],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        cwd=ROOT,
+        env={**os.environ},
+        check=False,
+    )
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     return json.loads(done.stdout)
 
@@ -197,13 +211,15 @@ def load_elsewhere(folder: Path, cache: Path) -> dict:
 def load_here(folder: Path, cache: Path) -> dict:
     start = time.perf_counter()
     result = load_records(folder, cache_dir=cache)
-    return {"seconds": time.perf_counter() - start, "records": [r.id for r in result.records],
-            "problems": [p.as_dict() for p in result.problems]}
+    return {
+        "seconds": time.perf_counter() - start,
+        "records": [r.id for r in result.records],
+        "problems": [p.as_dict() for p in result.problems],
+    }
 
 
 @pytest.mark.parametrize("case", sorted(CORPUS))
-def test_a_hostile_file_is_one_problem_and_the_good_records_load(case: str,
-                                                                 tmp_path: Path) -> None:
+def test_a_hostile_file_is_one_problem_and_the_good_records_load(case: str, tmp_path: Path) -> None:
     name, write, words, line = CORPUS[case]
     folder = data_folder(tmp_path)
     write(folder / "providers" / name)
@@ -238,7 +254,9 @@ def test_links_to_folders_are_not_walked(tmp_path: Path) -> None:
     result = load_records(folder, use_cache=False)
     assert sorted(r.id for r in result.records) == sorted(GOOD_IDS)
     assert [(p.source, p.message) for p in result.problems] == [
-        ("mapdata/etc", reading.LINK_REASON), ("mapdata/providers/loop", reading.LINK_REASON)]
+        ("mapdata/etc", reading.LINK_REASON),
+        ("mapdata/providers/loop", reading.LINK_REASON),
+    ]
 
 
 def test_a_folder_tree_deeper_than_python_recursion_is_scanned_safely(tmp_path: Path) -> None:
@@ -266,14 +284,21 @@ def test_a_file_swapped_for_a_link_after_the_scan_is_still_refused(tmp_path: Pat
 def test_validate_exits_normally_on_deep_nesting(tmp_path: Path) -> None:
     folder = data_folder(tmp_path)
     _deep_flow(folder / "providers" / "deep.yaml")
-    done = subprocess.run([sys.executable, "-m", "aop_map", "validate", str(folder), "--json"],
-                          capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT_S,
-                          cwd=ROOT, env={**os.environ, "AOP_MAP_OFFLINE": "1"}, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "aop_map", "validate", str(folder), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=SUBPROCESS_TIMEOUT_S,
+        cwd=ROOT,
+        env={**os.environ, "AOP_MAP_OFFLINE": "1"},
+        check=False,
+    )
     assert done.returncode == 1, (done.returncode, done.stderr[-2000:])  # once 139
     report = json.loads(done.stdout)
     assert report["records"] == len(GOOD_IDS)
-    assert [(p["source"], p["line"]) for p in report["problems"]
-            if "nested" in p["message"]] == [("mapdata/providers/deep.yaml", 1)]
+    assert [(p["source"], p["line"]) for p in report["problems"] if "nested" in p["message"]] == [
+        ("mapdata/providers/deep.yaml", 1)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -298,8 +323,10 @@ def test_a_forged_cache_never_runs_and_the_load_is_unchanged(tmp_path: Path) -> 
     header = json.loads(cache_file.read_bytes().split(b"\n")[1])
     marker = tmp_path / "pwned"
     evil = pickle.dumps([(_Payload(marker), (), ())] * 3)
-    forged = {"key": header["key"],
-              "shards": [[stats, len(evil), "00" * 32] for stats, _n, _mac in header["shards"]]}
+    forged = {
+        "key": header["key"],
+        "shards": [[stats, len(evil), "00" * 32] for stats, _n, _mac in header["shards"]],
+    }
     cache_file.write_bytes(loading.CACHE_MAGIC + json.dumps(forged).encode() + b"\n" + evil)
     (cache / "records.pickle").write_bytes(evil)  # the old format's name: never read either
     again = load_records(folder, cache_dir=cache)
@@ -308,8 +335,9 @@ def test_a_forged_cache_never_runs_and_the_load_is_unchanged(tmp_path: Path) -> 
     assert load_records(folder, cache_dir=cache).records == first.records  # re-signed, used
 
 
-def test_a_shard_signed_with_another_key_is_parsed_again(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_shard_signed_with_another_key_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = data_folder(tmp_path)
     cache = tmp_path / "cache"
     load_records(folder, cache_dir=cache)
@@ -333,8 +361,9 @@ def test_the_cache_key_is_private_and_outside_the_cache(tmp_path: Path) -> None:
     assert not any(path.name == key.name for path in (tmp_path / "cache").rglob("*"))
 
 
-def test_a_cache_folder_that_is_a_link_is_not_used(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_cache_folder_that_is_a_link_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = data_folder(tmp_path)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -395,15 +424,20 @@ SECRET_LINE = "SECRET-LINE-d41d8cd9"
 def _hostile_app_folder(tmp_path: Path) -> Path:
     folder = data_folder(tmp_path)
     providers = folder / "providers"
-    for name, write in [("deep.yaml", _deep_flow), ("laughs.yaml", _billion_laughs),
-                        ("keys.yaml", _many_keys_small), ("wide.yaml", _utf16_yaml),
-                        ("passwd.csv", _link_to_passwd)]:
+    for name, write in [
+        ("deep.yaml", _deep_flow),
+        ("laughs.yaml", _billion_laughs),
+        ("keys.yaml", _many_keys_small),
+        ("wide.yaml", _utf16_yaml),
+        ("passwd.csv", _link_to_passwd),
+    ]:
         write(providers / name)
     outside = tmp_path / "outside.csv"
     outside.write_text(f"name,{SECRET_LINE}\n{SECRET_LINE},x\n", "utf-8")
     (providers / "leak.csv").symlink_to(outside)
     email, phone, website = PRIVATE_VALUES
-    (providers / "private.yaml").write_text(textwrap.dedent(f"""\
+    (providers / "private.yaml").write_text(
+        textwrap.dedent(f"""\
         id: private-contact
         name: Private Contact Group
         kind: organisation
@@ -411,14 +445,27 @@ def _hostile_app_folder(tmp_path: Path) -> Path:
         areas_served: [stroud]
         contact: {{email: {email}, phone: {phone}, website: {website}, name: Jo Private}}
         publish_contact: false
-        """), "utf-8")
+        """),
+        "utf-8",
+    )
     return folder
 
 
 def _page_text(at: AppTest) -> str:
-    parts = [str(element.value) for kind in ("title", "markdown", "caption", "error",
-                                              "warning", "info", "success", "metric")
-             for element in getattr(at, kind)]
+    parts = [
+        str(element.value)
+        for kind in (
+            "title",
+            "markdown",
+            "caption",
+            "error",
+            "warning",
+            "info",
+            "success",
+            "metric",
+        )
+        for element in getattr(at, kind)
+    ]
     parts += [frame.value.to_string() for frame in at.dataframe]
     return "\n".join(parts)
 
@@ -434,19 +481,20 @@ def _open(folder: Path, monkeypatch: pytest.MonkeyPatch, page: str | None = None
 
 
 def test_home_page_shows_the_good_records_beside_hostile_files(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = _open(_hostile_app_folder(tmp_path), monkeypatch)
     assert not at.exception, [e.value for e in at.exception]
     assert at.metric[0].value == str(len(GOOD_IDS))  # the private-contact record is invalid
 
 
 def test_about_page_shows_no_file_content_nor_private_contact_values(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = _open(_hostile_app_folder(tmp_path), monkeypatch, "pages/about.py")
     assert not at.exception, [e.value for e in at.exception]
     text = _page_text(at)
-    for name in ("deep.yaml", "laughs.yaml", "keys.yaml", "passwd.csv", "leak.csv",
-                 "private.yaml"):
+    for name in ("deep.yaml", "laughs.yaml", "keys.yaml", "passwd.csv", "leak.csv", "private.yaml"):
         assert name in text  # each file is listed with its problem...
     assert "a symbolic link" in text and "contact.email" in text
     assert SECRET_LINE not in text and "root:" not in text  # ...but never its content
@@ -454,8 +502,9 @@ def test_about_page_shows_no_file_content_nor_private_contact_values(
         assert value not in text
 
 
-def test_a_broken_vocabulary_shows_a_plain_error_page(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_vocabulary_shows_a_plain_error_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = data_folder(tmp_path)
     (folder / "vocabulary.yaml").write_text("conditions: [unclosed\n", "utf-8")
     for page in (None, "pages/about.py", "pages/directory.py"):

@@ -57,8 +57,9 @@ def hostile_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory.mkdir()
     (directory / "vocabulary.yaml").write_bytes((MAPDATA / "vocabulary.yaml").read_bytes())
     records = [hostile_record(i, p) for i, p in enumerate(PAYLOADS)]
-    (directory / "records.yaml").write_text(yaml.safe_dump(records, allow_unicode=True),
-                                            encoding="utf-8")
+    (directory / "records.yaml").write_text(
+        yaml.safe_dump(records, allow_unicode=True), encoding="utf-8"
+    )
     return directory
 
 
@@ -74,8 +75,11 @@ def templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     st_folium sends the browser (each element's macros are rendered through Jinja)."""
     outputs: list[str] = []
     real = jinja2.Template.render
-    monkeypatch.setattr(jinja2.Template, "render",
-                        lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1])
+    monkeypatch.setattr(
+        jinja2.Template,
+        "render",
+        lambda self, *a, **k: outputs.append(real(self, *a, **k)) or outputs[-1],
+    )
     real_arguments = ui.folium_arguments
 
     def arguments(m, **options):
@@ -91,16 +95,29 @@ def templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def shown(at: AppTest) -> str:
     """Everything a page shows as text (markdown, messages, tables)."""
     parts = []
-    for kind in (at.markdown, at.caption, at.title, at.header, at.subheader, at.error,
-                 at.warning, at.info, at.success, at.code, at.metric):
+    for kind in (
+        at.markdown,
+        at.caption,
+        at.title,
+        at.header,
+        at.subheader,
+        at.error,
+        at.warning,
+        at.info,
+        at.success,
+        at.code,
+        at.metric,
+    ):
         parts.extend(str(e.value) for e in kind)
     for frame in at.dataframe:
         parts.append(frame.value.to_csv())
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("page", [None, "pages/directory.py", "pages/coverage.py",
-                                  "pages/factsheets.py", "pages/about.py"])
+@pytest.mark.parametrize(
+    "page",
+    [None, "pages/directory.py", "pages/coverage.py", "pages/factsheets.py", "pages/about.py"],
+)
 def test_pages_show_hostile_records_as_text(page: str | None, templates: list[str]) -> None:
     at = AppTest.from_file(APP, default_timeout=90).run()
     if page:
@@ -129,8 +146,12 @@ def test_provider_page_and_its_map(index: int, templates: list[str]) -> None:
 
 def test_exports_keep_the_text(hostile_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.geojson"
-    subprocess.run([sys.executable, "-m", "aop_map", "export", "--format", "geojson",
-                    "--out", str(out)], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "aop_map", "export", "--format", "geojson", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     names = {f["properties"]["name"] for f in json.loads(out.read_text())["features"]}
     assert {f"Choir {p} end" for p in PAYLOADS} <= names
 
@@ -152,10 +173,13 @@ def run_page(at: AppTest, templates: list[str]) -> str:
     return page
 
 
-@pytest.mark.parametrize("payload", ["{{ 7*191 }}", "Group {#1} Choir {% if 1 %}",
-                                     "{{ lipsum.__globals__.os.getcwd() }}"])
-def test_register_preview_moderate_publish(payload: str, tmp_path: Path, templates: list[str],
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "payload",
+    ["{{ 7*191 }}", "Group {#1} Choir {% if 1 %}", "{{ lipsum.__globals__.os.getcwd() }}"],
+)
+def test_register_preview_moderate_publish(
+    payload: str, tmp_path: Path, templates: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "mapdata"
     data.mkdir()
     (data / "vocabulary.yaml").write_bytes((MAPDATA / "vocabulary.yaml").read_bytes())
@@ -165,8 +189,16 @@ def test_register_preview_moderate_publish(payload: str, tmp_path: Path, templat
     text = f"Choir {payload}"
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page("pages/register.py").run()
-    for label in ("Name", "Short summary", "Description", "Parent organisation",
-                  "Venue 1", "Evaluation frameworks", "Links and sources", "Contact name"):
+    for label in (
+        "Name",
+        "Short summary",
+        "Description",
+        "Parent organisation",
+        "Venue 1",
+        "Evaluation frameworks",
+        "Links and sources",
+        "Contact name",
+    ):
         element = labelled([*at.text_input, *at.text_area], label)
         element.input(text)
     labelled(at.text_input, "Postcode 1").input("GL50 3PR")

@@ -29,7 +29,10 @@ def test_import_writes_one_file_per_valid_record(data_dir: Path, tmp_path: Path)
     sheet.write_text(SHEET, encoding="utf-8")
     report = import_csv(sheet, data_dir)
     assert sorted(Path(p).name for p in report.written) == [
-        "breathe-choir.yaml", "paint-club.yaml", "typo-row.yaml"]
+        "breathe-choir.yaml",
+        "paint-club.yaml",
+        "typo-row.yaml",
+    ]
     assert {Path(p).parent for p in report.written} == {data_dir / IMPORT_DIR}
     lines = {(p.line, p.field) for p in report.problems}
     assert (4, "status") in lines  # the broken row is reported, not written
@@ -78,8 +81,20 @@ def test_missing_file(tmp_path: Path, data_dir: Path) -> None:
 
 # Ids a row must not take: data files, the curated record artlift, a community record, a path
 # out of the folder, a Windows device, a hidden file. The first and last rows are good.
-HOSTILE_IDS = ["vocabulary", "gazetteer", "artlift", "choir", "../evil", "CON", "con", ".hidden",
-               "_private", "imported", "submissions", "lpt1"]
+HOSTILE_IDS = [
+    "vocabulary",
+    "gazetteer",
+    "artlift",
+    "choir",
+    "../evil",
+    "CON",
+    "con",
+    ".hidden",
+    "_private",
+    "imported",
+    "submissions",
+    "lpt1",
+]
 HOSTILE_SHEET = "id,name,kind,status,town\n" + "".join(
     [
         "good-one,Good One,venue,established,Stroud\n",

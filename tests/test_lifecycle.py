@@ -570,5 +570,6 @@ def test_map_metrics_count_ended_apart(app_data: Path) -> None:
     statuses = [r.status for r in load_dataset(app_data).records]
     assert metrics["Established"] == statuses.count("established")
     assert metrics["Emerging"] == statuses.count("emerging")  # ended records are neither
-    assert metrics["Matching records"] == len(statuses) > metrics["Established"] + \
-        metrics["Emerging"]
+    assert (
+        metrics["Matching records"] == len(statuses) > metrics["Established"] + metrics["Emerging"]
+    )

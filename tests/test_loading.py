@@ -288,8 +288,9 @@ def test_cache_keeps_problems_and_duplicates(data_dir: Path, tmp_path: Path) -> 
     cold = load_records(data_dir, cache_dir=cache)
     warm = load_records(data_dir, cache_dir=cache)
     assert warm.problems == cold.problems and len(warm.problems) == 2
-    assert any("duplicate id 'good-one'" in p.message and "a.yaml" in p.message
-               for p in warm.problems)
+    assert any(
+        "duplicate id 'good-one'" in p.message and "a.yaml" in p.message for p in warm.problems
+    )
     assert warm.origins == cold.origins == {"good-one": Origin("mapdata/a.yaml", 1)}
 
 
@@ -298,9 +299,12 @@ def test_vocabulary_change_revalidates_cached_files(data_dir: Path, tmp_path: Pa
     cache = tmp_path / "c"
     assert load_records(data_dir, cache_dir=cache).problems
     vocab = data_dir / "vocabulary.yaml"
-    vocab.write_text(vocab.read_text("utf-8").replace(
-        "conditions:\n", "conditions:\n  - id: knitting-for-dragons\n    label: Dragons\n", 1),
-        "utf-8")
+    vocab.write_text(
+        vocab.read_text("utf-8").replace(
+            "conditions:\n", "conditions:\n  - id: knitting-for-dragons\n    label: Dragons\n", 1
+        ),
+        "utf-8",
+    )
     result = load_records(data_dir, cache_dir=cache)
     assert result.problems == [] and result.records[0].conditions == ["knitting-for-dragons"]
 
@@ -331,8 +335,11 @@ def test_corrupt_cache_is_ignored(data_dir: Path, tmp_path: Path) -> None:
 
 def _many(data_dir: Path, n: int) -> None:
     for i in range(n):
-        write(data_dir, f"r/{i:03}.yaml", GOOD.replace("good-one", f"r{i}").replace(
-            "Good One", f"Record {i}"))
+        write(
+            data_dir,
+            f"r/{i:03}.yaml",
+            GOOD.replace("good-one", f"r{i}").replace("Good One", f"Record {i}"),
+        )
     write(data_dir, "r/bad.yaml", "id: [unclosed\n")
     write(data_dir, "r/dup.yaml", GOOD.replace("good-one", "r7"))
 
@@ -369,8 +376,7 @@ def test_a_failing_worker_pool_falls_back_to_this_process(
 def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AOP_MAP_LOAD_WORKERS", raising=False)
     assert loading.load_workers(10) == 0  # this process alone
-    assert loading.load_workers(100_000) == min((os.cpu_count() or 1) - 1,
-                                                loading.MAX_LOAD_WORKERS)
+    assert loading.load_workers(100_000) == min((os.cpu_count() or 1) - 1, loading.MAX_LOAD_WORKERS)
     monkeypatch.setenv("AOP_MAP_LOAD_WORKERS", "0")
     assert loading.load_workers(100_000) == 0
     monkeypatch.setenv("AOP_MAP_LOAD_WORKERS", "3")
@@ -390,23 +396,27 @@ def test_cache_reshards_after_many_small_changes(
         assert 1 <= len(FileCache(cache, key).shards) <= 3
         assert FileCache(cache, "another vocabulary").shards == []
     assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == [
-        f"n{i}" for i in range(5)]
+        f"n{i}" for i in range(5)
+    ]
 
 
-@pytest.mark.parametrize("text", [
-    GOOD,
-    "a: &x [1, 2]\nb: *x\n",
-    "base: &b {k: 1}\nm:\n  <<: *b\n  j: 2\n",
-    "a: !!binary aGk=\nb: 2020-01-01\nc: 1.5\nd: yes\ne: null\nf: '3'\ng: 0x1F\n",
-    "- {id: a, 1: x, ? [k]: no}\n",
-    "- &r {id: a, name: A}\n- *r\n---\n!!set {a, b}\n",
-    "a: !!omap [b: 1]\nc: !custom x\n",
-    "a: 2024-13-45\n",
-    "[1, *undefined]\n",
-    "? *a\n",
-    "",
-    "---\n---\n# only comments\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD,
+        "a: &x [1, 2]\nb: *x\n",
+        "base: &b {k: 1}\nm:\n  <<: *b\n  j: 2\n",
+        "a: !!binary aGk=\nb: 2020-01-01\nc: 1.5\nd: yes\ne: null\nf: '3'\ng: 0x1F\n",
+        "- {id: a, 1: x, ? [k]: no}\n",
+        "- &r {id: a, name: A}\n- *r\n---\n!!set {a, b}\n",
+        "a: !!omap [b: 1]\nc: !custom x\n",
+        "a: 2024-13-45\n",
+        "[1, *undefined]\n",
+        "? *a\n",
+        "",
+        "---\n---\n# only comments\n",
+    ],
+)
 def test_fast_conversion_matches_pyyaml(text: str) -> None:
     import yaml
 
@@ -428,7 +438,8 @@ def test_fast_reading_matches_the_plain_twin_on_real_records() -> None:
         text = path.read_text("utf-8")
         fast, plain = parse_yaml_text(text), parse_yaml_plainly(text)
         assert [(r.data, r.line, r.field_lines) for r in fast] == [
-            (r.data, r.line, r.field_lines) for r in plain], path.name
+            (r.data, r.line, r.field_lines) for r in plain
+        ], path.name
 
 
 def test_scan_matches_a_walk_and_signature_tracks_changes(data_dir: Path) -> None:

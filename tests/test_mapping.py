@@ -221,8 +221,17 @@ def test_template_text_is_never_evaluated(vocabulary: Vocabulary, payload: str) 
     """branca evaluates rendered output as a template again: no record text may reach it."""
     text = f"Choir {payload} marker"
     frame = make_frame(
-        [{"record_id": "t", "name": text, "lat": 51.86, "lon": -2.24, "location_label": text,
-          "place": text, "postcode": text}]
+        [
+            {
+                "record_id": "t",
+                "name": text,
+                "lat": 51.86,
+                "lon": -2.24,
+                "location_label": text,
+                "place": text,
+                "postcode": text,
+            }
+        ]
     )
     maps = [
         build_map(frame, vocabulary, districts=district_frame([text]), tiles=False),
@@ -233,7 +242,8 @@ def test_template_text_is_never_evaluated(vocabulary: Vocabulary, payload: str) 
         html = render(m)  # no TemplateSyntaxError from {% or {#
         assert not evaluated(html)
         assert text.replace("'", "\\u0027") in html.replace("\\u003c", "<").replace(
-            "\\u003e", ">").replace("\\u0026", "&")  # literally, as data
+            "\\u003e", ">"
+        ).replace("\\u0026", "&")  # literally, as data
         assert not [source for source in template_sources(m) if "Choir" in source]
 
 

@@ -24,18 +24,32 @@ from aop_map.offline_assets import (
 from tests.browser import require_browser
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
-CLUSTER_JS = "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"
+CLUSTER_JS = (
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js"
+)
 # What a rendered offline map may still name: the tile template and attribution links (shown
 # as text or fetched by Leaflet, never loaded as a script or stylesheet).
 ALLOWED_URLS = (OSM_TILES, "https://www.openstreetmap.org/copyright")
 SOURCES = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]+)"', re.IGNORECASE)
-REMOTE = re.compile(r'<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)',
-                    re.IGNORECASE)
+REMOTE = re.compile(
+    r'<(?:script|link)\b[^>]*?\b(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)', re.IGNORECASE
+)
 POINTS = [[51.6 + (i % 17) * 0.03, -2.6 + (i % 23) * 0.04] for i in range(120)]
-BOX = {"type": "FeatureCollection", "features": [{
-    "type": "Feature", "properties": {"name": "Box"},
-    "geometry": {"type": "Polygon", "coordinates": [[[-2.5, 51.7], [-1.8, 51.7], [-1.8, 52.0],
-                                                     [-2.5, 52.0], [-2.5, 51.7]]]}}]}
+BOX = {
+    "type": "FeatureCollection",
+    "features": [
+        {
+            "type": "Feature",
+            "properties": {"name": "Box"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [
+                    [[-2.5, 51.7], [-1.8, 51.7], [-1.8, 52.0], [-2.5, 52.0], [-2.5, 51.7]]
+                ],
+            },
+        }
+    ],
+}
 
 
 def full_map(*, tiles: bool = True, icons: bool = False) -> folium.Map:
@@ -45,8 +59,9 @@ def full_map(*, tiles: bool = True, icons: bool = False) -> folium.Map:
         folium.TileLayer(tiles=OSM_TILES, attr=OSM_ATTRIBUTION, name="OpenStreetMap").add_to(m)
     cluster = MarkerCluster(name="Clusters").add_to(m)
     for point in POINTS[:40]:
-        folium.CircleMarker(point, radius=6, fill=True, popup=folium.Popup("a <b>popup</b>"),
-                            tooltip="tip").add_to(cluster)
+        folium.CircleMarker(
+            point, radius=6, fill=True, popup=folium.Popup("a <b>popup</b>"), tooltip="tip"
+        ).add_to(cluster)
     if icons:
         FastMarkerCluster(POINTS[40:80], name="Fast clusters").add_to(m)
         folium.Marker([51.9, -2.0], icon=folium.Icon(color="red", icon="info-sign")).add_to(m)
@@ -114,8 +129,7 @@ def test_idempotent_and_stable_names(tmp_path: Path) -> None:
     first = local_sources(m.get_root().render())
     localise_assets(m, STREAMLIT_BASE, tmp_path)
     assert local_sources(m.get_root().render()) == first
-    again = local_sources(localise_assets(full_map(), STREAMLIT_BASE, tmp_path)
-                          .get_root().render())
+    again = local_sources(localise_assets(full_map(), STREAMLIT_BASE, tmp_path).get_root().render())
     assert again == first
 
 
@@ -154,7 +168,8 @@ def test_unpackaged_cdn_resource_is_refused(tmp_path: Path) -> None:
 def test_local_names() -> None:
     assert local_name("https://a/b/leaflet.js").endswith("-leaflet.js")
     assert local_name("https://unpkg.com/@x/leaflet.terminator", ".js").endswith(
-        "-leaflet.terminator.js")  # served as JavaScript, so the browser runs it
+        "-leaflet.terminator.js"
+    )  # served as JavaScript, so the browser runs it
     assert local_name("https://a/1/x.js") != local_name("https://a/2/x.js")
     assert re.fullmatch(r"[0-9a-f]{10}-[A-Za-z0-9._-]+", local_name("https://a/b/c@1.2?v=3"))
 
@@ -174,7 +189,8 @@ def test_second_call_can_move_copies_to_another_base(tmp_path: Path) -> None:
     sources = local_sources(html)
     assert sources and all(s.startswith(base) for s in sources), sources
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == sorted(
-        p.name for p in (tmp_path / "b").iterdir())
+        p.name for p in (tmp_path / "b").iterdir()
+    )
 
 
 def test_cleared_folder_is_refilled_by_a_second_call(tmp_path: Path) -> None:
@@ -215,8 +231,10 @@ def test_map_draws_in_chromium_without_network(tmp_path: Path) -> None:
     page_file = tmp_path / "map.html"
     page_file.write_text(m.get_root().render(), encoding="utf-8")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         page = browser.new_page()
         # No network: everything but file:// is refused, as on a machine with none.
         page.route(re.compile(r"^https?://"), lambda route: route.abort())

@@ -95,8 +95,7 @@ def test_unknown_field_reported_not_fatal(vocabulary: Vocabulary) -> None:
     assert [p.field for p in problems] == ["colour"]
 
 
-def test_many_unknown_fields_are_found_in_linear_time_and_summed_up(
-        vocabulary: Vocabulary) -> None:
+def test_many_unknown_fields_are_found_in_linear_time_and_summed_up(vocabulary: Vocabulary) -> None:
     # The check was quadratic: 200,000 unknown keys took minutes.
     data = minimal(**{f"k{i}": "v" for i in range(200_000)})
     start = time.perf_counter()
@@ -127,13 +126,24 @@ def test_quoted_field_names_are_short(vocabulary: Vocabulary) -> None:
 @pytest.mark.parametrize("published", [False, True])
 def test_problems_never_quote_contact_values(vocabulary: Vocabulary, published: bool) -> None:
     # The problem list is public (the About page): a contact is not, unless published.
-    contact = {"email": "jo-at-example", "phone": "call me maybe", "website": "example dot org",
-               "name": "J" * 400, "mobile": "07700 900000"}
-    record, problems = validate_record(minimal(contact=contact, publish_contact=published),
-                                       vocabulary, source="f.yaml")
+    contact = {
+        "email": "jo-at-example",
+        "phone": "call me maybe",
+        "website": "example dot org",
+        "name": "J" * 400,
+        "mobile": "07700 900000",
+    }
+    record, problems = validate_record(
+        minimal(contact=contact, publish_contact=published), vocabulary, source="f.yaml"
+    )
     assert record is None
-    assert {p.field for p in problems} == {"contact.email", "contact.phone", "contact.website",
-                                          "contact.name", "contact.mobile"}
+    assert {p.field for p in problems} == {
+        "contact.email",
+        "contact.phone",
+        "contact.website",
+        "contact.name",
+        "contact.mobile",
+    }
     for problem in problems:
         assert not any(value in problem.message for value in contact.values()), problem
     assert "unknown field 'mobile'" in {p.field: p.message for p in problems}["contact.mobile"]
@@ -182,9 +192,15 @@ def test_records_survive_pickling_compactly(vocabulary: Vocabulary) -> None:
     import pickle
 
     record, _ = validate_record(
-        minimal(conditions=["COPD"], locations=[{"postcode": "GL50 3PR"}],
-                contact={"email": "a@example.org"}, sources=["https://example.org/a"]),
-        vocabulary, source="x.yaml")
+        minimal(
+            conditions=["COPD"],
+            locations=[{"postcode": "GL50 3PR"}],
+            contact={"email": "a@example.org"},
+            sources=["https://example.org/a"],
+        ),
+        vocabulary,
+        source="x.yaml",
+    )
     assert record is not None
     back = pickle.loads(pickle.dumps([record, record.model_copy()], pickle.HIGHEST_PROTOCOL))
     assert back[0] == record and back[0].model_dump() == record.model_dump()

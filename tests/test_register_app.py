@@ -353,7 +353,8 @@ def test_an_update_with_the_edit_code_is_prefilled_diffed_and_published(
     assert "An update to the published record" in text(at)
     (table,) = [d for d in at.dataframe if "Proposed" in d.value.columns]
     assert table.value.to_dict("records") == [
-        {"Field": "summary", "Now": "Mondays", "Proposed": "Tuesdays"}]
+        {"Field": "summary", "Now": "Mondays", "Proposed": "Tuesdays"}
+    ]
     widget(at.button, "Approve and publish").click().run()
     assert not at.exception, [e.value for e in at.exception]
     published = (data / "community" / f"{record.id}.yaml").read_text(encoding="utf-8")
@@ -380,11 +381,17 @@ def test_a_guesser_cannot_open_an_update_across_reloads(
 def test_the_update_form_shows_a_listing_as_it_was_sent() -> None:
     from aop_map.registration import MAX_LOCATIONS, form_to_data, form_values
 
-    data = {"name": "A", "kind": "organisation", "status": "established",
-            "art_forms": ["dance"], "readiness": {"dbs_checks": True, "insurance": False},
-            "contact": {"email": "a@example.org"}, "sources": ["https://a.example"],
-            "locations": [{"postcode": "GL50 3PR", "place": "Cheltenham"}],
-            "publish_contact": True}
+    data = {
+        "name": "A",
+        "kind": "organisation",
+        "status": "established",
+        "art_forms": ["dance"],
+        "readiness": {"dbs_checks": True, "insurance": False},
+        "contact": {"email": "a@example.org"},
+        "sources": ["https://a.example"],
+        "locations": [{"postcode": "GL50 3PR", "place": "Cheltenham"}],
+        "publish_contact": True,
+    }
     values = form_values(data)
     assert len(values["locations"]) == MAX_LOCATIONS
     assert form_to_data(values) == data

@@ -28,14 +28,24 @@ from aop_map.vocabulary import Vocabulary
 
 def form(**changes: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "name": "Breathe Choir", "kind": "organisation", "status": "emerging",
-        "summary": "Singing for lung health", "art_forms": ["singing"],
-        "conditions": ["copd"], "areas_served": [], "locations": [
+        "name": "Breathe Choir",
+        "kind": "organisation",
+        "status": "emerging",
+        "summary": "Singing for lung health",
+        "art_forms": ["singing"],
+        "conditions": ["copd"],
+        "areas_served": [],
+        "locations": [
             {"location_label": "Community hall", "postcode": "gl14 2aa", "place": ""},
-            {"location_label": "", "postcode": "", "place": ""}],
-        "email": "hello@example.org", "publish_contact": False,
-        "safeguarding_policy": "Yes", "dbs_checks": "Not stated", "insurance": "No",
-        "evaluation_frameworks": "WEMWBS, own survey", "sources": "https://example.org\n",
+            {"location_label": "", "postcode": "", "place": ""},
+        ],
+        "email": "hello@example.org",
+        "publish_contact": False,
+        "safeguarding_policy": "Yes",
+        "dbs_checks": "Not stated",
+        "insurance": "No",
+        "evaluation_frameworks": "WEMWBS, own survey",
+        "sources": "https://example.org\n",
         "consent_listing": True,
     }
     values.update(changes)
@@ -46,8 +56,11 @@ def test_form_to_data_shape() -> None:
     data = form_to_data(form())
     assert data["locations"] == [{"label": "Community hall", "postcode": "gl14 2aa"}]
     assert data["contact"] == {"email": "hello@example.org"} and data["publish_contact"] is False
-    assert data["readiness"] == {"safeguarding_policy": True, "insurance": False,
-                                 "evaluation_frameworks": ["WEMWBS", "own survey"]}
+    assert data["readiness"] == {
+        "safeguarding_policy": True,
+        "insurance": False,
+        "evaluation_frameworks": ["WEMWBS", "own survey"],
+    }
     assert data["sources"] == ["https://example.org"]
     assert "description" not in data  # empty fields are left out
 
@@ -72,8 +85,7 @@ def test_valid_form(vocabulary: Vocabulary) -> None:
         ({"summary": "s" * 501}, "summary", "at most 500"),
     ],
 )
-def test_field_messages(vocabulary: Vocabulary, changes: dict, field: str,
-                        fragment: str) -> None:
+def test_field_messages(vocabulary: Vocabulary, changes: dict, field: str, fragment: str) -> None:
     check = check_form(form(**changes), vocabulary)
     assert not check.ok
     assert any(fragment in m for m in check.errors.get(field, [])), check.errors
@@ -81,8 +93,9 @@ def test_field_messages(vocabulary: Vocabulary, changes: dict, field: str,
 
 def test_areas_served_alone_is_enough(vocabulary: Vocabulary) -> None:
     # A freelance artist lists areas, not a home address.
-    check = check_form(form(locations=[], areas_served=["stroud"], kind="freelance-artist"),
-                       vocabulary)
+    check = check_form(
+        form(locations=[], areas_served=["stroud"], kind="freelance-artist"), vocabulary
+    )
     assert check.ok, check.errors
 
 
@@ -93,19 +106,27 @@ def test_html_is_kept_as_text(vocabulary: Vocabulary) -> None:
 
 
 def record(rid: str, name: str, postcode: str | None = None) -> Record:
-    return Record.model_validate({"id": rid, "name": name, "kind": "organisation",
-                                  "status": "established",
-                                  "locations": [{"postcode": postcode}] if postcode else []})
+    return Record.model_validate(
+        {
+            "id": rid,
+            "name": name,
+            "kind": "organisation",
+            "status": "established",
+            "locations": [{"postcode": postcode}] if postcode else [],
+        }
+    )
 
 
 @pytest.mark.parametrize(
     ("name", "postcode", "expected"),
-    [("Breathe Choir", None, ["breathe-choir"]),
-     ("The Breathe Choir", None, ["breathe-choir"]),
-     ("breathe choir", None, ["breathe-choir"]),
-     ("Breathe Singers", "GL14 2AA", ["breathe-choir"]),  # same postcode, looser name
-     ("Breathe Singers", None, []),
-     ("Paint Club", None, [])],
+    [
+        ("Breathe Choir", None, ["breathe-choir"]),
+        ("The Breathe Choir", None, ["breathe-choir"]),
+        ("breathe choir", None, ["breathe-choir"]),
+        ("Breathe Singers", "GL14 2AA", ["breathe-choir"]),  # same postcode, looser name
+        ("Breathe Singers", None, []),
+        ("Paint Club", None, []),
+    ],
 )
 def test_duplicates(name: str, postcode: str | None, expected: list[str]) -> None:
     records = [record("breathe-choir", "Breathe Choir", "GL14 2AA"), record("artlift", "Artlift")]
@@ -162,14 +183,14 @@ def test_preview_geocodes_and_finds_duplicates(vocabulary: Vocabulary) -> None:
 
 def test_a_named_update_skips_the_duplicate_question(vocabulary: Vocabulary) -> None:
     existing = [record("breathe-choir", "Breathe Choir", "GL14 2AA")]
-    checked = preview(form(update_of=" breathe-choir "), vocabulary, existing,
-                      geocode=no_geocoding)
+    checked = preview(form(update_of=" breathe-choir "), vocabulary, existing, geocode=no_geocoding)
     assert checked.duplicates == () and checked.update_target(None) == "breathe-choir"
     assert checked.notes == ("breathe-choir: placed at town level",) and not checked.located
 
 
-def test_submit_listing_stores_the_data_and_consent(vocabulary: Vocabulary,
-                                                    store: SubmissionStore) -> None:
+def test_submit_listing_stores_the_data_and_consent(
+    vocabulary: Vocabulary, store: SubmissionStore
+) -> None:
     checked = preview(form(publish_contact=True), vocabulary, [], geocode=no_geocoding)
     sent = submit_listing(store, checked, client="198.51.100.1")
     assert sent.error is None and sent.receipt is not None
@@ -180,29 +201,35 @@ def test_submit_listing_stores_the_data_and_consent(vocabulary: Vocabulary,
 
 @pytest.mark.parametrize(
     ("changes", "fragment"),
-    [({HONEYPOT: "http://spam.example"}, NOT_SENT),  # a bot is told nothing useful
-     ({"name": ""}, "problems to correct")],
+    [
+        ({HONEYPOT: "http://spam.example"}, NOT_SENT),  # a bot is told nothing useful
+        ({"name": ""}, "problems to correct"),
+    ],
 )
-def test_submit_listing_refuses(vocabulary: Vocabulary, store: SubmissionStore,
-                                changes: dict, fragment: str) -> None:
+def test_submit_listing_refuses(
+    vocabulary: Vocabulary, store: SubmissionStore, changes: dict, fragment: str
+) -> None:
     checked = preview(form(**changes), vocabulary, [], geocode=no_geocoding)
     sent = submit_listing(store, checked, client="198.51.100.1")
     assert sent.receipt is None and fragment in (sent.error or "")
     assert store.list() == []
 
 
-def test_submit_listing_keeps_the_server_side_limit(vocabulary: Vocabulary,
-                                                    store: SubmissionStore) -> None:
+def test_submit_listing_keeps_the_server_side_limit(
+    vocabulary: Vocabulary, store: SubmissionStore
+) -> None:
     checked = preview(form(), vocabulary, [], geocode=no_geocoding)
     for _ in range(REGISTER.free):
         assert submit_listing(store, checked, client="198.51.100.1").receipt is not None
-    sent = submit_listing(SubmissionStore(data_dir=store.data_dir), checked,
-                          client="198.51.100.1")  # a new store object: the count is on disk
+    sent = submit_listing(
+        SubmissionStore(data_dir=store.data_dir), checked, client="198.51.100.1"
+    )  # a new store object: the count is on disk
     assert sent.receipt is None and "try again in" in (sent.error or "")
 
 
-def test_submit_listing_reports_a_store_failure(vocabulary: Vocabulary,
-                                                store: SubmissionStore) -> None:
+def test_submit_listing_reports_a_store_failure(
+    vocabulary: Vocabulary, store: SubmissionStore
+) -> None:
     checked = preview(form(), vocabulary, [], geocode=no_geocoding)
     sent = submit_listing(store, checked, client="198.51.100.1", update_of="no-such-record")
     assert sent.receipt is None and (sent.error or "").startswith("Your listing could not be")

@@ -30,34 +30,82 @@ GLOUCESTER = "E07000081"
 
 # Records like the bundled ones, each with what a searcher would type to find it.
 ROWS = [
-    {"record_id": "mindsong", "name": "Mindsong", "art_forms": ("singing", "music"),
-     "conditions": ("dementia", "copd"), "areas_served": ("countywide",),
-     "summary": "Music and singing for people living with dementia and their carers.",
-     "place": "Gloucester", "district_code": GLOUCESTER},
-    {"record_id": "choir-only-text", "name": "Tuesday Club",
-     "description": "We end every session with singing and a cup of tea.",
-     "art_forms": ("crafts",), "place": "Stroud", "district_code": STROUD},
-    {"record_id": "commissioning", "name": "Cultural commissioning programme",
-     "summary": "Commissioning arts on prescription across the county.",
-     "areas_served": ("countywide",), "commissioning_models": ("grant",)},
-    {"record_id": "art-shape", "name": "Art Shape", "art_forms": ("visual-arts", "crafts"),
-     "conditions": ("learning-disability",), "areas_served": ("cheltenham",),
-     "summary": "Inclusive art workshops.", "place": "Gloucester", "district_code": GLOUCESTER},
-    {"record_id": "artlift-pain", "name": "Artlift chronic pain pathway",
-     "art_forms": ("visual-arts",), "conditions": ("chronic-pain",),
-     "summary": "Ten weekly sessions for people referred by their GP.",
-     "place": "Cheltenham", "district_code": CHELTENHAM},
-    {"record_id": "paint-mention", "name": "Riverside Drop-in",
-     "description": "Some sessions include painting, others gardening.",
-     "art_forms": ("nature-and-outdoor-arts",), "place": "Stroud", "district_code": STROUD},
-    {"record_id": "breathe", "name": "Breathe Easy Stroud", "art_forms": ("singing",),
-     "conditions": ("copd",), "summary": "Singing for lung health.", "place": "Stroud",
-     "district_code": STROUD},
-    {"record_id": "memory-cafe", "name": "Forget-me-not memory cafe",
-     "conditions": ("dementia",), "art_forms": ("reading",), "place": "Cheltenham",
-     "district_code": CHELTENHAM},
-    {"record_id": "elsewhere", "name": "Dulwich art club", "art_forms": ("visual-arts",),
-     "areas_served": ("elsewhere",), "summary": "An art class in south London."},
+    {
+        "record_id": "mindsong",
+        "name": "Mindsong",
+        "art_forms": ("singing", "music"),
+        "conditions": ("dementia", "copd"),
+        "areas_served": ("countywide",),
+        "summary": "Music and singing for people living with dementia and their carers.",
+        "place": "Gloucester",
+        "district_code": GLOUCESTER,
+    },
+    {
+        "record_id": "choir-only-text",
+        "name": "Tuesday Club",
+        "description": "We end every session with singing and a cup of tea.",
+        "art_forms": ("crafts",),
+        "place": "Stroud",
+        "district_code": STROUD,
+    },
+    {
+        "record_id": "commissioning",
+        "name": "Cultural commissioning programme",
+        "summary": "Commissioning arts on prescription across the county.",
+        "areas_served": ("countywide",),
+        "commissioning_models": ("grant",),
+    },
+    {
+        "record_id": "art-shape",
+        "name": "Art Shape",
+        "art_forms": ("visual-arts", "crafts"),
+        "conditions": ("learning-disability",),
+        "areas_served": ("cheltenham",),
+        "summary": "Inclusive art workshops.",
+        "place": "Gloucester",
+        "district_code": GLOUCESTER,
+    },
+    {
+        "record_id": "artlift-pain",
+        "name": "Artlift chronic pain pathway",
+        "art_forms": ("visual-arts",),
+        "conditions": ("chronic-pain",),
+        "summary": "Ten weekly sessions for people referred by their GP.",
+        "place": "Cheltenham",
+        "district_code": CHELTENHAM,
+    },
+    {
+        "record_id": "paint-mention",
+        "name": "Riverside Drop-in",
+        "description": "Some sessions include painting, others gardening.",
+        "art_forms": ("nature-and-outdoor-arts",),
+        "place": "Stroud",
+        "district_code": STROUD,
+    },
+    {
+        "record_id": "breathe",
+        "name": "Breathe Easy Stroud",
+        "art_forms": ("singing",),
+        "conditions": ("copd",),
+        "summary": "Singing for lung health.",
+        "place": "Stroud",
+        "district_code": STROUD,
+    },
+    {
+        "record_id": "memory-cafe",
+        "name": "Forget-me-not memory cafe",
+        "conditions": ("dementia",),
+        "art_forms": ("reading",),
+        "place": "Cheltenham",
+        "district_code": CHELTENHAM,
+    },
+    {
+        "record_id": "elsewhere",
+        "name": "Dulwich art club",
+        "art_forms": ("visual-arts",),
+        "areas_served": ("elsewhere",),
+        "summary": "An art class in south London.",
+    },
 ]
 
 
@@ -84,8 +132,7 @@ QUERIES = [
     # The vocabulary's synonyms: "breathing" -> COPD and breathing conditions.
     ("breathing", {"mindsong", "breathe"}, set(), {"choir-only-text", "memory-cafe"}),
     # "art class" is visual arts; a description that only mentions painting is not a class.
-    ("art class", {"art-shape", "artlift-pain", "elsewhere"}, set(),
-     {"paint-mention", "mindsong"}),
+    ("art class", {"art-shape", "artlift-pain", "elsewhere"}, set(), {"paint-mention", "mindsong"}),
     ("pain", {"artlift-pain"}, set(), {"mindsong", "paint-mention"}),
     ("memory", {"mindsong", "memory-cafe"}, set(), {"breathe"}),
     # Typos: singing records first, the description that mentions singing after them, and
@@ -93,12 +140,15 @@ QUERIES = [
     ("sining", {"mindsong", "breathe"}, {"choir-only-text"}, {"commissioning"}),
     ("demensia", {"mindsong", "memory-cafe"}, set(), {"commissioning", "breathe"}),
     # A place: in it, serving it, then (below them) countywide records that serve it too.
-    ("Cheltenham", {"artlift-pain", "memory-cafe", "art-shape"}, {"mindsong", "commissioning"},
-     {"breathe", "elsewhere"}),
+    (
+        "Cheltenham",
+        {"artlift-pain", "memory-cafe", "art-shape"},
+        {"mindsong", "commissioning"},
+        {"breathe", "elsewhere"},
+    ),
     # Words together: singing, in Stroud.
     # (then: the description mentioning singing in Stroud, and singing serving the county)
-    ("singing stroud", {"breathe"}, {"choir-only-text", "mindsong"},
-     {"memory-cafe", "art-shape"}),
+    ("singing stroud", {"breathe"}, {"choir-only-text", "mindsong"}, {"memory-cafe", "art-shape"}),
     # The name outranks the description.
     ("riverside", {"paint-mention"}, set(), {"mindsong"}),
     ("commissioning", {"commissioning"}, set(), {"mindsong"}),
@@ -106,10 +156,15 @@ QUERIES = [
 ]
 
 
-@pytest.mark.parametrize(("query", "first", "then", "never"), QUERIES,
-                         ids=[q[0] for q in QUERIES])
-def test_query_table(frame: pd.DataFrame, vocabulary: Vocabulary, query: str,
-                     first: set[str], then: set[str], never: set[str]) -> None:
+@pytest.mark.parametrize(("query", "first", "then", "never"), QUERIES, ids=[q[0] for q in QUERIES])
+def test_query_table(
+    frame: pd.DataFrame,
+    vocabulary: Vocabulary,
+    query: str,
+    first: set[str],
+    then: set[str],
+    never: set[str],
+) -> None:
     found = ranked(frame, vocabulary, query)
     assert set(found[: len(first)]) == first, found
     assert set(found[len(first) : len(first) + len(then)]) == then, found

@@ -17,14 +17,17 @@ app_data, _app_env = test_app.app_data, test_app._app_env
 KNOWN = {"a", "b", "c"}.__contains__
 
 
-@pytest.mark.parametrize(("value", "ids", "noted"), [
-    (None, (), False),
-    ("", (), False),
-    ("a,b", ("a", "b"), False),
-    (" b , a ,b,,", ("b", "a"), False),  # order kept, repeats and blanks dropped
-    (["a", "c,b"], ("a", "c", "b"), False),  # the parameter given more than once
-    ("a,zz,<script>", ("a",), True),  # unknown ids dropped, with a note
-])
+@pytest.mark.parametrize(
+    ("value", "ids", "noted"),
+    [
+        (None, (), False),
+        ("", (), False),
+        ("a,b", ("a", "b"), False),
+        (" b , a ,b,,", ("b", "a"), False),  # order kept, repeats and blanks dropped
+        (["a", "c,b"], ("a", "c", "b"), False),  # the parameter given more than once
+        ("a,zz,<script>", ("a",), True),  # unknown ids dropped, with a note
+    ],
+)
 def test_parse_param(value, ids, noted) -> None:
     found, notes = shortlist.parse_param(value, KNOWN)
     assert found == ids
@@ -52,11 +55,14 @@ def test_add_remove_and_format() -> None:
     assert shortlist.add(full, "x") == full
 
 
-@pytest.mark.parametrize("page_url", [
-    "http://host:8501/shortlist?list=old",
-    "http://host:8501/shortlist/",
-    "http://host:8501",
-])
+@pytest.mark.parametrize(
+    "page_url",
+    [
+        "http://host:8501/shortlist?list=old",
+        "http://host:8501/shortlist/",
+        "http://host:8501",
+    ],
+)
 def test_share_link(page_url) -> None:
     link = shortlist.share_link(page_url, ("a", "b&c"))
     parts = urlsplit(link)
@@ -73,12 +79,23 @@ def test_mailto_holds_the_link_encoded() -> None:
 
 
 def _record(**changes):
-    base = dict(id="r1", name="Sing  for\nbreath", kind="programme", status="established",
-                summary="", description="Weekly singing.\n\nMore.", art_forms=["singing"],
-                conditions=[], age_groups=[], delivery=[], areas_served=[],
-                referral_routes=["self-referral", "gp"], publish_contact=False,
-                contact=SimpleNamespace(name="Jo", phone="0123", email="jo@x", website=None),
-                last_verified=dt.date(2026, 1, 2))
+    base = dict(
+        id="r1",
+        name="Sing  for\nbreath",
+        kind="programme",
+        status="established",
+        summary="",
+        description="Weekly singing.\n\nMore.",
+        art_forms=["singing"],
+        conditions=[],
+        age_groups=[],
+        delivery=[],
+        areas_served=[],
+        referral_routes=["self-referral", "gp"],
+        publish_contact=False,
+        contact=SimpleNamespace(name="Jo", phone="0123", email="jo@x", website=None),
+        last_verified=dt.date(2026, 1, 2),
+    )
     base.update(changes)
     return SimpleNamespace(**base)
 
@@ -119,10 +136,11 @@ class _Described:
 
 def test_sheet_entry_reads_when_cost_and_referral_where_a_record_has_them() -> None:
     frame = load_dataset().frame.iloc[:0]
-    record = _record(schedules=["Weekly, Tuesdays 10:30-12:00"],
-                     cost=_Described("£3 a session"),
-                     eligibility=SimpleNamespace(referral="self-referral-welcome",
-                                                 describe=lambda: "Ages 18+"))
+    record = _record(
+        schedules=["Weekly, Tuesdays 10:30-12:00"],
+        cost=_Described("£3 a session"),
+        eligibility=SimpleNamespace(referral="self-referral-welcome", describe=lambda: "Ages 18+"),
+    )
     entry = shortlist.sheet_entry(record, frame, _Vocab())
     assert (entry.when, entry.cost) == ("Weekly, Tuesdays 10:30-12:00", "£3 a session")
     assert entry.how_to_join == "Self-Referral-Welcome. Referral by: Gp"
@@ -150,12 +168,14 @@ def test_countywide_shades_every_district() -> None:
     dataset = load_dataset()
     codes = shortlist._area_codes(["countywide"], dataset.vocabulary)
     assert len(codes) == 6 and shortlist._area_codes(["stroud"], dataset.vocabulary) == (
-        "E07000082",)
+        "E07000082",
+    )
 
 
 def test_the_shortlist_page_opens_from_its_link(app_data) -> None:
-    at = test_app.open_app("pages/shortlist.py",
-                  list="xss-img,cheltenham-lungs,md-inject,forest-breathers,no-such-id")
+    at = test_app.open_app(
+        "pages/shortlist.py", list="xss-img,cheltenham-lungs,md-inject,forest-breathers,no-such-id"
+    )
     assert at.query_params["list"] == "xss-img,cheltenham-lungs,md-inject,forest-breathers"
     assert "“no\\-such\\-id”" in " ".join(str(i.value) for i in at.info)  # escaped
     headings = [h.value for h in at.subheader]

@@ -72,29 +72,33 @@ def test_place_key_adds_saint_and_the(name: str, key: str) -> None:
 # Markdown: user text shown literally
 
 
-@pytest.mark.parametrize(("text", "escaped"), [
-    ("plain words", "plain words"),
-    ("*bold*", "\\*bold\\*"),
-    ("[x](javascript:alert(1))", "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"),
-    ("![img](http://e.org/i.png)", "\\!\\[img\\]\\(http\\://e\\.org/i\\.png\\)"),
-    ("<img src=x onerror=alert(1)>", "\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
-    (":red[alert] $x^2$", "\\:red\\[alert\\] \\$x\\^2\\$"),
-    ("# heading\n- item", "\\# heading \\- item"),
-    ("a_b `code` ~~s~~ | t", "a\\_b \\`code\\` \\~\\~s\\~\\~ \\| t"),
-    ("&lt;b&gt;", "\\&lt;b\\&gt;"),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("plain words", "plain words"),
+        ("*bold*", "\\*bold\\*"),
+        ("[x](javascript:alert(1))", "\\[x\\]\\(javascript\\:alert\\(1\\)\\)"),
+        ("![img](http://e.org/i.png)", "\\!\\[img\\]\\(http\\://e\\.org/i\\.png\\)"),
+        ("<img src=x onerror=alert(1)>", "\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
+        (":red[alert] $x^2$", "\\:red\\[alert\\] \\$x\\^2\\$"),
+        ("# heading\n- item", "\\# heading \\- item"),
+        ("a_b `code` ~~s~~ | t", "a\\_b \\`code\\` \\~\\~s\\~\\~ \\| t"),
+        ("&lt;b&gt;", "\\&lt;b\\&gt;"),
+        (None, ""),
+    ],
+)
 def test_md_escape(text: str | None, escaped: str) -> None:
     assert md_escape(text) == escaped
 
 
-
-
-@pytest.mark.parametrize(("text", "url", "expected"), [
-    ("Report", "https://example.org/a(b)", "[Report](https://example.org/a%28b%29)"),
-    ("Report", "javascript:alert(1)", "Report"),
-    ("[x]", None, "\\[x\\]"),
-    ("Report", "https://e.org/x)\"<y", "Report"),
-])
+@pytest.mark.parametrize(
+    ("text", "url", "expected"),
+    [
+        ("Report", "https://example.org/a(b)", "[Report](https://example.org/a%28b%29)"),
+        ("Report", "javascript:alert(1)", "Report"),
+        ("[x]", None, "\\[x\\]"),
+        ("Report", 'https://e.org/x)"<y', "Report"),
+    ],
+)
 def test_md_link(text: str, url: str | None, expected: str) -> None:
     assert md_link(text, url) == expected

@@ -148,8 +148,12 @@ def test_serving_area_lists_district_and_countywide_providers_not_nearby() -> No
             "01452 123 456",
             "email [a\\.b@e\\.org](mailto:a.b@e.org) · phone [01452 123 456](tel:01452123456)",
         ),
-        (None, "a@e.org)(javascript:x", "+44 (0)1452", "email a@e\\.org\\)\\(javascript\\:x · "
-         "phone [\\+44 \\(0\\)1452](tel:+4401452)"),
+        (
+            None,
+            "a@e.org)(javascript:x",
+            "+44 (0)1452",
+            "email a@e\\.org\\)\\(javascript\\:x · phone [\\+44 \\(0\\)1452](tel:+4401452)",
+        ),
         ("javascript:alert(1)", None, " ", "javascript\\:alert\\(1\\)"),
         (None, None, None, None),
         (float("nan"), "", None, None),
@@ -391,11 +395,19 @@ def test_factsheet_title_and_body_one_level_down(text: str, title: str, body: st
 
 
 def test_located_lines_give_directions_to_placed_locations_only() -> None:
-    rows = make_frame([
-        {"record_id": "a", "location_index": 0, "place": "Stroud", "location_precision": "place",
-         "lat": 51.74564, "lon": -2.21512},
-        {"record_id": "a", "location_index": -1, "location_precision": "none"},
-    ])
+    rows = make_frame(
+        [
+            {
+                "record_id": "a",
+                "location_index": 0,
+                "place": "Stroud",
+                "location_precision": "place",
+                "lat": 51.74564,
+                "lon": -2.21512,
+            },
+            {"record_id": "a", "location_index": -1, "location_precision": "none"},
+        ]
+    )
     (first, url), (second, none) = views.located_lines(rows)
     assert url == "https://www.openstreetmap.org/directions?to=51.74564%2C-2.21512"
     assert none is None and "areas it serves" in second and "Stroud" in first
@@ -405,8 +417,9 @@ def test_related_records_match_partners_and_organisation_by_name_or_id(vocabular
     from aop_map.records import validate_record
 
     def record(**data):
-        made, _ = validate_record({"kind": "organisation", "status": "established", **data},
-                                  vocabulary, source="test")
+        made, _ = validate_record(
+            {"kind": "organisation", "status": "established", **data}, vocabulary, source="test"
+        )
         return made
 
     a = record(id="a", name="Alpha", organisation="gamma", partners=["BETA ", "Nobody", "Alpha"])

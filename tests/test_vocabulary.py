@@ -150,9 +150,16 @@ def test_the_former_names_answer_from_the_registry() -> None:
 
     assert vocabulary.FIELD_SECTIONS == fields.sections()
     assert vocabulary.FIELD_SECTIONS["areas_served"] == "areas"
-    assert vocabulary.CONTROLLED_FIELDS == {"kind", "status", "scope", "referral_need", "free",
-                                            "self_referral", "step_free",
-                                            *vocabulary.LIST_FIELDS}
+    assert vocabulary.CONTROLLED_FIELDS == {
+        "kind",
+        "status",
+        "scope",
+        "referral_need",
+        "free",
+        "self_referral",
+        "step_free",
+        *vocabulary.LIST_FIELDS,
+    }
     with pytest.raises(AttributeError):
         vocabulary.NO_SUCH_NAME  # noqa: B018
 

@@ -47,20 +47,21 @@ def _irish_transformer() -> Transformer:
 
 def bng_to_wgs84(easting: Any, northing: Any) -> tuple[np.ndarray, np.ndarray]:
     """(lat, lon) arrays from OSGB36 easting/northing arrays (vectorised; NaN stays NaN)."""
-    lon, lat = bng_transformer().transform(np.asarray(easting, float),
-                                           np.asarray(northing, float))
+    lon, lat = bng_transformer().transform(np.asarray(easting, float), np.asarray(northing, float))
     return np.asarray(lat, float), np.asarray(lon, float)
 
 
 def wgs84_to_bng(lat: Any, lon: Any) -> tuple[np.ndarray, np.ndarray]:
     """(easting, northing) arrays from WGS84 lat/lon arrays: the inverse of bng_to_wgs84."""
     easting, northing = bng_transformer().transform(
-        np.asarray(lon, float), np.asarray(lat, float), direction=TransformDirection.INVERSE)
+        np.asarray(lon, float), np.asarray(lat, float), direction=TransformDirection.INVERSE
+    )
     return np.asarray(easting, float), np.asarray(northing, float)
 
 
-def grid_to_wgs84(easting: np.ndarray, northing: np.ndarray,
-                  irish: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def grid_to_wgs84(
+    easting: np.ndarray, northing: np.ndarray, irish: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(lat, lon) from ONSPD grid references: the Irish Grid where `irish`, else the British."""
     lat, lon = bng_to_wgs84(easting, northing)
     if irish.any():
@@ -73,6 +74,8 @@ def haversine_km(lat: float, lon: float, lats: Any, lons: Any) -> np.ndarray:
     """Great-circle distances in km from one point to arrays of points (vectorised)."""
     lat1, lon1 = np.radians(lat), np.radians(lon)
     lat2, lon2 = np.radians(np.asarray(lats, float)), np.radians(np.asarray(lons, float))
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    a = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return EARTH_RADIUS_KM * 2 * np.arcsin(np.sqrt(np.clip(a, 0, 1)))

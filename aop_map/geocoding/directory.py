@@ -102,12 +102,22 @@ def read_letter_file(path: Path) -> _LetterTable:
         order = np.argsort(keys, kind="stable")
         keys, easting, northing, lad = keys[order], easting[order], northing[order], lad[order]
     first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.ones(0, bool)
-    return _LetterTable(keys[first], easting[first], northing[first], lad[first].astype(np.int32),
-                        np.append(np.asarray(names, dtype=object), None))
+    return _LetterTable(
+        keys[first],
+        easting[first],
+        northing[first],
+        lad[first].astype(np.int32),
+        np.append(np.asarray(names, dtype=object), None),
+    )
 
 
-_EMPTY_LETTER = _LetterTable(np.array([], "U7"), np.array([]), np.array([]),
-                             np.array([], np.int32), np.array([None], dtype=object))
+_EMPTY_LETTER = _LetterTable(
+    np.array([], "U7"),
+    np.array([]),
+    np.array([]),
+    np.array([], np.int32),
+    np.array([None], dtype=object),
+)
 
 
 class OutwardCentroid(NamedTuple):
@@ -172,9 +182,13 @@ class PostcodeLookup:
             if letter not in self._frames:
                 t = self._letter(letter)
                 self._frames[letter] = pd.DataFrame(
-                    {"easting": t.easting, "northing": t.northing,
-                     "lad": pd.Categorical.from_codes(t.lad, categories=t.lad_names[:-1])},
-                    index=pd.Index(t.keys.astype(object), name="pcd7"))
+                    {
+                        "easting": t.easting,
+                        "northing": t.northing,
+                        "lad": pd.Categorical.from_codes(t.lad, categories=t.lad_names[:-1]),
+                    },
+                    index=pd.Index(t.keys.astype(object), name="pcd7"),
+                )
             return self._frames[letter]
 
     def lookup(self, postcodes: Sequence[str]) -> pd.DataFrame:
@@ -201,8 +215,14 @@ class PostcodeLookup:
             lad[rows] = table.lad_names[table.lad[pos]]
         lat, lon = grid_to_wgs84(easting, northing, np.char.startswith(keys, "BT"))
         # object dtype keeps None for missing (pandas 3 would infer a string dtype with NaN).
-        return pd.DataFrame({"postcode": pd.Series(normalised, dtype=object), "lat": lat,
-                             "lon": lon, "district_code": pd.Series(lad, dtype=object)})
+        return pd.DataFrame(
+            {
+                "postcode": pd.Series(normalised, dtype=object),
+                "lat": lat,
+                "lon": lon,
+                "district_code": pd.Series(lad, dtype=object),
+            }
+        )
 
     def find(self, postcode: str) -> PostcodeHit | None:
         """One postcode in any spelling -> where it is; None when invalid or unknown.
@@ -218,8 +238,11 @@ class PostcodeLookup:
         pos = int(table.find(np.array([key], dtype="U7"))[0])
         if pos < 0:
             return None
-        lat, lon = grid_to_wgs84(table.easting[pos:pos + 1], table.northing[pos:pos + 1],
-                                 np.array([key.startswith("BT")]))
+        lat, lon = grid_to_wgs84(
+            table.easting[pos : pos + 1],
+            table.northing[pos : pos + 1],
+            np.array([key.startswith("BT")]),
+        )
         return PostcodeHit(float(lat[0]), float(lon[0]), table.lad_names[table.lad[pos]])
 
     def outward_centroid(self, outward: str) -> OutwardCentroid | None:
@@ -247,11 +270,19 @@ class PostcodeLookup:
         votes[:, 0] = np.where(votes[:, 1:].sum(axis=1) > 0, -1, votes[:, 0])
         modal = table.lad_names[votes.argmax(axis=1) - 1]
         lat, lon = grid_to_wgs84(easting, northing, np.char.startswith(outwards, "BT"))
-        return {str(code): OutwardCentroid(float(a), float(o), d, int(n))
-                for code, a, o, d, n in zip(outwards, lat, lon, modal, counts, strict=True)}
+        return {
+            str(code): OutwardCentroid(float(a), float(o), d, int(n))
+            for code, a, o, d, n in zip(outwards, lat, lon, modal, counts, strict=True)
+        }
 
-    def nearest(self, lat: Any, lon: Any, *, area: str = NEAREST_POSTCODE_AREA,
-                max_distance_m: float = NEAREST_POSTCODE_M) -> pd.DataFrame:
+    def nearest(
+        self,
+        lat: Any,
+        lon: Any,
+        *,
+        area: str = NEAREST_POSTCODE_AREA,
+        max_distance_m: float = NEAREST_POSTCODE_M,
+    ) -> pd.DataFrame:
         """The nearest postcode of an area ('GL') to each point, within a distance.
 
         Columns postcode, district_code, distance_m; None/NaN where none is that close.
@@ -265,15 +296,22 @@ class PostcodeLookup:
         valid = np.flatnonzero(np.isfinite(easting) & np.isfinite(northing))
         if len(valid) and len(keys):
             (which, found), dist = tree.query_nearest(
-                shapely.points(easting[valid], northing[valid]), max_distance=max_distance_m,
-                return_distance=True, all_matches=False)
+                shapely.points(easting[valid], northing[valid]),
+                max_distance=max_distance_m,
+                return_distance=True,
+                all_matches=False,
+            )
             rows = valid[which]
             postcode[rows] = [from_pcd7_key(k) for k in keys[found]]
             district[rows] = lad[found]
             distance[rows] = dist
-        return pd.DataFrame({"postcode": pd.Series(postcode, dtype=object),
-                             "district_code": pd.Series(district, dtype=object),
-                             "distance_m": distance})
+        return pd.DataFrame(
+            {
+                "postcode": pd.Series(postcode, dtype=object),
+                "district_code": pd.Series(district, dtype=object),
+                "distance_m": distance,
+            }
+        )
 
     def _tree(self, area: str) -> tuple[shapely.STRtree, np.ndarray, np.ndarray]:
         with self._lock:
@@ -281,12 +319,15 @@ class PostcodeLookup:
                 table = self._letter(area[0])
                 # 'GL' then a digit: 'G' alone would also take every GL postcode.
                 chars = table.keys.view("U1").reshape(len(table.keys), 7)
-                mask = (chars[:, :len(area)] == np.array(list(area))).all(axis=1)
+                mask = (chars[:, : len(area)] == np.array(list(area))).all(axis=1)
                 mask &= np.char.isdigit(chars[:, len(area)])
                 keys = table.keys[mask]
                 points = shapely.points(table.easting[mask], table.northing[mask])
-                self._trees[area] = (shapely.STRtree(points), keys,
-                                     table.lad_names[table.lad[mask]])
+                self._trees[area] = (
+                    shapely.STRtree(points),
+                    keys,
+                    table.lad_names[table.lad[mask]],
+                )
             return self._trees[area]
 
 

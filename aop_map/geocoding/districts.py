@@ -8,21 +8,41 @@ from aop_map.loading import BUNDLED_DATA_DIR
 from aop_map.vocabulary import Vocabulary
 
 GLOS_DISTRICTS = {
-    "E07000078": "Cheltenham", "E07000079": "Cotswold", "E07000080": "Forest of Dean",
-    "E07000081": "Gloucester", "E07000082": "Stroud", "E07000083": "Tewkesbury",
+    "E07000078": "Cheltenham",
+    "E07000079": "Cotswold",
+    "E07000080": "Forest of Dean",
+    "E07000081": "Gloucester",
+    "E07000082": "Stroud",
+    "E07000083": "Tewkesbury",
 }
 # Districts around Gloucestershire and of the other places in the gazetteer; any other code is
 # kept without a name.
 OTHER_DISTRICTS = {
-    "E06000019": "Herefordshire", "E06000022": "Bath and North East Somerset",
-    "E06000023": "Bristol", "E06000024": "North Somerset", "E06000025": "South Gloucestershire",
-    "E06000030": "Swindon", "E06000051": "Shropshire", "E06000054": "Wiltshire",
-    "E07000177": "Cherwell", "E07000178": "Oxford", "E07000180": "Vale of White Horse",
-    "E07000181": "West Oxfordshire", "E07000221": "Stratford-on-Avon",
-    "E07000235": "Malvern Hills", "E07000237": "Worcester", "E07000238": "Wychavon",
-    "E08000001": "Bolton", "E08000003": "Manchester", "E08000012": "Liverpool",
-    "E08000025": "Birmingham", "N09000003": "Belfast", "N09000005": "Derry City and Strabane",
-    "W06000015": "Cardiff", "W06000021": "Monmouthshire", "W06000022": "Newport",
+    "E06000019": "Herefordshire",
+    "E06000022": "Bath and North East Somerset",
+    "E06000023": "Bristol",
+    "E06000024": "North Somerset",
+    "E06000025": "South Gloucestershire",
+    "E06000030": "Swindon",
+    "E06000051": "Shropshire",
+    "E06000054": "Wiltshire",
+    "E07000177": "Cherwell",
+    "E07000178": "Oxford",
+    "E07000180": "Vale of White Horse",
+    "E07000181": "West Oxfordshire",
+    "E07000221": "Stratford-on-Avon",
+    "E07000235": "Malvern Hills",
+    "E07000237": "Worcester",
+    "E07000238": "Wychavon",
+    "E08000001": "Bolton",
+    "E08000003": "Manchester",
+    "E08000012": "Liverpool",
+    "E08000025": "Birmingham",
+    "N09000003": "Belfast",
+    "N09000005": "Derry City and Strabane",
+    "W06000015": "Cardiff",
+    "W06000021": "Monmouthshire",
+    "W06000022": "Newport",
 }
 
 

@@ -52,8 +52,11 @@ _Reader = tuple[str, fields.FieldSpec, Callable[[Any], Any]]
 
 def _record_readers() -> list[_Reader]:
     """How to read each record-level frame column from a record, in frame order."""
-    return [(spec.column_name, spec, fields.getter(spec)) for spec in fields.frame_fields()
-            if spec.group != "locations"]
+    return [
+        (spec.column_name, spec, fields.getter(spec))
+        for spec in fields.frame_fields()
+        if spec.group != "locations"
+    ]
 
 
 def _base_columns(record: Record, readers: list[_Reader]) -> dict[str, Any]:
@@ -69,8 +72,11 @@ def _base_columns(record: Record, readers: list[_Reader]) -> dict[str, Any]:
 
 def empty_frame() -> gpd.GeoDataFrame:
     """A frame with every column and no rows (EPSG:4326)."""
-    return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in frame_columns()},
-                            geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {c: pd.Series([], dtype=object) for c in frame_columns()},
+        geometry=gpd.GeoSeries([], crs="EPSG:4326"),
+        crs="EPSG:4326",
+    )
 
 
 def geocode_records(
@@ -105,8 +111,11 @@ def _location_rows(records: list[Record]) -> pd.DataFrame:
     """One row per location (one without a place for a record without locations), with the
     location's fields as given: lat and lon are the inputs of the resolution steps."""
     readers = _record_readers()
-    located = [(spec.column_name, spec.attribute) for spec in fields.frame_fields()
-               if spec.group == "locations"]
+    located = [
+        (spec.column_name, spec.attribute)
+        for spec in fields.frame_fields()
+        if spec.group == "locations"
+    ]
     nowhere = {column: None for column, _ in located}
     rows: list[dict[str, Any]] = []
     for record in records:
@@ -114,8 +123,13 @@ def _location_rows(records: list[Record]) -> pd.DataFrame:
         if not record.locations:
             rows.append({**base, "location_index": -1, **nowhere})
         for index, location in enumerate(record.locations):
-            rows.append({**base, "location_index": index,
-                         **{column: getattr(location, attribute) for column, attribute in located}})
+            rows.append(
+                {
+                    **base,
+                    "location_index": index,
+                    **{column: getattr(location, attribute) for column, attribute in located},
+                }
+            )
     # object dtype keeps None for missing text (pandas 3 would infer strings with NaN).
     frame = pd.DataFrame(rows, dtype=object)
     frame["location_index"] = frame["location_index"].astype(np.int64)
@@ -150,8 +164,9 @@ def _resolve_exact(frame: pd.DataFrame, resolved: _Resolution) -> None:
     resolved.precision[exact] = "exact"
 
 
-def _resolve_postcodes(frame: pd.DataFrame, resolved: _Resolution,
-                       postcodes: PostcodeLookup) -> None:
+def _resolve_postcodes(
+    frame: pd.DataFrame, resolved: _Resolution, postcodes: PostcodeLookup
+) -> None:
     """Every postcode in one lookup; it also gives an exactly placed location its district."""
     rows = np.flatnonzero(frame["postcode"].notna().to_numpy())
     if not len(rows):
@@ -175,8 +190,9 @@ def _fill_point_districts(resolved: _Resolution, postcodes: PostcodeLookup) -> N
         resolved.district[rows] = nearest["district_code"].to_numpy()
 
 
-def _resolve_rest(frame: pd.DataFrame, resolved: _Resolution,
-                  resolver: Resolver) -> dict[int, tuple[str, str, bool]]:
+def _resolve_rest(
+    frame: pd.DataFrame, resolved: _Resolution, resolver: Resolver
+) -> dict[int, tuple[str, str, bool]]:
     """The locations the vectorised pass left, through the resolver: (field, message,
     placed) for each row whose result has a message."""
     warnings: dict[int, tuple[str, str, bool]] = {}
@@ -188,13 +204,17 @@ def _resolve_rest(frame: pd.DataFrame, resolved: _Resolution,
         result = resolver.resolve(spec)
         resolved.set(row, result)
         if result.message:
-            warnings[row] = (f"locations.{index[row]}.{spec.subject}", result.message,
-                             result.lat is not None)
+            warnings[row] = (
+                f"locations.{index[row]}.{spec.subject}",
+                result.message,
+                result.lat is not None,
+            )
     return warnings
 
 
-def _problems(frame: pd.DataFrame, warnings: dict[int, tuple[str, str, bool]],
-              origins: dict[str, Origin]) -> list[Problem]:
+def _problems(
+    frame: pd.DataFrame, warnings: dict[int, tuple[str, str, bool]], origins: dict[str, Origin]
+) -> list[Problem]:
     # A record that gives no location at all is not a geocoding failure: the sources often
     # name none. It stays in lists and the About page lists it among the records not on the map.
     problems = []
@@ -202,26 +222,37 @@ def _problems(frame: pd.DataFrame, warnings: dict[int, tuple[str, str, bool]],
         record_id = frame["record_id"].iat[row]
         origin = origins.get(record_id)
         wording = Message.RECORD if placed else Message.RECORD_NOT_MAPPED
-        problems.append(Problem(origin.source if origin else record_id,
-                                wording.format(record_id=record_id, message=message),
-                                origin.line if origin else None, field, record_id,
-                                severity="warning"))
+        problems.append(
+            Problem(
+                origin.source if origin else record_id,
+                wording.format(record_id=record_id, message=message),
+                origin.line if origin else None,
+                field,
+                record_id,
+                severity="warning",
+            )
+        )
     return problems
 
 
-def _finish_frame(frame: pd.DataFrame, resolved: _Resolution,
-                  vocabulary: Vocabulary) -> gpd.GeoDataFrame:
-    frame["postcode"] = pd.Series([normalise_postcode(p) or p if isinstance(p, str) else None
-                                   for p in frame["postcode"]], dtype=object)
+def _finish_frame(
+    frame: pd.DataFrame, resolved: _Resolution, vocabulary: Vocabulary
+) -> gpd.GeoDataFrame:
+    frame["postcode"] = pd.Series(
+        [normalise_postcode(p) or p if isinstance(p, str) else None for p in frame["postcode"]],
+        dtype=object,
+    )
     frame["lat"], frame["lon"] = resolved.lat, resolved.lon
     frame["location_precision"] = pd.Series(resolved.precision, dtype=object)
     frame["district_code"] = pd.Series(resolved.district, dtype=object)
     names = {code: district_name(code, vocabulary) for code in set(resolved.district) if code}
-    frame["district_name"] = pd.Series([names.get(c) if c else None for c in resolved.district],
-                                       dtype=object)
+    frame["district_name"] = pd.Series(
+        [names.get(c) if c else None for c in resolved.district], dtype=object
+    )
     located = ~np.isnan(resolved.lat)
     geometry = np.full(len(frame), None, dtype=object)
     geometry[located] = shapely.points(resolved.lon[located], resolved.lat[located])
     frame = frame[list(frame_columns())]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"),
-                            crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries(geometry, crs="EPSG:4326"), crs="EPSG:4326"
+    )

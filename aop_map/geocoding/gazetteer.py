@@ -52,8 +52,9 @@ class GazetteerPlace:
 class Gazetteer:
     """Place names (and alternative names) -> places; typo-tolerant above a high score."""
 
-    def __init__(self, places: Iterable[GazetteerPlace],
-                 alt_names: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self, places: Iterable[GazetteerPlace], alt_names: dict[str, list[str]] | None = None
+    ) -> None:
         self.places = list(places)
         self._keys: dict[str, GazetteerPlace] = {}
         for place in self.places:
@@ -78,9 +79,16 @@ class Gazetteer:
                 except ValueError:
                     raise ValueError(f"{path} line {line}: lat/lon are not numbers") from None
                 alt = tuple(a.strip() for a in (row["alt_names"] or "").split(";") if a.strip())
-                places.append(GazetteerPlace(row["name"].strip(), lat, lon,
-                                             row["district_code"] or None,
-                                             row["district_name"] or None, alt))
+                places.append(
+                    GazetteerPlace(
+                        row["name"].strip(),
+                        lat,
+                        lon,
+                        row["district_code"] or None,
+                        row["district_name"] or None,
+                        alt,
+                    )
+                )
         return cls(places)
 
     def find(self, name: str) -> GazetteerPlace | None:
@@ -95,8 +103,9 @@ class Gazetteer:
             return None, False
         if key in self._keys:
             return self._keys[key], True
-        best = process.extract(key, self._key_list, scorer=fuzz.ratio, limit=2,
-                               score_cutoff=PLACE_MATCH_CUTOFF)
+        best = process.extract(
+            key, self._key_list, scorer=fuzz.ratio, limit=2, score_cutoff=PLACE_MATCH_CUTOFF
+        )
         if not best:
             return None, False
         place = self._keys[best[0][0]]
@@ -107,16 +116,22 @@ class Gazetteer:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Place names close to a name that was not found."""
-        matches = process.extract(place_key(name or ""), self._key_list, scorer=fuzz.WRatio,
-                                  limit=limit, score_cutoff=SUGGEST_CUTOFF)
+        matches = process.extract(
+            place_key(name or ""),
+            self._key_list,
+            scorer=fuzz.WRatio,
+            limit=limit,
+            score_cutoff=SUGGEST_CUTOFF,
+        )
         return sorted({self._keys[m[0]].name for m in matches})
 
     def nearest(self, lat: float, lon: float, max_km: float) -> GazetteerPlace | None:
         """The nearest place within max_km, or None."""
         if not self.places:
             return None
-        distances = haversine_km(lat, lon, [p.lat for p in self.places],
-                                 [p.lon for p in self.places])
+        distances = haversine_km(
+            lat, lon, [p.lat for p in self.places], [p.lon for p in self.places]
+        )
         best = int(np.argmin(distances))
         return self.places[best] if distances[best] <= max_km else None
 

@@ -19,15 +19,21 @@ class Message(StrEnum):
     POSTCODE_NOT_FOUND = f"postcode {{postcode}} is not in {POSTCODE_SOURCE}"
     DISTRICT_NOT_FOUND = f"postcode district {{outward}} is not in {POSTCODE_SOURCE}"
     POSTCODE_INVALID = "postcode {text!r} is not a valid UK postcode"
-    PLACED_AT_DISTRICT = ("placed at the centre of postcode district {outward} instead "
-                          "(precision postcode_district): check the postcode")
-    PLACE_CLOSE_SPELLING = ("place {text!r} is not in the gazetteer; read it as {name!r} "
-                            "(a close spelling: check it)")
-    PLACE_IS_DISTRICT = ("place {text!r} is a whole district ({name}), not a point: give a "
-                         "town, postcode or lat/lon to map it")
+    PLACED_AT_DISTRICT = (
+        "placed at the centre of postcode district {outward} instead "
+        "(precision postcode_district): check the postcode"
+    )
+    PLACE_CLOSE_SPELLING = (
+        "place {text!r} is not in the gazetteer; read it as {name!r} (a close spelling: check it)"
+    )
+    PLACE_IS_DISTRICT = (
+        "place {text!r} is a whole district ({name}), not a point: give a "
+        "town, postcode or lat/lon to map it"
+    )
     PLACE_NOT_FOUND = "place {text!r} is not in the Gloucestershire gazetteer"
-    PLACE_NOT_FOUND_SUGGEST = ("place {text!r} is not in the Gloucestershire gazetteer "
-                               "(did you mean {names}?)")
+    PLACE_NOT_FOUND_SUGGEST = (
+        "place {text!r} is not in the Gloucestershire gazetteer (did you mean {names}?)"
+    )
     ONLINE_FOUND = "located {text!r} online (OpenStreetMap Nominatim)"
     ONLINE_NOT_FOUND = "the online geocoder did not find {text!r} either"
     ONLINE_OFF = f"online geocoding is off ({ONLINE_ENV}=1 turns it on)"

@@ -29,10 +29,15 @@ class CachedOnlineGeocoder:
     a later run retries.
     """
 
-    def __init__(self, geocode: OnlineGeocoder, cache_file: Path, *,
-                 min_interval: float = ONLINE_MIN_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        geocode: OnlineGeocoder,
+        cache_file: Path,
+        *,
+        min_interval: float = ONLINE_MIN_INTERVAL_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.geocode = geocode
         self.cache_file = Path(cache_file)
         self.min_interval = min_interval
@@ -104,9 +109,11 @@ def online_cache_file(data_dir: Path | None = None) -> Path:
     return default_cache_dir(data_dir or data_dir_from_env()) / ONLINE_CACHE_FILE
 
 
-def online_geocoder_from_env(data_dir: Path | None = None, *,
-                             geocoder: OnlineGeocoder | None = None,
-                             ) -> CachedOnlineGeocoder | None:
+def online_geocoder_from_env(
+    data_dir: Path | None = None,
+    *,
+    geocoder: OnlineGeocoder | None = None,
+) -> CachedOnlineGeocoder | None:
     """The cached, rate-limited Nominatim geocoder when AOP_MAP_ONLINE_GEOCODING=1, else None."""
     if not online_enabled():
         return None

@@ -36,15 +36,23 @@ def import_onspd(csv_or_zip_path: Path | str, dest_dir: Path | str | None = None
     frame = frame.sort_values("pcd", kind="stable")
     # The package's own writer is private (_generate), prints, and takes minutes at quality 11.
     for letter, group in frame.groupby(frame["pcd"].str[:1], sort=True):
-        payload = {"columns": list(ONSPD_COLUMNS),
-                   "data": {c: group[c].tolist() for c in ONSPD_COLUMNS}}
+        payload = {
+            "columns": list(ONSPD_COLUMNS),
+            "data": {c: group[c].tolist() for c in ONSPD_COLUMNS},
+        }
         target = dest / f"postcodes_{letter}.msgpack.br"
         tmp = target.with_suffix(".tmp")
-        tmp.write_bytes(brotli.compress(msgpack.packb(payload, use_bin_type=True),
-                                        quality=IMPORT_BROTLI_QUALITY))
+        tmp.write_bytes(
+            brotli.compress(
+                msgpack.packb(payload, use_bin_type=True), quality=IMPORT_BROTLI_QUALITY
+            )
+        )
         tmp.replace(target)
-    manifest = {"source": source.name, "postcodes": len(frame),
-                "imported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    manifest = {
+        "source": source.name,
+        "postcodes": len(frame),
+        "imported": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
     (dest / "onspd-import.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     default_postcode_lookup.cache_clear()
     return dest
@@ -55,8 +63,12 @@ def _read_onspd(source: Path) -> pd.DataFrame:
         raise ValueError(f"{source}: file not found")
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
-            names = [n for n in archive.namelist() if n.lower().endswith(".csv")
-                     and re.search(r"onspd|nspd|postcode", n, re.IGNORECASE)]
+            names = [
+                n
+                for n in archive.namelist()
+                if n.lower().endswith(".csv")
+                and re.search(r"onspd|nspd|postcode", n, re.IGNORECASE)
+            ]
             if not names:
                 raise ValueError(f"{source}: no ONSPD CSV in the zip")
             # The whole-UK file is the largest; the zip also holds per-area files and lookups.
@@ -79,22 +91,32 @@ def _onspd_frame(handle: Any, source: Path) -> pd.DataFrame:
                     return column
         raise ValueError(f"{source}: no column like {patterns[0]!r} (is this ONSPD?)")
 
-    chosen = {"pcd": pick("pcd7", "pcd", "pcds", "postcode"),
-              "laua": pick("laua", "oslaua", r"lad\d\dcd"),
-              "oseast1m": pick("oseast1m", "east1m"), "osnrth1m": pick("osnrth1m", "north1m")}
+    chosen = {
+        "pcd": pick("pcd7", "pcd", "pcds", "postcode"),
+        "laua": pick("laua", "oslaua", r"lad\d\dcd"),
+        "oseast1m": pick("oseast1m", "east1m"),
+        "osnrth1m": pick("osnrth1m", "north1m"),
+    }
     # Only four of ONSPD's ~50 columns are read: the whole-UK file is over a gigabyte.
-    types = {chosen["pcd"]: str, chosen["laua"]: str, chosen["oseast1m"]: float,
-             chosen["osnrth1m"]: float}
+    types = {
+        chosen["pcd"]: str,
+        chosen["laua"]: str,
+        chosen["oseast1m"]: float,
+        chosen["osnrth1m"]: float,
+    }
     try:
         raw = pd.read_csv(handle, usecols=list(types), dtype=types)
     except ValueError as error:
         raise ValueError(f"{source}: {error} (is this ONSPD?)") from None
     lad = raw[chosen["laua"]]
-    frame = pd.DataFrame({
-        "pcd": _as_pcd7(raw[chosen["pcd"]]),
-        "laua": lad.astype(object).where(lad.notna(), None),
-        "oseast1m": raw[chosen["oseast1m"]], "osnrth1m": raw[chosen["osnrth1m"]],
-    })
+    frame = pd.DataFrame(
+        {
+            "pcd": _as_pcd7(raw[chosen["pcd"]]),
+            "laua": lad.astype(object).where(lad.notna(), None),
+            "oseast1m": raw[chosen["oseast1m"]],
+            "osnrth1m": raw[chosen["osnrth1m"]],
+        }
+    )
     return frame[frame["pcd"].notna() & frame["oseast1m"].notna() & frame["osnrth1m"].notna()]
 
 

@@ -99,9 +99,13 @@ class Resolver:
     Each step that falls short adds a note (`Message`); the result's message is the notes.
     """
 
-    def __init__(self, postcodes: PostcodeLookup | None = None,
-                 gazetteer: Gazetteer | None = None, online: OnlineGeocoder | None = None,
-                 vocabulary: Vocabulary | None = None) -> None:
+    def __init__(
+        self,
+        postcodes: PostcodeLookup | None = None,
+        gazetteer: Gazetteer | None = None,
+        online: OnlineGeocoder | None = None,
+        vocabulary: Vocabulary | None = None,
+    ) -> None:
         self.postcodes = default_postcode_lookup() if postcodes is None else postcodes
         self.gazetteer = default_gazetteer() if gazetteer is None else gazetteer
         self.online = online
@@ -111,10 +115,15 @@ class Resolver:
         """The point, precision, district and message (None when nothing needs saying)."""
         notes: list[str] = []
         found = self._locate(spec, notes)
-        return GeocodeResult(spec.describe(), found.lat, found.lon, found.precision,
-                             found.district_code,
-                             district_name(found.district_code, self.vocabulary),
-                             NOTE_SEPARATOR.join(notes) or None)
+        return GeocodeResult(
+            spec.describe(),
+            found.lat,
+            found.lon,
+            found.precision,
+            found.district_code,
+            district_name(found.district_code, self.vocabulary),
+            NOTE_SEPARATOR.join(notes) or None,
+        )
 
     def _locate(self, spec: LocationSpec, notes: list[str]) -> _Found:
         if spec.has_point:
@@ -147,8 +156,11 @@ class Resolver:
         # 'GL50 3P': not a postcode, but its first word is still a usable outward code.
         outward = full.split()[0] if full else bare or outward_code(raw.split()[0])
         centre = self.postcodes.outward_centroid(outward) if outward else None
-        at_centre = (_Found(centre.lat, centre.lon, "postcode_district", centre.district_code)
-                     if centre else None)
+        at_centre = (
+            _Found(centre.lat, centre.lon, "postcode_district", centre.district_code)
+            if centre
+            else None
+        )
         if bare and at_centre:
             return at_centre  # an outward code alone: just what was asked for
         if full:
@@ -173,8 +185,9 @@ class Resolver:
             name = district_name(area_code, self.vocabulary)
             notes.append(Message.PLACE_IS_DISTRICT.format(text=text, name=name))
         elif suggestions:
-            notes.append(Message.PLACE_NOT_FOUND_SUGGEST.format(text=text,
-                                                                names=", ".join(suggestions)))
+            notes.append(
+                Message.PLACE_NOT_FOUND_SUGGEST.format(text=text, names=", ".join(suggestions))
+            )
         else:
             notes.append(Message.PLACE_NOT_FOUND.format(text=text))
         return _Found(None, None, "none", area_code)
