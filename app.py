@@ -59,18 +59,30 @@ PAGES = {
     ],
 }
 
-with ui.app_frame():  # settings checked; pages know they run inside app.py (ui.ensure_entrypoint)
-    page = st.navigation(PAGES, position="hidden")  # the menu: ui.render_navigation
-    ui.apply_layout()
-    ui.render_navigation(PAGES)
-    unknown = ui.requested_unknown_path(PAGES)
-    ui.set_page_title("Page not found" if unknown else getattr(page, "title", None))
-    if unknown:
-        ui.show_not_found(PAGES, unknown)
-        st.stop()
-    dataset, index = ui.get_dataset()
-    ui.restore_filters(dataset)
-    ui.restore_shortlist(dataset)  # before a page's filters rewrite the URL
-    if page.url_path in ui.FILTERED_PAGES:
-        ui.render_filters(dataset, index)
-    page.run()
+
+def main() -> None:
+    """Frame, menu, shared filters, then the chosen page."""
+    with (
+        ui.app_frame()
+    ):  # settings checked; pages know they run inside app.py (ui.ensure_entrypoint)
+        page = st.navigation(PAGES, position="hidden")  # the menu: ui.render_navigation
+        ui.apply_layout()
+        ui.render_navigation(PAGES)
+        unknown = ui.requested_unknown_path(PAGES)
+        ui.set_page_title("Page not found" if unknown else getattr(page, "title", None))
+        if unknown:
+            ui.show_not_found(PAGES, unknown)
+            st.stop()
+        dataset, index = ui.get_dataset()
+        ui.restore_filters(dataset)
+        ui.restore_shortlist(dataset)  # before a page's filters rewrite the URL
+        if page.url_path in ui.FILTERED_PAGES:
+            ui.render_filters(dataset, index)
+        page.run()
+
+
+# Only inside a script run: the data loader's helper processes import this file as their main
+# module (multiprocessing re-imports Streamlit's script module there), and must neither draw
+# pages nor load the data again.
+if ui.in_script_run():
+    main()

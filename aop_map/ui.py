@@ -820,6 +820,14 @@ def render_navigation(sections: dict[str, list[Any]]) -> None:
             nav.page_link(page, label=page.title, icon=page.icon, width="stretch")
 
 
+def in_script_run() -> bool:
+    """Whether this code runs in a Streamlit script run (a server session or AppTest), not in a
+    bare import such as a loader helper process re-importing the main module."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    return get_script_run_ctx(suppress_warning=True) is not None
+
+
 def requested_unknown_path(sections: dict[str, list[Any]]) -> str | None:
     """The address's path when it names no page (Streamlit silently runs the home page)."""
     try:
