@@ -370,6 +370,13 @@ var {{ this.get_name() }} = (function () {
   // (Chromium refuses target="_top"). That window is the same origin: put the provider page's
   // address in its history and tell it, and Streamlit routes to the page as it does for Back
   // and Forward -- same tab, the address shows ?id=..., Back returns to the map as it was.
+  // The width the map's controls take on one side (their widest), plus a margin.
+  function aside(side) {
+    var widest = 0;
+    map.getContainer().querySelectorAll(".leaflet-" + side + " .leaflet-control")
+      .forEach(function (c) { widest = Math.max(widest, c.offsetWidth); });
+    return widest + 10;
+  }
   function openInApp(event) {
     var top = window.top;
     if (top === window) { return; }  // a page of its own: the link works as a link
@@ -424,8 +431,11 @@ var {{ this.get_name() }} = (function () {
     // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
     // (listening on this group after this handler) then names the point exactly.
     e.latlng = e.layer.getLatLng();
-    var opened = L.popup({maxWidth: 320}).setLatLng(e.latlng)
-      .setContent(group.aopPopupHtml(e.layer)).openOn(map);
+    // Panned clear of the legends and layer control (controls sit above popups), so the
+    // popup's link can be read and clicked.
+    var opened = L.popup({maxWidth: 320, autoPanPaddingTopLeft: L.point(aside("left"), 10),
+                          autoPanPaddingBottomRight: L.point(aside("right"), 10)})
+      .setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer)).openOn(map);
     var open = opened.getElement && opened.getElement().querySelector("a.aop-open");
     if (open) { open.addEventListener("click", openInApp); }
   });

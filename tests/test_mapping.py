@@ -302,7 +302,8 @@ var L = {
   divIcon: function (o) { return o; },
   point: function (x, y) { return [x, y]; }
 };
-var %(map)s = {openTooltip: function (t) { opened.push(t.html); }, closeTooltip: function () {}};
+var %(map)s = {openTooltip: function (t) { opened.push(t.html); }, closeTooltip: function () {},
+  getContainer: function () { return {querySelectorAll: function () { return []; }}; }};
 %(script)s
 var cluster = made[0] && %(layer)s.options.iconCreateFunction(
   {getAllChildMarkers: function () { return made; }});
