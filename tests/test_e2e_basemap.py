@@ -194,7 +194,7 @@ def test_place_names_appear_when_tiles_are_unreachable(chromium, tiles_app, reac
     page.route("https://tile.openstreetmap.org/**", tile)
     page.goto(tiles_app + "/")
     wait_for_app(page)
-    page.frame_locator(FOLIUM_IFRAME).locator(".aop-label").first.wait_for()
+    # No label need show yet: the home map may open closer than district names (zoom 8-10).
     frame = show_view(page, COUNTY_VIEW)
     frame.wait_for_function("() => document.querySelector('.leaflet-tile')")
     page.wait_for_timeout(500)  # let every tile answer
