@@ -8,18 +8,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
 from typing import Any
 
 from aop_map.cli import say, say_json
-
-
-def _store(args: argparse.Namespace) -> Any:
-    """The store of the data directory given (else $AOP_MAP_DATA_DIR, else mapdata/)."""
-    from aop_map.store import SubmissionStore
-
-    root = Path(args.submissions_dir) if args.submissions_dir else None
-    return SubmissionStore(root, data_dir=Path(args.data_dir) if args.data_dir else None)
+from aop_map.cli_submissions import _store, store_command, store_options
 
 
 def _plain(report: Any) -> dict[str, Any]:
@@ -66,29 +58,14 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
 
 def _run(handler: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        from aop_map.store import StoreError
-
-        try:
-            return handler(args)
-        except StoreError as error:
-            say(f"aop-map feedback: {error}", err=True)
-            return 1
-
-    run.__doc__ = handler.__doc__
-    return run
+    return store_command(handler, "feedback")
 
 
 def add_feedback_commands(sub: Any) -> None:
     """Add the `feedback` command group to the main parser."""
     parser = sub.add_parser("feedback", help="problem reports sent from provider pages")
     actions = parser.add_subparsers(dest="feedback_command", required=True, metavar="ACTION")
-    where = argparse.ArgumentParser(add_help=False)
-    where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
-    where.add_argument(
-        "--submissions-dir",
-        help="submissions folder (default $AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)",
-    )
+    where = store_options()
     where.add_argument("--json", action="store_true", help="print JSON")
 
     p = actions.add_parser("list", help="list problem reports", parents=[where])

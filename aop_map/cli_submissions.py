@@ -90,31 +90,42 @@ def cmd_reject(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run(handler: Any) -> Any:
+def store_command(handler: Any, command: str = "submissions") -> Any:
+    """`handler(args)` with a store error printed as one line (`aop-map COMMAND: ...`), exit 1.
+    Shared by the commands that work on the private store (submissions, feedback)."""
+
     def run(args: argparse.Namespace) -> int:
         from aop_map.store import StoreError
 
         try:
             return handler(args)
         except StoreError as error:
-            say(f"aop-map submissions: {error}", err=True)
+            say(f"aop-map {command}: {error}", err=True)
             return 1
 
     run.__doc__ = handler.__doc__
     return run
 
 
-def add_submission_commands(sub: Any) -> None:
-    """Add the `submissions` command group to the main parser."""
-    parser = sub.add_parser("submissions", help="review listings submitted through the app")
-    actions = parser.add_subparsers(dest="submissions_command", required=True, metavar="ACTION")
-    # Every action takes the data directory options, as validate, import and export do.
+_run = store_command
+
+
+def store_options() -> argparse.ArgumentParser:
+    """The data directory options every store command takes, as validate, import and export."""
     where = argparse.ArgumentParser(add_help=False)
     where.add_argument("--data-dir", help="data directory (default $AOP_MAP_DATA_DIR or mapdata)")
     where.add_argument(
         "--submissions-dir",
         help="submissions folder (default $AOP_MAP_SUBMISSIONS_DIR or DATA_DIR/submissions)",
     )
+    return where
+
+
+def add_submission_commands(sub: Any) -> None:
+    """Add the `submissions` command group to the main parser."""
+    parser = sub.add_parser("submissions", help="review listings submitted through the app")
+    actions = parser.add_subparsers(dest="submissions_command", required=True, metavar="ACTION")
+    where = store_options()
 
     p = actions.add_parser("list", help="list submissions", parents=[where])
     p.add_argument(
