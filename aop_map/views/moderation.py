@@ -1,0 +1,116 @@
+"""What the moderation page shows of submissions and problem reports, escaped (the text is
+the submitter's), and approving an edited submission. No Streamlit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from aop_map.records import Record
+from aop_map.store import REPORT_TOPICS, ProblemReport, StoreError, Submission, SubmissionStore
+from aop_map.text import md_escape
+
+
+def submission_yaml(data: dict[str, Any] | None) -> str:
+    """A submission as the YAML a moderator reads and may edit."""
+    return yaml.safe_dump(data or {}, allow_unicode=True, sort_keys=False)
+
+
+def submission_title(submission: Submission) -> str:
+    """'<reference> · <name>', escaped (an expander label renders Markdown links too)."""
+    return f"{submission.id} · {md_escape((submission.data or {}).get('name', '(no name)'))}"
+
+
+def submission_received(submission: Submission) -> str:
+    """When it came, and which record it would update."""
+    update = submission.update_of
+    return f"Received {md_escape(submission.created)}" + (
+        f" · update of **{md_escape(update)}**" if update else ""
+    )
+
+
+def duplicates_note(duplicates: Sequence[Any]) -> str | None:
+    """'Possible duplicates: Name (kind id), ...' for registration.find_duplicates, or None."""
+    if not duplicates:
+        return None
+    return "Possible duplicates: " + ", ".join(
+        f"{md_escape(d.name)} ({d.kind} {md_escape(d.id)})" for d in duplicates
+    )
+
+
+def changes_table(changes: Sequence[tuple[str, Any, Any]]) -> pd.DataFrame:
+    """What an update changes (SubmissionStore.diff), as text: field, now, proposed."""
+    return pd.DataFrame(
+        [{"Field": f, "Now": str(old), "Proposed": str(new)} for f, old, new in changes],
+        columns=["Field", "Now", "Proposed"],
+    )
+
+
+def approve_edited(
+    store: SubmissionStore,
+    submission: Submission,
+    edited: str,
+    moderator: str,
+    *,
+    self_declared: bool,
+) -> tuple[Record | None, str | None]:
+    """Approve a submission as the moderator left its YAML: (published record, None), or
+    (None, why not) -- bad YAML or every problem the store found, escaped."""
+    try:
+        changed = yaml.safe_load(edited)
+        record = store.approve(
+            submission.id,
+            moderator,
+            data=changed if changed != submission.data else None,
+            self_declared=self_declared,
+        )
+    except (StoreError, yaml.YAMLError) as error:
+        messages = getattr(error, "problems", None) or [error]
+        return None, "Not approved: " + "; ".join(md_escape(m) for m in messages)
+    return record, None
+
+
+def update_heading(submission: Submission, changed: int) -> str:
+    """What an update submission proposes, as escaped Markdown."""
+    target = md_escape(submission.update_of or "")
+    if not changed:
+        return f"**An update to the published record {target}: it changes nothing.**"
+    return (
+        f"**An update to the published record {target}:** {changed} field(s) change, "
+        "field by field below (approving publishes the proposed values)."
+    )
+
+
+def report_title(report: ProblemReport, record_name: str | None) -> str:
+    """An expander label for one problem report: reference, record, topic (escaped)."""
+    name = record_name if record_name is not None else f"{report.record_id} (no longer listed)"
+    topic = REPORT_TOPICS.get(report.topic, report.topic)
+    return f"{report.id} · {md_escape(name)} · {md_escape(topic)}"
+
+
+def reports_about(reports: Sequence[ProblemReport], record_id: str | None) -> str | None:
+    """A note that open problem reports concern the record a submission changes, or None."""
+    ids = [r.id for r in reports if record_id and r.record_id == record_id]
+    if not ids:
+        return None
+    return (
+        f"{len(ids)} open problem report(s) about this record ({', '.join(ids)}): see "
+        "Problem reports below."
+    )
+
+
+def report_details(report: ProblemReport) -> str:
+    """When a report came, the reply address (or none) and, once resolved, who and how."""
+    lines = [f"Received {report.created:%d %b %Y %H:%M} UTC."]
+    lines.append(
+        f"Reply to: {md_escape(report.email)}" if report.email else "No reply address given."
+    )
+    if report.status == "resolved":
+        when = f"{report.resolved_at:%d %b %Y}" if report.resolved_at else "?"
+        lines.append(
+            f"Resolved by {md_escape(report.resolved_by)} on {when}: {md_escape(report.resolution)}"
+        )
+    return "\n\n".join(lines)
