@@ -229,6 +229,75 @@ def test_gaps_table_names_what_is_missing() -> None:
     ]
 
 
+def test_district_labels_are_the_county_districts() -> None:
+    labels = views.district_labels(VOCAB)
+    assert labels["cotswold"] == "Cotswold" and "countywide" not in labels
+    assert list(labels) == [t.id for t in VOCAB.terms("areas_served") if t.code]
+
+
+@pytest.mark.parametrize(
+    ("chosen", "expected"),
+    [((), 0), (("stroud",), 2), (("countywide", "stroud", "cotswold"), 2), (("nowhere",), 0)],
+)
+def test_gap_district_index_follows_the_sidebar(chosen: tuple, expected: int) -> None:
+    assert views.gap_district_index(chosen, ["cotswold", "forest-of-dean", "stroud"]) == expected
+
+
+def test_gap_notes_name_the_missing_conditions_escaped() -> None:
+    missing = {"cotswold": ["copd", "dementia"], "stroud": []}
+    assert views.gap_note(missing, "cotswold", VOCAB) == (
+        True,
+        "**No provider in Cotswold for:** COPD and breathing conditions, Dementia",
+    )
+    assert views.gap_note(missing, "stroud", VOCAB) == (
+        False,
+        "Every health condition has at least one provider in Stroud.",
+    )
+    assert views.county_gaps_note([], VOCAB) is None
+    assert views.county_gaps_note(["dementia", "*odd*"], VOCAB) == (
+        "No provider anywhere in the data for: Dementia, \\*odd\\*"
+    )
+
+
+def test_cell_link_narrows_the_selection_to_the_cell() -> None:
+    frame = synthetic_frame(200, seed=5)
+    matrix = coverage_matrix(frame, VOCAB, "conditions", "art_forms")
+    selection = Selection(status=("established",), condition=("dementia",))
+    label, params = views.cell_link(matrix, selection, "copd", "singing")
+    assert label == f"Open the map ({int(matrix.loc['copd', 'singing'])})"
+    assert params["condition"] in ("copd", ["copd"]) and params["art_form"] in (
+        "singing",
+        ["singing"],
+    )
+    assert params["status"] in ("established", ["established"])
+
+
+def test_labelled_matrix_names_both_axes() -> None:
+    matrix = pd.DataFrame([[1, 0]], index=["copd"], columns=["singing", "dance"])
+    table = views.labelled_matrix(
+        matrix, {"copd": "COPD"}, {"singing": "Singing", "dance": "Dance"}
+    )
+    assert table.index.name == "Condition" and list(table.index) == ["COPD"]
+    assert list(table.columns) == ["Singing", "Dance"]
+
+
+def test_status_line_counts_each_status_and_ended_only_with_past() -> None:
+    frame = synthetic_frame(200, seed=9)
+    line = views.status_line(frame, VOCAB, include_past=False)
+    assert line.startswith("By status: **")
+    labels = [t.label for t in VOCAB.terms("status")]
+    ended = VOCAB.label("status", "ended")
+    assert all(f"**{label}**" in line for label in labels if label != ended)
+    assert f"**{ended}**" not in line
+    assert f"**{ended}**" in views.status_line(frame, VOCAB, include_past=True)
+
+
+def test_empty_districts_note() -> None:
+    spread = pd.DataFrame({"District": ["Stroud", "Tewkesbury", "Cotswold"], "Records": [2, 0, 0]})
+    assert views.empty_districts_note(spread) == "No provision at all in: Tewkesbury, Cotswold"
+    assert views.empty_districts_note(spread.iloc[:1]) is None
+
+
 def test_district_status_table_matches_filtering_by_status() -> None:
     frame = synthetic_frame(300, seed=3)
     table = views.district_status_table(frame, VOCAB).set_index("District")

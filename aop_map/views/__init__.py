@@ -16,7 +16,18 @@ from aop_map.views.about import (
     problems_table,
     unlocated_table,
 )
-from aop_map.views.coverage import district_status_table, gaps_table
+from aop_map.views.coverage import (
+    cell_link,
+    county_gaps_note,
+    district_labels,
+    district_status_table,
+    empty_districts_note,
+    gap_district_index,
+    gap_note,
+    gaps_table,
+    labelled_matrix,
+    status_line,
+)
 from aop_map.views.energy_map import (
     CLICK_RADIUS_KM,
     GLOUCESTERSHIRE_VIEW,
@@ -112,6 +123,14 @@ __all__ = [
     "directory_rows",
     "gaps_table",
     "district_status_table",
+    "district_labels",
+    "gap_district_index",
+    "gap_note",
+    "county_gaps_note",
+    "cell_link",
+    "labelled_matrix",
+    "status_line",
+    "empty_districts_note",
     "PRECISION_LABELS",
     "PROBLEM_COLUMNS",
     "kind_status_table",
