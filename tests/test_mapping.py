@@ -14,13 +14,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, Polygon
 
+from aop_map.energy import EMERGING_WEIGHT
 from aop_map.mapping import (
-    ACTIVITY_COLOURS,
-    ACTIVITY_NONE,
-    EMERGING_WEIGHT,
     GLOS_BOUNDS,
-    LABEL_KINDS,
-    LARGE_VILLAGE_ZOOM,
     MAX_ZOOM,
     ActivityLayer,
     BaseMap,
@@ -41,6 +37,8 @@ from aop_map.mapping import (
     label_payload,
     safe_json,
 )
+from aop_map.mapping.choropleth import ACTIVITY_COLOURS, ACTIVITY_NONE
+from aop_map.mapping.labels import LABEL_KINDS, LARGE_VILLAGE_ZOOM
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, synthetic_frame
 from tests.hostile import TEMPLATE_PAYLOADS, evaluated

@@ -1,0 +1,261 @@
+"""The record layers (clustered provider markers, the energy heat layer, a record's location
+points): fixed JavaScript that reads record text only as escaped JSON values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from folium.elements import JSCSSMixin
+from folium.map import Layer
+from folium.plugins import HeatMap, MarkerCluster
+from jinja2 import Template
+
+from aop_map.energy import (
+    EMERGING_WEIGHT,  # emerging counts half in the energy layers (why: aop_map.energy)
+)
+from aop_map.mapping.safe import JS_ESCAPE, LiteralMacro, safe_json
+from aop_map.mapping.style import ENERGY_GRADIENT, MAX_ZOOM, STATUS_ORDER, STATUS_STYLE
+from aop_map.vocabulary import Vocabulary
+
+# The energy layer is at full strength up to this zoom (a district or so) and fades beyond,
+# where single markers say more than a glow.
+ENERGY_FULL_ZOOM = 12
+
+
+class ProviderLayer(JSCSSMixin, Layer, LiteralMacro):
+    """Clustered circle markers built in the browser from a compact payload.
+
+    Clusters are small pies: the orange share is the emerging share, the number the places.
+    A marker's click event carries the marker's own position (not the mouse's), so
+    streamlit-folium's ``last_object_clicked`` names the point exactly.
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.aop-cluster{background:transparent}
+.aop-cluster div{width:100%;height:100%;border-radius:50%;display:flex;align-items:center;
+ justify-content:center;box-shadow:0 0 0 2px rgba(255,255,255,.85),0 1px 4px rgba(0,0,0,.4)}
+.aop-cluster span{background:#fff;color:#1a1a1a;border-radius:50%;width:64%;height:64%;
+ display:flex;align-items:center;justify-content:center;font:bold 12px/1 sans-serif}
+.aop-popup{font:13px/1.45 sans-serif;max-width:300px}
+.aop-popup .aop-status{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;
+ border:1px solid #555}
+</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function () {
+  var data = {{ this.payload }};
+  var styles = {{ this.styles }};
+  var link = {{ this.link_template }};
+  {{ this.js_escape }}
+  function terms(key, ids) {
+    return ids.map(function (i) { return esc(data.l[key][i]); }).join(", ") || "&ndash;";
+  }
+  function popup(r, status) {
+    var href = link.split("{id}").join(encodeURIComponent(r[0]));
+    return '<div class="aop-popup"><strong>' + esc(r[1]) + '</strong> ' +
+      '<span class="aop-status" style="background:' + styles[status].fillColor + '33">' +
+      esc(data.s[status]) + '</span>' +
+      (r[5] ? '<br><em class="aop-note">' + esc(r[5]) + '</em>' : '') +
+      '<br><b>Art forms:</b> ' + terms("a", r[2]) +
+      '<br><b>Conditions:</b> ' + terms("c", r[3]) +
+      '<br><b>Areas served:</b> ' + terms("d", r[4]) +
+      '<br><a class="aop-open" href="' + esc(href) + '" target="_top">' +
+      'Open the provider page</a></div>';
+  }
+  // The map sits in Streamlit's sandboxed iframe, which may not navigate the app's window
+  // (Chromium refuses target="_top"). That window is the same origin: put the provider page's
+  // address in its history and tell it, and Streamlit routes to the page as it does for Back
+  // and Forward -- same tab, the address shows ?id=..., Back returns to the map as it was.
+  // The width the map's controls take on one side (their widest), plus a margin.
+  function aside(side) {
+    var widest = 0;
+    map.getContainer().querySelectorAll(".leaflet-" + side + " .leaflet-control")
+      .forEach(function (c) { widest = Math.max(widest, c.offsetWidth); });
+    return widest + 10;
+  }
+  function openInApp(event) {
+    var top = window.top;
+    if (top === window) { return; }  // a page of its own: the link works as a link
+    try {
+      top.history.pushState(null, "", event.currentTarget.href);
+      top.dispatchEvent(new PopStateEvent("popstate"));
+    } catch (e) {
+      window.open(event.currentTarget.href, "_blank", "noopener");  // another origin
+    }
+    event.preventDefault();
+  }
+  function clusterIcon(cluster) {
+    var children = cluster.getAllChildMarkers(), emerging = 0, ended = 0, n = children.length;
+    for (var i = 0; i < n; i++) {
+      var s = children[i].options.aopStatus;
+      if (s === 1) { emerging++; } else if (s === 2) { ended++; }
+    }
+    var share = Math.round(100 * emerging / n), size = n < 10 ? 34 : n < 100 ? 40 : 48;
+    var past = share + Math.round(100 * ended / n);
+    var title = n + " places: " + (n - emerging - ended) + " established, " + emerging +
+      " emerging" + (ended ? ", " + ended + " ended" : "");
+    return L.divIcon({
+      html: '<div title="' + title + '" aria-label="' + title + '" style="background:' +
+        'conic-gradient(' + styles[1].fillColor + ' 0 ' + share + '%, ' +
+        styles[2].fillColor + ' ' + share + '% ' + past + '%, ' +
+        styles[0].fillColor + ' ' + past + '% 100%)"><span>' + n + '</span></div>',
+      className: "aop-cluster", iconSize: L.point(size, size)});
+  }
+  var map = {{ this._parent.get_name() }};
+  // Chunked: the page stays responsive while 100,000 points are clustered (~200 ms at a
+  // time); 1 ms between chunks rather than the default 50, which idled ~0.4 s at 100,000.
+  var group = L.markerClusterGroup({chunkedLoading: true, chunkDelay: 1,
+    showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true,
+    iconCreateFunction: clusterIcon});
+  var markers = data.p.map(function (p) {
+    return L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
+      {aopStatus: p[2], aopId: data.r[p[3]][0], aopRecord: p[3]}));
+  });
+  // One tooltip and one popup serve every marker, filled when needed: binding a popup, a
+  // tooltip and a click handler to each of 10,000 markers cost more than clustering them.
+  group.aopData = data;
+  group.aopPopupHtml = function (m) {
+    return popup(data.r[m.options.aopRecord], m.options.aopStatus);
+  };
+  var tip = L.tooltip({direction: "top", offset: [0, -4]});
+  group.on("mouseover", function (e) {
+    tip.setLatLng(e.layer.getLatLng()).setContent(esc(data.r[e.layer.options.aopRecord][1]));
+    map.openTooltip(tip);
+  });
+  group.on("mouseout", function () { map.closeTooltip(tip); });
+  group.on("click", function (e) {
+    // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
+    // (listening on this group after this handler) then names the point exactly.
+    e.latlng = e.layer.getLatLng();
+    // Panned clear of the legends and layer control (controls sit above popups), so the
+    // popup's link can be read and clicked.
+    var opened = L.popup({maxWidth: 320, autoPanPaddingTopLeft: L.point(aside("left"), 10),
+                          autoPanPaddingBottomRight: L.point(aside("right"), 10)})
+      .setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer)).openOn(map);
+    var open = opened.getElement && opened.getElement().querySelector("a.aop-open");
+    if (open) { open.addEventListener("click", openInApp); }
+  });
+  // On the map first: markercluster checks every marker added to a group that is not yet on
+  // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points). No
+  // "layeradd" event per marker (true): nothing listens to them.
+  {%- if this.show %}
+  group.addTo(map);
+  {%- endif %}
+  group.addLayers(markers, true);
+  return group;
+})();
+{% endmacro %}
+""")
+    default_js = MarkerCluster.default_js
+    default_css = MarkerCluster.default_css
+
+    def __init__(
+        self,
+        payload: dict[str, Any],
+        link_template: str,
+        name: str = "Providers and activities",
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=True)
+        self._name = "ProviderLayer"
+        self.payload = safe_json(payload)
+        self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
+        self.link_template = safe_json(check_link_template(link_template))
+        self.js_escape = JS_ESCAPE
+
+
+class EnergyLayer(JSCSSMixin, Layer, LiteralMacro):
+    """A weighted heat layer read from the provider layer's payload (no second copy)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = (function (map) {
+  // Its own pane between tiles (200) and markers (400): the glow stays under the markers and
+  // never takes their clicks.
+  if (!map.getPane("aopEnergy")) {
+    var pane = map.createPane("aopEnergy");
+    pane.style.zIndex = 350;
+    pane.style.pointerEvents = "none";
+  }
+  return L.heatLayer(
+    {{ this.source }}.aopData.p.map(function (p) {  // ended activity adds no energy
+      return [p[0], p[1], p[2] === 2 ? 0 : p[2] === 1 ? {{ this.emerging_weight }} : 1];
+    }),
+    // maxZoom = the map's, so the layer control never greys the layer out; `max` scales the
+    // glow so it is full strength at ENERGY_FULL_ZOOM and fades by half per zoom level in.
+    {radius: 26, blur: 22, minOpacity: 0.2, maxZoom: {{ this.max_zoom }}, max: {{ this.max }},
+     pane: "aopEnergy",
+     gradient: {{ this.gradient }}});
+})({{ this._parent.get_name() }});
+{%- if this.show %}
+{{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+{%- endif %}
+{% endmacro %}
+""")
+    default_js = HeatMap.default_js
+
+    def __init__(
+        self, source: ProviderLayer, *, show: bool = True, emerging_weight: float = EMERGING_WEIGHT
+    ) -> None:
+        super().__init__(
+            name="Energy: where activity concentrates", overlay=True, control=True, show=show
+        )
+        self._name = "EnergyLayer"
+        self.source = source.get_name()
+        self.emerging_weight = float(emerging_weight)
+        self.gradient = safe_json(ENERGY_GRADIENT)
+        self.max_zoom = MAX_ZOOM
+        self.max = 2.0 ** -(MAX_ZOOM - ENERGY_FULL_ZOOM)
+
+
+def check_link_template(template: str) -> str:
+    """A provider-page link pattern: must hold ``{id}`` and be relative or http(s)."""
+    if "{id}" not in template:
+        raise ValueError(f"link_template needs an {{id}} slot: {template!r}")
+    scheme = urlsplit(template.replace("{id}", "x")).scheme.lower()
+    if scheme not in ("", "http", "https"):
+        raise ValueError(f"link_template must be relative or http(s): {template!r}")
+    return template
+
+
+def location_point(row: Any, vocabulary: Vocabulary) -> list[Any]:
+    """``[lat, lon, status (0 established, 1 emerging), tooltip text]`` of one location."""
+    where = next(
+        (
+            v
+            for v in (row.location_label, row.place, row.postcode, row.name)
+            if isinstance(v, str) and v.strip()
+        ),
+        "",
+    )
+    status = vocabulary.label("status", row.status) if isinstance(row.status, str) else ""
+    text = f"{where} ({status}; placed by {row.location_precision})"
+    code = STATUS_ORDER.index(row.status) if row.status in STATUS_ORDER else 0
+    return [row.geometry.y, row.geometry.x, code, text]
+
+
+class LocationPoints(LiteralMacro):
+    """A record's few locations as circle markers, each with its (escaped) tooltip."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map) {
+  {{ this.js_escape }}
+  var styles = {{ this.styles }};
+  {{ this.points }}.forEach(function (p) {
+    L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]], {radius: 9}))
+      .bindTooltip(esc(p[3])).addTo(map);
+  });
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, points: list[list[Any]]) -> None:
+        super().__init__()
+        self._name = "LocationPoints"
+        self.points = safe_json(points)
+        self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
+        self.js_escape = JS_ESCAPE
