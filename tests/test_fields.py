@@ -1,6 +1,6 @@
 """The field registry: sound as shipped, and a field added to it flows through every layer.
 
-The throwaway field ("moods", a controlled list) is added to ``fields.FIELDS`` with
+The throwaway field ("moods", a controlled list) is added to ``fields.entries.FIELDS`` with
 monkeypatch and its terms to a copy of the vocabulary; nothing else changes. It then has to
 appear in the record schema, the frame, the filters' URL round trip, the filter index, the
 table and GeoJSON, the CSV header matching, the register form's data, the provider page's
@@ -101,7 +101,7 @@ def test_personal_fields_are_the_contact_details() -> None:
 def test_queries_follow_a_replaced_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     before = fields.facets()
     assert fields.facets() is before  # remembered while the registry is the same object
-    monkeypatch.setattr(fields, "FIELDS", fields.FIELDS[:3])
+    monkeypatch.setattr(fields.entries, "FIELDS", fields.all_fields()[:3])
     assert [f.name for f in fields.all_fields()] == ["id", "name", "kind"]
     assert [f.facet for f in fields.facets()] == ["kind"] and filter_fields() == {}
     with pytest.raises(KeyError, match="no field 'conditions'"):
@@ -174,7 +174,7 @@ RECORDS = """\
 @pytest.fixture
 def moods(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """The registry with MOODS added, and a data directory whose vocabulary has its terms."""
-    monkeypatch.setattr(fields, "FIELDS", (*fields.FIELDS, MOODS))
+    monkeypatch.setattr(fields.entries, "FIELDS", (*fields.all_fields(), MOODS))
     directory = tmp_path / "mapdata"
     directory.mkdir()
     data = yaml.safe_load((MAPDATA / "vocabulary.yaml").read_text(encoding="utf-8"))
