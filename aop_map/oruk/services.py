@@ -36,6 +36,7 @@ AGE_RANGES: dict[str, tuple[int | None, int | None]] = {
     "older-people": (65, None),
     "all-ages": (None, None),
 }
+
 # ONS GSS codes have persistent URIs: a district service area links to its own.
 AREA_URI = "http://statistics.data.gov.uk/id/statistical-geography/{code}"
 # Characters a URI may hold as they are (RFC 3986 reserved + unreserved, and '%' of an
