@@ -101,6 +101,7 @@ def test_personal_fields_are_the_contact_details() -> None:
 def test_queries_follow_a_replaced_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     before = fields.facets()
     assert fields.facets() is before  # remembered while the registry is the same object
+    assert not hasattr(fields, "FIELDS")  # no copy to patch by mistake: entries holds it
     monkeypatch.setattr(fields.entries, "FIELDS", fields.all_fields()[:3])
     assert [f.name for f in fields.all_fields()] == ["id", "name", "kind"]
     assert [f.facet for f in fields.facets()] == ["kind"] and filter_fields() == {}
