@@ -22,6 +22,8 @@ from streamlit.testing.v1 import AppTest, app_test
 
 from aop_map import ui, views
 from aop_map.text import md_escape
+from aop_map.ui import data as ui_data
+from aop_map.ui import maps as ui_maps
 from tests.frames import make_frame, real_vocabulary
 from tests.hostile import TEMPLATE_PAYLOADS, evaluated
 
@@ -521,7 +523,7 @@ def test_a_new_record_file_appears_without_a_restart(
 ) -> None:
     data = write_data(tmp_path / "mapdata")
     monkeypatch.setenv("AOP_MAP_DATA_DIR", str(data))
-    monkeypatch.setattr(ui, "SIGNATURE_TTL_S", 0.0)  # rescan on every run (10 s by default)
+    monkeypatch.setattr(ui_data, "SIGNATURE_TTL_S", 0.0)  # rescan on every run (10 s by default)
     at = open_app("pages/directory.py")
     assert len(at.dataframe[0].value) == TOTAL
     (data / "approved.yaml").write_text(
@@ -543,8 +545,8 @@ def test_data_files_are_rescanned_at_most_once_per_ttl(
 ) -> None:
     scans: list[Path] = []
     now = [1000.0]
-    monkeypatch.setattr(ui, "data_signature", lambda d: scans.append(d) or f"sig{len(scans)}")
-    monkeypatch.setattr(ui, "_clock", lambda: now[0])
+    monkeypatch.setattr(ui_data, "data_signature", lambda d: scans.append(d) or f"sig{len(scans)}")
+    monkeypatch.setattr(ui_data, "_clock", lambda: now[0])
     ui.clear_data_cache()
     assert ui.current_signature(tmp_path) == "sig1"
     now[0] += ui.SIGNATURE_TTL_S - 1
@@ -560,7 +562,7 @@ def test_data_files_are_rescanned_at_most_once_per_ttl(
 
 
 def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Rows of every energy map built from now on (pages/map.py imports build_map per run)."""
+    """Rows of every energy map built from now on (ui.show_energy_map calls mapping.build_map)."""
     from aop_map import mapping
 
     builds: list[int] = []
@@ -592,7 +594,7 @@ def test_rendered_maps_are_limited_and_never_outlive_their_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     builds = count_builds(monkeypatch)
-    monkeypatch.setattr(ui, "MAP_CACHE_ENTRIES", 1)
+    monkeypatch.setattr(ui_maps, "MAP_CACHE_ENTRIES", 1)
     at = open_app()
     at.sidebar.multiselect(key="filter_condition").select("copd").run()
     at.sidebar.multiselect(key="filter_condition").unselect("copd").run()
@@ -603,9 +605,9 @@ def test_rendered_maps_are_limited_and_never_outlive_their_data(
 
     owner, draws = Owner(), []
     options = {"key": "m", "returned_objects": []}
-    monkeypatch.setattr(ui, "folium_arguments", lambda m, **_: draws.append(m) or {})
+    monkeypatch.setattr(ui_maps, "folium_arguments", lambda m, **_: draws.append(m) or {})
     monkeypatch.setattr(
-        ui, "_folium_component", lambda: SimpleNamespace(component=lambda **_: None)
+        ui_maps, "_folium_component", lambda: SimpleNamespace(component=lambda **_: None)
     )
     ui.show_map(lambda: "map 1", memo=(owner, "all"), **options)
     ui.show_map(lambda: "map 2", memo=(owner, "all"), **options)

@@ -87,7 +87,7 @@ def templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         outputs.extend(str(sent.get(part, "")) for part in ("script", "html", "header"))
         return sent
 
-    monkeypatch.setattr(ui, "folium_arguments", arguments)
+    monkeypatch.setattr(ui.maps, "folium_arguments", arguments)  # where show_map finds it
     ui.clear_map_cache()
     return outputs
 
