@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from aop_map import fields
 from aop_map.filtering import (
     Selection,
-    _query_groups,
     build_concepts,
     build_index,
     clear_field,
@@ -37,6 +36,7 @@ from aop_map.filtering import (
     to_geojson,
     url_params,
 )
+from aop_map.filtering.search import _query_groups
 from aop_map.geocoding import haversine_km
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, real_vocabulary, synthetic_frame
