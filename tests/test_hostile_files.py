@@ -23,7 +23,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from aop_map import loading, reading
-from aop_map.loading import FileCache, load_records, load_vocabulary
+from aop_map.loading import FileCache, load_records, load_vocabulary, processing
+from aop_map.loading import cache as loading_cache
 from aop_map.vocabulary import VocabularyError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -342,11 +343,11 @@ def test_a_shard_signed_with_another_key_is_parsed_again(
     cache = tmp_path / "cache"
     load_records(folder, cache_dir=cache)
     parsed: list[str] = []
-    real = loading.parse_file
-    monkeypatch.setattr(loading, "parse_file", lambda p: parsed.append(p.name) or real(p))
+    real = processing.parse_file
+    monkeypatch.setattr(processing, "parse_file", lambda p: parsed.append(p.name) or real(p))
     load_records(folder, cache_dir=cache)
     assert parsed == []  # signed with this installation's key: used
-    monkeypatch.setattr(loading, "_secret", (loading.cache_secret_path(), b"k" * 64))
+    monkeypatch.setattr(loading_cache, "_secret", (loading.cache_secret_path(), b"k" * 64))
     assert sorted(r.id for r in load_records(folder, cache_dir=cache).records) == sorted(GOOD_IDS)
     assert len(parsed) == 3  # another installation's shards are not trusted
 

@@ -10,20 +10,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aop_map import loading
+from aop_map import loading, records
 from aop_map.loading import (
     FileCache,
     Origin,
     data_signature,
     find_record_files,
     load_records,
+    loader,
     normalise_header,
     parse_csv_text,
-    parse_yaml_text,
+    processing,
     scan_record_files,
     split_list,
 )
-from aop_map.reading import parse_yaml_plainly
+from aop_map.loading import cache as loading_cache
+from aop_map.reading import parse_yaml_plainly, parse_yaml_text
 from aop_map.vocabulary import Vocabulary
 
 GOOD = """\
@@ -267,15 +269,15 @@ def test_cache_is_used_and_invalidated(data_dir: Path, tmp_path: Path) -> None:
 def test_cache_serves_only_unchanged_files(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loading, "SHARD_FILES", 1)  # a changed file costs its shard only
+    monkeypatch.setattr(processing, "SHARD_FILES", 1)  # a changed file costs its shard only
     write(data_dir, "a.yaml", GOOD)
     changed = write(data_dir, "b.yaml", GOOD.replace("good-one", "other").replace("Good", "B"))
     cache = tmp_path / "c"
     load_records(data_dir, cache_dir=cache)
     changed.write_text(GOOD.replace("good-one", "other").replace("Good One", "Bee"), "utf-8")
     parsed: list[str] = []
-    real = loading.parse_file
-    monkeypatch.setattr(loading, "parse_file", lambda p: parsed.append(p.name) or real(p))
+    real = processing.parse_file
+    monkeypatch.setattr(processing, "parse_file", lambda p: parsed.append(p.name) or real(p))
     result = load_records(data_dir, cache_dir=cache)
     assert parsed == ["b.yaml"]
     assert [r.name for r in result.records] == ["Good One", "Bee"]
@@ -315,12 +317,49 @@ def test_a_cache_from_other_code_is_not_trusted(
     write(data_dir, "p.yaml", GOOD)
     cache = tmp_path / "c"
     load_records(data_dir, cache_dir=cache)
-    monkeypatch.setattr(loading, "_code_fingerprint", lambda: "another version")
+    monkeypatch.setattr(loading_cache, "_code_fingerprint", lambda: "another version")
     parsed: list[str] = []
-    real = loading.parse_file
-    monkeypatch.setattr(loading, "parse_file", lambda p: parsed.append(p.name) or real(p))
+    real = processing.parse_file
+    monkeypatch.setattr(processing, "parse_file", lambda p: parsed.append(p.name) or real(p))
     assert [r.id for r in load_records(data_dir, cache_dir=cache).records] == ["good-one"]
     assert parsed == ["p.yaml"]  # validated again, not served from the old cache
+
+
+def test_every_module_that_shapes_a_result_keys_the_cache(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The loader and the schema are packages: a file added to either, or code moved between
+    # their files, must still change the key, or an old cache would be served as new.
+    real = loading_cache.AOP_MAP_DIR
+    sources = loading_cache.shaping_sources(real)
+    names = {path.relative_to(real).as_posix() for path in sources}
+    for package in (loading, records):
+        folder = Path(package.__file__).parent
+        assert {f"{folder.name}/{path.name}" for path in folder.glob("*.py")} <= names
+    assert {"reading.py", "vocabulary.py", "text.py"} <= names
+    copy = tmp_path / "aop_map"
+    for path in sources:
+        target = copy / path.relative_to(real)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    monkeypatch.setattr(loading_cache, "AOP_MAP_DIR", copy)
+    vocabulary = loading.load_vocabulary(data_dir)
+
+    def key() -> str:
+        loading_cache._code_fingerprint.cache_clear()
+        return loading.cache_key(data_dir.parent, vocabulary)
+
+    try:
+        before = key()
+        assert key() == before
+        for path in sorted(copy.rglob("*.py")):
+            text = path.read_bytes()
+            path.write_bytes(text + b"\n# changed\n")
+            assert key() != before, path.relative_to(copy)
+            path.write_bytes(text)
+        assert key() == before
+    finally:
+        loading_cache._code_fingerprint.cache_clear()  # the real folder's, on next use
 
 
 def test_corrupt_cache_is_ignored(data_dir: Path, tmp_path: Path) -> None:
@@ -347,7 +386,7 @@ def _many(data_dir: Path, n: int) -> None:
 def test_loading_in_worker_processes_gives_the_same_result(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loading, "SHARD_FILES", 3)
+    monkeypatch.setattr(processing, "SHARD_FILES", 3)
     _many(data_dir, 40)
     serial = load_records(data_dir, use_cache=False, workers=0)
     parallel = load_records(data_dir, cache_dir=tmp_path / "c", workers=2)
@@ -362,13 +401,13 @@ def test_loading_in_worker_processes_gives_the_same_result(
 def test_a_failing_worker_pool_falls_back_to_this_process(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(loading, "SHARD_FILES", 2)
+    monkeypatch.setattr(processing, "SHARD_FILES", 2)
     _many(data_dir, 5)
 
     def broken(*_args: object) -> None:
         raise OSError("no semaphores here")
 
-    monkeypatch.setattr(loading, "_process_in_pool", broken)
+    monkeypatch.setattr(processing, "_process_in_pool", broken)
     result = load_records(data_dir, use_cache=False, workers=2)
     assert len(result.records) == 6 and "no semaphores here" in caplog.text
 
@@ -386,7 +425,7 @@ def test_worker_count(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_cache_reshards_after_many_small_changes(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loading, "MAX_SHARDS", 3)
+    monkeypatch.setattr(loader, "MAX_SHARDS", 3)
     cache = tmp_path / "c"
     key = loading.cache_key(data_dir.parent, loading.load_vocabulary(data_dir))
     for i in range(5):  # one new file per load, as approvals arrive
@@ -543,13 +582,13 @@ def test_loading_from_a_threaded_process_uses_a_safe_start_method(
     # A Streamlit server has many threads: forking it could copy a held lock into the worker.
     import threading
 
-    monkeypatch.setattr(loading, "SHARD_FILES", 4)
+    monkeypatch.setattr(processing, "SHARD_FILES", 4)
     _many(data_dir, 12)
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait, daemon=True)
     thread.start()
     try:
-        assert loading._pool_context().get_start_method() != "fork"
+        assert processing._pool_context().get_start_method() != "fork"
         result = load_records(data_dir, use_cache=False, workers=1)
     finally:
         stop.set()
