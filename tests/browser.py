@@ -144,6 +144,20 @@ def launch_chromium(playwright, executable: str):
     return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
 
 
+@contextlib.contextmanager
+def system_chromium() -> Iterator[object]:
+    """A running headless system chromium (skips, or fails in CI, without one)."""
+    executable = require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright, executable)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has run the script for the current page and drawn its result.
 

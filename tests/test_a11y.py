@@ -19,7 +19,7 @@ from tests.browser import FOLIUM_IFRAME, screenshot
 from tests.test_e2e import WAIT_MS, Watched, wait_for_map
 
 pytestmark = pytest.mark.browser
-chromium, bundled = test_e2e.chromium, test_e2e.bundled  # test_e2e's browser and app
+bundled = test_e2e.bundled  # test_e2e's app on the bundled data
 
 AXE_OPTIONS = {
     "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}

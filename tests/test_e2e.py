@@ -19,8 +19,6 @@ from aop_map.filtering import Selection, count_records, filter_frame, gaps
 from aop_map.geocoding import geocode_query
 from tests.browser import (
     FOLIUM_IFRAME,
-    launch_chromium,
-    require_browser,
     run_app,
     screenshot,
     wait_for_app,
@@ -69,17 +67,6 @@ OPEN_POPUP_JS = """(recordId) => {
     .openOn(window.map);
   return document.querySelector(".leaflet-popup-content").innerHTML;
 }"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    executable = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

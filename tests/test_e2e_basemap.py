@@ -16,8 +16,6 @@ from aop_map.filtering import Selection, filter_frame
 from tests.browser import (
     ARTIFACTS,
     FOLIUM_IFRAME,
-    launch_chromium,
-    require_browser,
     run_app,
     screenshot,
     wait_for_app,
@@ -45,17 +43,6 @@ SET_VIEW_JS = """([center, zoom]) => new Promise(done => {
   window.map.once("moveend", () => setTimeout(done, 50));
   window.map.setView(center, zoom, {animate: false});
 })"""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    executable = require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, executable)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

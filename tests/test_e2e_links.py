@@ -16,7 +16,6 @@ from tests.test_e2e import (  # noqa: F401 (fixtures)
     Watched,
     browser_page,
     bundled,
-    chromium,
     wait_for_map,
 )
 

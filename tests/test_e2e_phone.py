@@ -20,7 +20,7 @@ from tests.test_e2e import WAIT_MS, Watched, wait_for_map
 
 pytestmark = pytest.mark.browser
 # test_e2e's fixtures: its browser and its app on the bundled data.
-chromium, bundled, bundled_data = test_e2e.chromium, test_e2e.bundled, test_e2e.bundled_data
+bundled, bundled_data = test_e2e.bundled, test_e2e.bundled_data
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}

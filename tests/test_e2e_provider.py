@@ -18,7 +18,6 @@ import pytest
 
 from tests.browser import (
     FOLIUM_IFRAME,
-    launch_chromium,
     require_browser,
     run_app,
     screenshot,
@@ -71,15 +70,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
-def watched(app: tuple[str, Path]) -> Iterator[Watched]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, require_browser())
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(WAIT_MS)
-        yield Watched(page)
-        browser.close()
+def watched(app: tuple[str, Path], chromium) -> Iterator[Watched]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    yield Watched(page)
+    context.close()
 
 
 def heading(page) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from aop_map.records import slugify
-from tests.browser import launch_chromium, require_browser, run_app, screenshot, wait_for_app
+from tests.browser import require_browser, run_app, screenshot, wait_for_app
 from tests.conftest import MAPDATA
 from tests.test_e2e import OPEN_POPUP_JS, WAIT_MS, Watched, wait_for_map
 
@@ -40,15 +40,12 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def watched(app_url: str) -> Iterator[Watched]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, require_browser())
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(WAIT_MS)
-        yield Watched(page)
-        browser.close()
+def watched(app_url: str, chromium) -> Iterator[Watched]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    yield Watched(page)
+    context.close()
 
 
 def test_register_approve_and_see_it_on_the_map(app_url: str, watched: Watched) -> None:

@@ -17,7 +17,7 @@ from tests.test_e2e import WAIT_MS, Watched
 
 pytestmark = pytest.mark.browser
 # The browser, the app on the bundled data and a watched page: test_e2e's fixtures.
-chromium, bundled, browser_page = test_e2e.chromium, test_e2e.bundled, test_e2e.browser_page
+bundled, browser_page = test_e2e.bundled, test_e2e.browser_page
 
 # One with published contact details (shown on the sheet), two without (never shown).
 CHOSEN = ("artlift", "mindsong", "create-gloucestershire")

@@ -509,13 +509,10 @@ def lifecycle_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
 
 @pytest.mark.browser
 def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: str) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser import FOLIUM_IFRAME, launch_chromium, require_browser, screenshot
+    from tests.browser import FOLIUM_IFRAME, screenshot, system_chromium
     from tests.test_e2e import OPEN_POPUP_JS, WAIT_MS, Watched, wait_for_map
 
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright, require_browser())
+    with system_chromium() as browser:
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         page.set_default_timeout(WAIT_MS)
         watched = Watched(page)
@@ -549,7 +546,6 @@ def test_in_a_browser_ended_and_elsewhere_appear_only_when_asked(lifecycle_app: 
         watched.open(lifecycle_app + "/provider?id=old")
         page.get_by_text("may be out of date").first.wait_for()
         assert not [e for e in watched.errors if "404" not in e], watched.errors
-        browser.close()
 
 
 def test_ended_activity_adds_no_energy_to_its_district(vocabulary: Vocabulary) -> None:

@@ -21,7 +21,7 @@ from aop_map.offline_assets import (
     local_name,
     localise_assets,
 )
-from tests.browser import require_browser
+from tests.browser import system_chromium
 
 LEAFLET_JS = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"
 CLUSTER_JS = (
@@ -222,19 +222,12 @@ def test_st_folium_receives_only_local_links(tmp_path: Path, monkeypatch) -> Non
 
 @pytest.mark.browser
 def test_map_draws_in_chromium_without_network(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    executable = require_browser()
     vendor = tmp_path / "vendor"
     m = full_map(icons=True)
     localise_assets(m, file_base_url(vendor), vendor)
     page_file = tmp_path / "map.html"
     page_file.write_text(m.get_root().render(), encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+    with system_chromium() as browser:
         page = browser.new_page()
         # No network: everything but file:// is refused, as on a machine with none.
         page.route(re.compile(r"^https?://"), lambda route: route.abort())
@@ -251,7 +244,6 @@ def test_map_draws_in_chromium_without_network(tmp_path: Path) -> None:
             icons: Array.from(document.querySelectorAll('img.leaflet-marker-icon'),
                               i => i.src.slice(0, 15)),
             awesome: document.querySelectorAll('.awesome-marker').length})""")
-        browser.close()
     assert errors == []
     assert all(url.startswith("https://tile.openstreetmap.org/") for url in failed), failed
     assert counts["clusters"] > 0 and counts["heat"] == 1 and counts["layers"] == 1
