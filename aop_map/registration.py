@@ -25,6 +25,7 @@ from aop_map.geocoding import geocode_records, normalise_postcode
 from aop_map.limits import register_entries
 from aop_map.records import URL_PATTERN, Problem, Record, Schedule, slugify, validate_record
 from aop_map.store import Receipt, StoreError, SubmissionStore
+from aop_map.text import md_escape
 from aop_map.vocabulary import Vocabulary
 
 # Names this similar (rapidfuzz token_sort_ratio) are probably the same provider.
@@ -447,3 +448,157 @@ def send_report(
     except StoreError as error:
         return ReportSent(error=f"Your report could not be sent: {error}")
     return ReportSent(reference=reference)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the Register page says and does around the form (plain data: the page only draws it)
+
+# The form's sections in order: heading, caption (or None), and the parts of a record drawn
+# there (``fields`` groups, ``""`` the top level) with their columns. ``locations`` is drawn
+# MAX_LOCATIONS times, one row each; the form's own boxes follow the last section.
+FORM_SECTIONS: tuple[tuple[str, str | None, tuple[tuple[str, int], ...]], ...] = (
+    ("About the activity", None, (("", 1),)),
+    (
+        "Where",
+        "A postcode or a town or village for each place you work (a venue, not a home "
+        "address). Leave these empty if you list areas served instead.",
+        (("locations", 3),),
+    ),
+    (
+        "Cost and who can join",
+        'Leave anything you are not sure of empty: the map then says "not stated".',
+        (("cost", 2), ("eligibility", 3)),
+    ),
+    ("Readiness (what commissioners ask)", None, (("readiness", 3),)),
+    ("Contact details", None, (("contact", 2),)),
+)
+# What the Register page says first: who may list, and what is published.
+INTRO = """
+List your organisation, your practice as a freelance artist, or a programme, so that
+commissioners, social prescribers and the public can find it. **A moderator checks every
+listing before it appears on the map.**
+
+**What we publish:** everything you enter below *except* your contact details, which are
+published only if you tick the separate box for them. We ask for a town or the areas you
+serve, never a home address: freelance artists can list the areas they work in instead.
+You get a reference number and a private edit code to update or withdraw the listing at any
+time; withdrawing removes it from the public map.
+"""
+# Said above the preview of a checked listing.
+PREVIEW_NOTE = (
+    "This is your listing's page as the public will see it once a moderator has "
+    "approved it (contact details only if you chose to publish them)."
+)
+# Said above the form that opens a listing for an update or withdraws it.
+WITHDRAW_NOTE = (
+    "With the reference number and the edit code you were given: *Update* fills "
+    "the form above with your listing to change it; *Withdraw* removes it from the map."
+)
+# The labels of the form's own boxes, after the record's fields.
+PUBLISH_CONTACT_LABEL = (
+    "Publish these contact details on the map (optional; without this, only the "
+    "moderators see them)"
+)
+CONSENT_LABEL = (
+    "I agree that this listing, apart from contact details I have not chosen to publish, "
+    "may be published on the map and in exports *"
+)
+UPDATE_OF_LABEL = "Updating an existing listing? Its id (optional)"
+UPDATE_OF_HELP = (
+    "Shown on its provider page, e.g. art-shape. With your reference and edit "
+    "code, use *Update or withdraw a listing* below instead."
+)
+# Said under a new listing's receipt, above the edit code.
+EDIT_CODE_NOTE = (
+    "Your **private edit code** is shown only once. Keep it safe: with it you "
+    "can update or withdraw the listing."
+)
+
+
+def receipt_state(receipt: Receipt, *, update: bool) -> dict[str, Any]:
+    """What the page keeps of a sent listing to show its receipt: reference, edit code (empty
+    for an update) and whether it was an update."""
+    return {"id": receipt.id, "edit_code": receipt.edit_code, "update": update}
+
+
+def receipt_text(receipt: dict[str, Any]) -> tuple[str, str]:
+    """(the thanks, the label of the button back to the form) for a ``receipt_state``."""
+    if receipt.get("update"):
+        return (
+            f"Thank you. Your change to listing **{receipt['id']}** was received. A "
+            "moderator will review it; until then the map shows the listing as it was.",
+            "Back to the form",
+        )
+    return (
+        f"Thank you. Your listing was received with reference **{receipt['id']}**. "
+        "A moderator will review it before it appears on the map.",
+        "Register another listing",
+    )
+
+
+def updating_note(updating: dict[str, str]) -> str:
+    """What the page says while a listing opened with its edit code is being changed."""
+    return (
+        f"You are updating listing **{updating['id']}**: change what you need, check it "
+        "and send it. A moderator reviews the change before the map shows it."
+    )
+
+
+def error_lines(check: FormCheck) -> list[str]:
+    """A failed check's messages as escaped Markdown list items: ``- **label**: message``."""
+    return [
+        f"- **{md_escape(label)}**: {md_escape(message)}" for label, message in check.labelled()
+    ]
+
+
+def duplicate_lines(duplicates: Iterable[Duplicate]) -> list[str]:
+    """Published listings a preview may duplicate, as escaped Markdown list items."""
+    return [f"- {md_escape(d.name)} (record {md_escape(d.id)})" for d in duplicates]
+
+
+def send_listing(
+    store: SubmissionStore,
+    checked: Preview,
+    *,
+    client: str,
+    updating: dict[str, str] | None = None,
+    choice: str | None = None,
+) -> Sent:
+    """Send a checked listing: as a change to the listing opened with its edit code
+    (``updating``: {"id", "code"}), else as a new one, updating the listing the submitter
+    named or chose among the duplicates (``choice``)."""
+    if updating:
+        return send_update(store, updating["id"], updating["code"], checked, client=client)
+    return submit_listing(store, checked, client=client, update_of=checked.update_target(choice))
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A listing opened for an update with its edit code: what the page keeps while it is
+    changed ({"id", "code"}) and the form's values, or the message to show instead."""
+
+    updating: dict[str, str] | None = None
+    values: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def open_listing(store: SubmissionStore, reference: str, code: str, *, client: str) -> Opened:
+    """Open a listing to update it with its reference and edit code (both stripped), through
+    the store's brute-force limits; its data becomes the form's values."""
+    try:
+        opened = store.open_for_update(reference.strip(), code.strip(), client=client)
+    except StoreError as error:
+        return Opened(error=str(error))
+    return Opened({"id": opened.id, "code": code.strip()}, form_values(opened.data))
+
+
+def withdraw_listing(
+    store: SubmissionStore, reference: str, code: str, *, client: str
+) -> str | None:
+    """Withdraw a listing with its reference and edit code (both stripped): None when done,
+    else why not (the store's message)."""
+    try:
+        store.withdraw(reference.strip(), code.strip(), client=client)
+    except StoreError as error:
+        return str(error)
+    return None

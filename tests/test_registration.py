@@ -9,18 +9,31 @@ from typing import Any
 
 import pytest
 
+from aop_map import fields
 from aop_map.limits import REGISTER
 from aop_map.records import Record
 from aop_map.registration import (
+    FORM_SECTIONS,
     HONEYPOT,
+    MAX_LOCATIONS,
     NEW_LISTING,
     NOT_SENT,
+    Duplicate,
     check_form,
     consent_record,
+    duplicate_lines,
+    error_lines,
     find_duplicates,
     form_to_data,
+    form_values,
+    open_listing,
     preview,
+    receipt_state,
+    receipt_text,
+    send_listing,
     submit_listing,
+    updating_note,
+    withdraw_listing,
 )
 from aop_map.store import SubmissionStore
 from aop_map.vocabulary import Vocabulary
@@ -233,3 +246,65 @@ def test_submit_listing_reports_a_store_failure(
     checked = preview(form(), vocabulary, [], geocode=no_geocoding)
     sent = submit_listing(store, checked, client="198.51.100.1", update_of="no-such-record")
     assert sent.receipt is None and (sent.error or "").startswith("Your listing could not be")
+
+
+# ---------------------------------------------------------------------------------------------
+# What the Register page says and does around the form
+
+
+def test_form_sections_draw_every_part_of_the_form_once() -> None:
+    parts = [part for _, _, drawn in FORM_SECTIONS for part, _ in drawn]
+    assert sorted(parts) == sorted({spec.group for spec in fields.form_fields()})
+    assert all(columns >= 1 for _, _, drawn in FORM_SECTIONS for _, columns in drawn)
+
+
+def test_receipt_text_for_a_new_listing_and_an_update() -> None:
+    new = receipt_state(SimpleNamespace(id="S-1", edit_code="1111-2222"), update=False)
+    assert new == {"id": "S-1", "edit_code": "1111-2222", "update": False}
+    thanks, again = receipt_text(new)
+    assert "reference **S-1**" in thanks and again == "Register another listing"
+    thanks, again = receipt_text({"id": "S-2", "edit_code": "", "update": True})
+    assert "change to listing **S-2**" in thanks and again == "Back to the form"
+    assert "**art-shape**" in updating_note({"id": "art-shape", "code": "x"})
+
+
+def test_error_and_duplicate_lines_are_escaped_list_items(vocabulary: Vocabulary) -> None:
+    check = check_form(form(name="", consent_listing=False), vocabulary)
+    lines = error_lines(check)
+    assert len(lines) == len(check.labelled()) and all(line.startswith("- **") for line in lines)
+    assert any(line.startswith("- **Consent**: please agree") for line in lines)
+    odd = Duplicate("record", "a_b", "**Bold** <img>", 90)
+    assert duplicate_lines([odd]) == [r"- \*\*Bold\*\* \<img\> (record a\_b)"]
+
+
+def test_send_listing_sends_new_listings_and_updates(
+    vocabulary: Vocabulary, store: SubmissionStore
+) -> None:
+    checked = preview(form(), vocabulary, [], geocode=no_geocoding)
+    sent = send_listing(store, checked, client="198.51.100.1", choice=NEW_LISTING)
+    assert sent.receipt is not None and sent.receipt.edit_code
+    code = sent.receipt.edit_code
+    changed = preview(form(summary="Now weekly"), vocabulary, [], geocode=no_geocoding)
+    updating = {"id": sent.receipt.id, "code": code}
+    update = send_listing(store, changed, client="198.51.100.1", updating=updating)
+    assert update.error is None and update.receipt is not None
+    wrong = send_listing(store, changed, client="198.51.100.1", updating={**updating, "code": "0"})
+    assert wrong.receipt is None and wrong.error
+
+
+def test_open_and_withdraw_a_listing_with_its_edit_code(
+    vocabulary: Vocabulary, store: SubmissionStore
+) -> None:
+    checked = preview(form(), vocabulary, [], geocode=no_geocoding)
+    receipt = submit_listing(store, checked, client="198.51.100.1").receipt
+    assert receipt is not None
+    refused = open_listing(store, receipt.id, "0000-0000", client="198.51.100.1")
+    assert refused.updating is None and refused.values is None and refused.error
+    opened = open_listing(store, f" {receipt.id} ", f" {receipt.edit_code} ", client="x")
+    assert opened.error is None
+    assert opened.updating == {"id": receipt.id, "code": receipt.edit_code}
+    assert opened.values == form_values(store.get(receipt.id).data)
+    assert len(opened.values["locations"]) == MAX_LOCATIONS
+    assert withdraw_listing(store, receipt.id, "0000-0000", client="198.51.100.1")
+    assert withdraw_listing(store, f" {receipt.id}", receipt.edit_code, client="x") is None
+    assert store.get(receipt.id).status == "withdrawn"
