@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 import yaml
 
-from aop_map import store as store_module
 from aop_map.limits import (
     EDIT_CODE,
     EDIT_CODE_REFERENCE,
@@ -43,6 +42,7 @@ from aop_map.store import (
     SubmissionStore,
     SubmissionTooLarge,
 )
+from aop_map.store import files as store_files
 
 
 class FakeClock:
@@ -908,10 +908,11 @@ class Crash(Exception):
 def crash_at(monkeypatch: pytest.MonkeyPatch, step: int | None) -> list[str]:
     """Crash just before the store's ``step``-th durable write (1-based; None: never).
 
-    Returns the list of steps taken, filled in as they happen."""
+    Returns the list of steps taken, filled in as they happen. The store's modules call these
+    through ``aop_map.store.files``, so patching that module reaches every step."""
     taken: list[str] = []
-    for name in ("atomic_write", "_append_line", "_remove_file"):
-        real = getattr(store_module, name)
+    for name in ("atomic_write", "append_line", "remove_file"):
+        real = getattr(store_files, name)
 
         def effect(*args: Any, _real: Any = real, _name: str = name, **kwargs: Any) -> Any:
             if len(taken) + 1 == step:
@@ -919,7 +920,7 @@ def crash_at(monkeypatch: pytest.MonkeyPatch, step: int | None) -> list[str]:
             taken.append(f"{_name} {Path(args[0]).parent.name}/{Path(args[0]).name}")
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(store_module, name, effect)
+        monkeypatch.setattr(store_files, name, effect)
     return taken
 
 
@@ -937,9 +938,9 @@ def test_an_approval_takes_five_durable_steps_in_journal_order(
     assert taken == [
         f"atomic_write intents/{receipt.id}.json",
         f"atomic_write community/{record.id}.yaml",
-        "_append_line submissions/audit.jsonl",
+        "append_line submissions/audit.jsonl",
         f"atomic_write submissions/{receipt.id}.yaml",
-        f"_remove_file intents/{receipt.id}.json",
+        f"remove_file intents/{receipt.id}.json",
     ]
     assert len(taken) == len(APPROVE_STEPS)
 
