@@ -1,5 +1,7 @@
-"""Problem reports from provider pages: kept privately beside the submissions, resolved by
-moderators; the reporter's message and email never reach the audit log or the published data.
+"""Problem reports from provider pages, kept privately; never published, never audited by text.
+
+Reports live beside the submissions and are resolved by moderators; the reporter's message and
+email never reach the audit log or the published data.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The store itself: ``SubmissionStore``, with what providers do (submit, edit, withdraw) and
-moderators decide (reject; approve is approval.py's, reports reports.py's).
+"""``SubmissionStore``: what providers do and moderators decide; publishing is approval.py's.
+
+Providers submit, edit, withdraw and open an update; moderators reject (approving is
+approval.py's, problem reports reports.py's).
 
 The edit code is checked here, against limits.py's counters, before anything changes.
 """
