@@ -330,7 +330,7 @@ def test_every_module_that_shapes_a_result_keys_the_cache(
 ) -> None:
     # The loader and the schema are packages: a file added to either, or code moved between
     # their files, must still change the key, or an old cache would be served as new.
-    real = loading_cache.AOP_MAP_DIR
+    real = loading_cache.CODE_DIR
     sources = loading_cache.shaping_sources(real)
     names = {path.relative_to(real).as_posix() for path in sources}
     for package in (loading, records):
@@ -342,7 +342,7 @@ def test_every_module_that_shapes_a_result_keys_the_cache(
         target = copy / path.relative_to(real)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(path.read_bytes())
-    monkeypatch.setattr(loading_cache, "AOP_MAP_DIR", copy)
+    monkeypatch.setattr(loading_cache, "CODE_DIR", copy)
     vocabulary = loading.load_vocabulary(data_dir)
 
     def key() -> str:

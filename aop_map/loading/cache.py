@@ -1,5 +1,4 @@
-"""The signed on-disk cache of validated files (``FileCache``) and the key that signs it;
-never parses or validates a file, and never unpickles a shard whose signature fails."""
+"""The signed cache of validated files and the key that signs it; never unpickles unsigned data."""
 
 from __future__ import annotations
 
@@ -224,7 +223,7 @@ class FileCache:
 
 
 # The aop_map folder, whose modules the fingerprint reads.
-AOP_MAP_DIR = Path(__file__).resolve().parent.parent
+CODE_DIR = Path(__file__).resolve().parent.parent
 # The modules whose code shapes a cached result (parsing, validating, terms, the registry, the
 # text normalising headers and ids): a module file, or every file of a package.
 SHAPING_MODULES = ("loading", "reading", "records", "vocabulary", "fields", "text")
@@ -245,8 +244,8 @@ def _code_fingerprint() -> str:
     # version of these modules is never trusted, even when CACHE_VERSION was not bumped.
     # Every file of a package counts, so code moved into a new module still keys the cache.
     digest = hashlib.sha1(CACHE_VERSION.encode())
-    for path in shaping_sources(AOP_MAP_DIR):
-        digest.update(path.relative_to(AOP_MAP_DIR).as_posix().encode() + b"\0")
+    for path in shaping_sources(CODE_DIR):
+        digest.update(path.relative_to(CODE_DIR).as_posix().encode() + b"\0")
         try:
             digest.update(path.read_bytes())
         except OSError:

@@ -1,5 +1,4 @@
-"""CSV sheets -> raw records: one row per record, flexible headers mapped to fields through
-the registry; never validates a record (aop_map.records does)."""
+"""CSV sheets -> raw records (flexible headers, list cells, locations); never validates them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A data directory -> valid records and every problem: cached files reused, the rest
-processed, results combined in path order; never parses a file itself."""
+"""A data directory -> LoadResult: cache reused, the rest processed, combined; never parses."""
 
 from __future__ import annotations
 

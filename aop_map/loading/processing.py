@@ -1,5 +1,4 @@
-"""Parsing and validating record files, on several cores when there are many; never reads
-or writes the cache, nor combines files into one result (aop_map.loading.loader does)."""
+"""Parsing and validating files, in helper processes when many; never caches or combines them."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The record schema (providers and activities) and its validation; no I/O, and never an import
-of loading, ui or anything else above it.
+"""The record schema and its validation; no I/O, and no import of loading, ui or anything above.
 
 A record is kept compatible with Open Referral UK: a record of kind ``organisation`` maps to an
 ORUK *organization*, ``programme``/``freelance-artist``/``venue`` to a *service* (with the parent

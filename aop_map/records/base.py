@@ -1,5 +1,4 @@
-"""What every part of a record shares: the Problem a check reports, quoting from a file, and
-the strict frozen model base; no fields of its own and no I/O."""
+"""What every record module shares: Problem, excerpt, the strict model base; no fields, no I/O."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Partial dates (a year, a month or a day) as records keep and pages show them; no other
-fields."""
+"""Partial dates ("2019", "2018-11", "2018-11-01"): checked, dated, in words; no other field."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The parts of a record: locations, contact, sources, schedules, cost, eligibility and
-readiness (each a strict model that knows itself in words and ORUK); never a whole record."""
+"""The parts of a record (location, contact, source, schedule, cost, ...); never a whole record.
+
+Each is a strict model that knows itself in words (``describe``) and, where ORUK has it, in ORUK.
+"""
 
 from __future__ import annotations
 

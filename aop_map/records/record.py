@@ -1,5 +1,7 @@
-"""The Record model: its fields, ids, registry-only extras and controlled terms; problems are
-made from its errors in aop_map.records.validation, never here."""
+"""The Record model: fields, ids, registry extras, controlled terms; no problems made, no I/O.
+
+Problems are made from its errors in :mod:`aop_map.records.validation`.
+"""
 
 from __future__ import annotations
 

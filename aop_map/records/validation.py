@@ -1,5 +1,4 @@
-"""Raw data -> a Record and every problem found in it, located at its file, line and field;
-no I/O, and never a personal value quoted in a problem."""
+"""Raw data -> a Record and its problems, located; no I/O, and never a personal value quoted."""
 
 from __future__ import annotations
 
