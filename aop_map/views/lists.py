@@ -16,6 +16,7 @@ from aop_map.review import is_out_of_date
 from aop_map.views.provider import OUT_OF_DATE
 from aop_map.vocabulary import Vocabulary
 
+# The heading over the examples elsewhere in the UK, apart from Gloucestershire's records.
 ELSEWHERE_HEADING = "Examples elsewhere in the UK"
 
 

@@ -161,6 +161,7 @@ def paragraphs(text: str | None) -> list[str]:
     return [md_escape(p) for p in re.split(r"\n\s*\n", text or "") if p.strip()]
 
 
+# What a page or a list says of a record not checked for a while (review.is_out_of_date).
 OUT_OF_DATE = "may be out of date"
 
 
