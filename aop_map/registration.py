@@ -1,5 +1,8 @@
-"""The register form's logic without Streamlit: values -> record data, checks, a preview,
-duplicates, and sending a listing (honeypot, server-side limit, consent, update or new).
+"""The Register page's logic and words without Streamlit: form values to a sent listing.
+
+Values -> record data, checks, a preview, duplicates, and sending a listing (honeypot,
+server-side limit, consent, update or new), opening or withdrawing one with its edit code,
+and what the page says around the form (sections, labels, receipts).
 
 The page draws one widget per registry field that has one (``aop_map.fields``: ``widget``)
 and hands the values here keyed by field name -- ``locations`` is a list of rows, each keyed

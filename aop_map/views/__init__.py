@@ -1,9 +1,8 @@
-"""What the pages show, worked out without Streamlit: map views, clicked points, link targets,
-area providers, provider and moderation text, and the coverage and About tables.
+"""What the pages show, worked out without Streamlit: one submodule per concern, plain data out.
 
-Plain data in, plain data out (frames, strings, Markdown already escaped): the pages only
-draw it, and each function is tested on its own. Nothing here imports streamlit. One
-submodule per concern; this package only gathers their public names.
+Frames, strings and Markdown already escaped: the pages only draw it, and each function is
+tested on its own. Nothing here imports streamlit; this package only gathers the public names
+of its submodules, so ``aop_map.views.<name>`` works for every one of them.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""The About page's data-quality tables: records by kind and status, how precisely places
-are placed, loading problems, unlocated records. Plain frames out; no Streamlit."""
+"""The About page's data-quality tables (kinds, precision, problems, unlocated); no Streamlit."""
 
 from __future__ import annotations
 

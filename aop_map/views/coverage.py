@@ -1,5 +1,4 @@
-"""The Coverage page's tables and notes: gaps per district and records per district and
-status. Plain frames and escaped Markdown out; no Streamlit."""
+"""The Coverage page's tables and notes (gaps, districts, statuses, cell links); no Streamlit."""
 
 from __future__ import annotations
 

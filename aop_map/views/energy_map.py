@@ -1,5 +1,4 @@
-"""The energy map's view without Streamlit: where it opens, which record a click picks, and
-who serves a searched place's district. Returns data; never draws or renders the map."""
+"""The energy map's view: where it opens, what a click picks, who serves an area; draws nothing."""
 
 from __future__ import annotations
 

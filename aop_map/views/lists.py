@@ -1,5 +1,4 @@
-"""The selection as lists: the Directory's tables and order (shared by the map's text twin),
-their review notes, the list HTML and the in-view counts. No Streamlit; never mutates input."""
+"""The selection as lists: Directory tables, review notes, list HTML, counts; mutates nothing."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What the moderation page shows of submissions and problem reports, escaped (the text is
-the submitter's), and approving an edited submission. No Streamlit."""
+"""Moderation text for submissions and reports (escaped) and approving an edit; no Streamlit."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What a provider page says, as escaped Markdown: contact links, locations, readiness,
-sources, dates and banners. No Streamlit; user text is always escaped here."""
+"""What a provider page says as escaped Markdown: contact, places, dates, banners; no Streamlit."""
 
 from __future__ import annotations
 

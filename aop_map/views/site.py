@@ -1,5 +1,4 @@
-"""Addresses and documents of the app itself: provider links from inside the map, unknown
-paths, fact sheets. Plain strings in and out; no Streamlit, no network."""
+"""The app's own addresses and documents: provider links, unknown paths, fact sheets; no I/O."""
 
 from __future__ import annotations
 
