@@ -31,7 +31,7 @@ if records == 0 and not len(serving):
 table, elsewhere, area = ui.directory_rows(filtered, vocabulary)
 if records:
     # The sortable grid on wide screens; on a phone (too narrow for its columns) the same rows
-    # as a list: name, what, where and the page link (layout CSS in aop_map/ui.py).
+    # as a list: name, what, where and the page link (layout CSS in aop_map/ui/layout.py).
     with st.container(key="directory_grid"):
         ui.show_records_table(table)
         st.caption(
