@@ -28,8 +28,8 @@ from fastapi.responses import JSONResponse
 
 from aop_map import oruk
 from aop_map.dataset import Dataset, load_dataset
-from aop_map.filtering import MAX_QUERY, TextIndex, build_text_index, search_mask
-from aop_map.geocoding import GLOS_DISTRICTS, geocode_query, haversine_km
+from aop_map.filtering import MAX_QUERY, FilterIndex, build_index, fold_words, search_scores
+from aop_map.geocoding import GLOS_DISTRICTS, geocode_query, geocode_records, haversine_km
 from aop_map.loading import data_dir_from_env, data_signature
 from aop_map.records import Record
 from aop_map.text import json_terminal_safe
@@ -92,7 +92,8 @@ class Catalogue:
     min_age: np.ndarray  # 0 where a service gives none
     max_age: np.ndarray  # inf where a service gives none
     areas: list[tuple[str, ...]]  # areas_served of each service
-    text: TextIndex
+    search: FilterIndex  # the app's search index over the records' frame (one row a location)
+    row_service: np.ndarray  # the service number of each row of the search index
     sal_service: np.ndarray  # the service number of each service_at_location
     sal_lat: np.ndarray  # NaN where not placed
     sal_lon: np.ndarray
@@ -102,8 +103,11 @@ class Catalogue:
     def build(
         cls, records: list[Record], vocabulary: Vocabulary, frame: pd.DataFrame | None = None
     ) -> Catalogue:
-        """The catalogue of some records (``frame``: their geocoded frame, for points)."""
+        """The catalogue of some records (``frame``: their geocoded frame, for points and
+        search; geocoded offline here when not given)."""
         records = sorted(records, key=oruk.sort_key)
+        if frame is None:
+            frame = geocode_records(records, vocabulary)[0]
         services = oruk.build_services(records, vocabulary, frame)
         taxonomies = oruk.Taxonomies.build(vocabulary)
         members: dict[str, list[int]] = {}
@@ -124,7 +128,8 @@ class Catalogue:
             min_age=np.array([0 if lo is None else lo for lo, _ in ages], dtype=float),
             max_age=np.array([math.inf if hi is None else hi for _, hi in ages], dtype=float),
             areas=[tuple(r.areas_served) for r in records],
-            text=build_text_index(_search_frame(records, vocabulary)),
+            search=build_index(frame, vocabulary),
+            row_service=_row_services(frame, [r.id for r in records]),
             sal_service=np.array([n for n, _ in sals], dtype=np.int64),
             sal_lat=np.array(
                 [sal["location"].get("latitude", math.nan) for _, sal in sals], dtype=float
@@ -156,18 +161,24 @@ class Catalogue:
         minimum_age: float | None = None,
         maximum_age: float | None = None,
     ) -> np.ndarray:
-        """Which services match every filter given (a boolean array in listing order).
+        """The numbers of the services matching every filter given, in answer order.
 
         As the ORUK API describes them: ``minimum_age`` keeps services whose minimum age is
         at least that (none counts as 0), ``maximum_age`` those whose maximum age is at most
-        that (none counts as no limit); ``search`` matches every word of the query as the
-        app's search box does, in the name, description, organisation and term labels.
+        that (none counts as no limit). ``search`` is the app's search box
+        (``filtering.search_scores``: every word or vocabulary phrase must match the name,
+        organisation, places, tags, summary or description, with synonyms and typos): the
+        services are then most relevant first, a service as relevant as its best location,
+        ties in listing order (by name); without it, in listing order.
         """
         mask = np.ones(len(self.services), dtype=bool)
+        relevance = None
         if search and search.strip():
             if len(search) > MAX_QUERY:
                 raise QueryError(f"search is longer than {MAX_QUERY} characters")
-            mask &= search_mask(self.text, search)
+            if fold_words(search):  # as the app: a query of no words is no search
+                relevance = self._relevance(search)
+                mask &= relevance > 0
         if taxonomy_term_id:
             mask &= self._members([_uuid(taxonomy_term_id, "taxonomy_term_id")])
         if taxonomy_id:
@@ -177,7 +188,19 @@ class Catalogue:
             mask &= self.min_age >= minimum_age
         if maximum_age is not None:
             mask &= self.max_age <= maximum_age
-        return mask
+        numbers = np.flatnonzero(mask)
+        if relevance is not None:
+            numbers = numbers[np.argsort(-relevance[numbers], kind="stable")]
+        return numbers
+
+    def _relevance(self, query: str) -> np.ndarray:
+        """(services,) each service's relevance to a query: its best location row's."""
+        scores = np.zeros(len(self.services), dtype=np.float32)
+        if self.search.text is not None:
+            rows = search_scores(self.search, self.search.text, query)
+            known = self.row_service >= 0
+            np.maximum.at(scores, self.row_service[known], rows[known])
+        return scores
 
     def _members(self, term_ids: list[str]) -> np.ndarray:
         mask = np.zeros(len(self.services), dtype=bool)
@@ -200,13 +223,18 @@ class Catalogue:
     def service_at_locations(
         self, services: np.ndarray, origin: Origin | None = None, proximity_m: float | None = None
     ) -> list[dict[str, Any]]:
-        """The services' locations as ``/service_at_locations`` items.
+        """The locations of some services (numbers, as ``select`` gives them, in that order)
+        as ``/service_at_locations`` items.
 
-        With an origin: nearest first, and only those within ``proximity_m`` metres when it
-        is given; without ``proximity_m``, only services whose areas served cover the
-        origin's district (a service that names no area is kept) and unplaced locations last.
+        With an origin: nearest first (ties in the services' order), and only those within
+        ``proximity_m`` metres when it is given; without ``proximity_m``, only services whose
+        areas served cover the origin's district (a service that names no area is kept) and
+        unplaced locations last.
         """
-        rows = np.flatnonzero(services[self.sal_service])
+        rank = np.full(len(self.services), -1, dtype=np.int64)
+        rank[services] = np.arange(len(services))
+        rows = np.flatnonzero(rank[self.sal_service] >= 0)
+        rows = rows[np.argsort(rank[self.sal_service[rows]], kind="stable")]
         if origin is not None:
             distance = (
                 haversine_km(origin.lat, origin.lon, self.sal_lat[rows], self.sal_lon[rows])
@@ -292,25 +320,11 @@ def _terms_by_taxonomy(terms: list[dict[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def _search_frame(records: list[Record], vocabulary: Vocabulary) -> pd.DataFrame:
-    """What `search` looks in: the app's search columns, with the term labels added."""
-
-    def labels(record: Record) -> str:
-        return " ".join(
-            label
-            for tax in oruk.TAXONOMIES
-            for label in vocabulary.labels(tax.field, oruk.terms_of(record, tax.field))
-        )
-
-    return pd.DataFrame(
-        {
-            "name": [r.name for r in records],
-            "summary": [r.summary for r in records],
-            "description": [f"{r.description} {labels(r)}" for r in records],
-            "organisation": [r.organisation or "" for r in records],
-        },
-        dtype=object,
-    )
+def _row_services(frame: pd.DataFrame, record_ids: list[str]) -> np.ndarray:
+    """The service number of each frame row (services are the records in `record_ids`
+    order), -1 for a row of a record that is not among them."""
+    number = {record_id: n for n, record_id in enumerate(record_ids)}
+    return np.array([number.get(r, -1) for r in frame["record_id"]], dtype=np.int64)
 
 
 def _canonical(value: str) -> str:
@@ -460,6 +474,13 @@ def _add_error_handlers(app: FastAPI) -> None:
 PageNumber = Annotated[int, Query(ge=1, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=MAX_PER_PAGE, description="items per page")]
 Age = Annotated[float | None, Query(ge=0, le=150, description="age in years")]
+Search = Annotated[
+    str | None,
+    Query(
+        description="words to find, as the app's search box finds them (vocabulary "
+        "synonyms, small typos); the answer is then most relevant first"
+    ),
+]
 Proximity = Annotated[
     float | None, Query(gt=0, le=MAX_PROXIMITY_M, description="metres from the postcode")
 ]
@@ -480,11 +501,15 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
             "openapi_url": str(request.url_for("openapi")),
         }
 
-    @app.get("/services", summary="Services, page by page")
+    @app.get(
+        "/services",
+        summary="Services, page by page",
+        description="By name; with `search`, most relevant first (ties by name).",
+    )
     def services(
         page: PageNumber = 1,
         per_page: PerPage = DEFAULT_PER_PAGE,
-        search: str | None = None,
+        search: Search = None,
         taxonomy_term_id: str | None = None,
         taxonomy_id: str | None = None,
         minimum_age: Age = None,
@@ -492,7 +517,7 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
         full: bool = False,
     ) -> dict[str, Any]:
         catalogue = holder.current()
-        mask = catalogue.select(
+        found = catalogue.select(
             search=search,
             taxonomy_term_id=taxonomy_term_id,
             taxonomy_id=taxonomy_id,
@@ -500,7 +525,7 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
             maximum_age=maximum_age,
         )
         items = catalogue.services if full else catalogue.listed
-        return oruk.page([items[n] for n in np.flatnonzero(mask)], page, per_page)
+        return oruk.page([items[n] for n in found], page, per_page)
 
     @app.get("/services/{service_id}", summary="One service with everything about it")
     def service(service_id: str) -> dict[str, Any]:
@@ -524,11 +549,16 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
     def taxonomy_term(term_id: str) -> dict[str, Any]:
         return _found(holder.current().taxonomy_term(term_id), "taxonomy term")
 
-    @app.get("/service_at_locations", summary="Services at their venues, nearest first")
+    @app.get(
+        "/service_at_locations",
+        summary="Services at their venues, nearest first",
+        description="With `postcode`, nearest first; else by service name, or with `search` "
+        "most relevant first (ties by name).",
+    )
     def service_at_locations(
         page: PageNumber = 1,
         per_page: PerPage = DEFAULT_PER_PAGE,
-        search: str | None = None,
+        search: Search = None,
         taxonomy_term_id: str | None = None,
         taxonomy_id: str | None = None,
         minimum_age: Age = None,
@@ -540,14 +570,14 @@ def _add_routes(app: FastAPI, holder: CatalogueHolder) -> None:
         if proximity is not None and not (postcode and postcode.strip()):
             raise QueryError("proximity needs a postcode to measure from")
         origin = catalogue.origin(postcode) if postcode and postcode.strip() else None
-        mask = catalogue.select(
+        found = catalogue.select(
             search=search,
             taxonomy_term_id=taxonomy_term_id,
             taxonomy_id=taxonomy_id,
             minimum_age=minimum_age,
             maximum_age=maximum_age,
         )
-        items = catalogue.service_at_locations(mask, origin, proximity)
+        items = catalogue.service_at_locations(found, origin, proximity)
         return oruk.page(items, page, per_page)
 
     @app.get("/service_at_locations/{sal_id}", summary="One service at one location")

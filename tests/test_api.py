@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import numpy as np
 import pytest
 import yaml
 
@@ -31,6 +30,7 @@ from aop_map import oruk
 from aop_map.api import Catalogue, CatalogueHolder, DataUnavailable, QueryError
 from aop_map.cli import main
 from aop_map.dataset import load_dataset
+from aop_map.filtering import RELEVANCE, SCOPE_UK, Selection, filter_frame
 from aop_map.geocoding import geocode_query, geocode_records, haversine_km
 from aop_map.vocabulary import Vocabulary
 from tests.conftest import MAPDATA
@@ -56,7 +56,7 @@ def catalogue(vocabulary: Vocabulary) -> Catalogue:
 
 
 def selected(catalogue: Catalogue, **filters: Any) -> set[str]:
-    return {catalogue.services[n]["id"] for n in np.flatnonzero(catalogue.select(**filters))}
+    return {catalogue.services[n]["id"] for n in catalogue.select(**filters)}
 
 
 @pytest.mark.parametrize(
@@ -184,6 +184,130 @@ def test_one_service_at_location_by_id(catalogue: Catalogue) -> None:
     assert "service_at_locations" not in item["service"]
     assert_valid(item, "compiled/service_at_location.json")
     assert catalogue.service_at_location(oruk.oruk_id("nothing")) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Search: the API finds what the app's search box finds, most relevant first
+
+# RECORDS and a few whose words tempt a looser search.
+SEARCH_RECORDS = [
+    *RECORDS,
+    {
+        "id": "commissioning",
+        "name": "Cultural Commissioning Programme",
+        "kind": "programme",
+        "status": "established",
+        "summary": "Commissioning arts on prescription across the county.",
+        "areas_served": ["countywide"],
+    },
+    {
+        "id": "painting-together",
+        "name": "Painting Together",
+        "kind": "programme",
+        "status": "established",
+        "art_forms": ["visual-arts"],
+        "summary": "Watercolours for wellbeing.",
+        "locations": [{"postcode": "GL15 5AA"}],
+    },
+    {
+        "id": "living-well-singers",
+        "name": "Living Well Singers",
+        "kind": "programme",
+        "status": "established",
+        "art_forms": ["singing"],
+        "conditions": ["chronic-pain", "copd"],
+        "locations": [{"postcode": "GL14 2DB"}, {"place": "Cheltenham"}],
+    },
+    {
+        "id": "old-choir",
+        "name": "Old Choir",
+        "kind": "programme",
+        "status": "ended",
+        "description": "We sang in Stroud until the hall closed.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def searched(vocabulary: Vocabulary) -> tuple[Catalogue, Any]:
+    """A catalogue of SEARCH_RECORDS and the frame the app would search."""
+    records = make_records(vocabulary, SEARCH_RECORDS)
+    frame = geocode_records(records, vocabulary)[0]
+    return Catalogue.build(records, vocabulary, frame), frame
+
+
+def app_relevance(frame: Any, vocabulary: Vocabulary, query: str) -> dict[str, float]:
+    """Service id -> relevance of what the app's search box finds (ended and elsewhere too:
+    the API publishes every record), a record as relevant as its best row."""
+    selection = Selection(q=query, include_past=True, scope=SCOPE_UK)
+    found = filter_frame(frame, selection, vocabulary)
+    if RELEVANCE not in found:
+        return dict.fromkeys((sid(r) for r in found["record_id"]), 0.0)
+    best = found.groupby("record_id")[RELEVANCE].max()
+    return {sid(r): float(v) for r, v in best.items()}
+
+
+@pytest.mark.parametrize(
+    ("query", "found", "not_found"),
+    [
+        ("choir", ["private-choir", "living-well-singers", "old-choir"], ["lydney-dance"]),
+        ("choirs", ["private-choir", "living-well-singers"], []),  # a synonym: the tag
+        ("singing", ["private-choir", "living-well-singers"], ["commissioning"]),
+        ("sining", ["private-choir", "living-well-singers"], ["commissioning"]),  # a typo
+        ("pain", ["living-well-singers"], ["painting-together"]),  # chronic pain, no prefix
+        ("painting", ["painting-together"], ["living-well-singers"]),
+        ("breathing", ["living-well-singers"], ["private-choir"]),  # a synonym of COPD
+        ("cheltenham", ["living-well-singers", "commissioning"], ["lydney-dance"]),
+        ("DANCE lydney", ["lydney-dance"], ["cinderford-arts"]),
+        ("dementia", ["cinderford-arts"], []),
+        ("stroud", ["old-choir"], []),
+        ("commissioning", ["commissioning"], ["private-choir"]),
+        ("!!!", [r["id"] for r in SEARCH_RECORDS], []),  # no words: no search
+        ("nothing-like-this", [], [r["id"] for r in SEARCH_RECORDS]),
+    ],
+)
+def test_search_finds_what_the_app_finds(
+    searched: tuple[Catalogue, Any],
+    vocabulary: Vocabulary,
+    query: str,
+    found: list[str],
+    not_found: list[str],
+) -> None:
+    catalogue, frame = searched
+    answer = [catalogue.services[n]["id"] for n in catalogue.select(search=query)]
+    app = app_relevance(frame, vocabulary, query)
+    assert set(answer) == set(app)
+    assert {sid(r) for r in found} <= set(answer)
+    assert not {sid(r) for r in not_found} & set(answer)
+    # Most relevant first, ties in listing order (by name).
+    listing = [s["id"] for s in catalogue.services]
+    keys = [(-app[s], listing.index(s)) for s in answer]
+    assert keys == sorted(keys)
+    # The locations of the services found, in the same order when no postcode is given.
+    items = catalogue.service_at_locations(catalogue.select(search=query))
+    assert list(dict.fromkeys(i["service_id"] for i in items)) == [
+        s
+        for s in answer
+        if catalogue.service(s)["service_at_locations"]  # type: ignore[index]
+    ]
+
+
+def test_search_orders_by_relevance(searched: tuple[Catalogue, Any]) -> None:
+    catalogue, _ = searched
+    # A venue in Cheltenham before a countywide programme, though by name it comes later.
+    answer = [catalogue.services[n]["id"] for n in catalogue.select(search="cheltenham")]
+    assert answer.index(sid("living-well-singers")) < answer.index(sid("commissioning"))
+    listing = [s["id"] for s in catalogue.services]
+    assert listing.index(sid("commissioning")) < listing.index(sid("living-well-singers"))
+
+
+def test_search_with_other_filters(searched: tuple[Catalogue, Any]) -> None:
+    catalogue, _ = searched
+    term = oruk.term_id("conditions", "chronic-pain")
+    assert selected(catalogue, search="choir", taxonomy_term_id=term) == {
+        sid("living-well-singers")
+    }
+    assert selected(catalogue, search="choir", maximum_age=12) == {sid("private-choir")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -392,6 +516,24 @@ def test_services_full_and_filtered(server: Server) -> None:
     assert {s["id"] for s in body["contents"]} == {sid("cinderford-arts"), sid("lydney-dance")}
     body = ok(server, "/services", maximum_age=12, taxonomy_id=oruk.taxonomy_id("age_groups"))
     assert [s["id"] for s in body["contents"]] == [sid("private-choir")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", ["choir", "sining", "dementia", "dance"])
+def test_search_answers_are_valid_and_most_relevant_first(
+    server: Server, catalogue: Catalogue, query: str
+) -> None:
+    expected = [catalogue.services[n]["id"] for n in catalogue.select(search=query)]
+    assert expected, "each query finds something in RECORDS"
+    body = ok(server, "/services", search=query, full="true")
+    assert_page(body, "compiled/service_list.json")
+    for service in body["contents"]:
+        assert_valid(service, "compiled/service.json")
+    assert [s["id"] for s in body["contents"]] == expected
+    body = ok(server, "/service_at_locations", search=query)
+    assert_page(body, "compiled/service_at_location_list.json")
+    found = list(dict.fromkeys(i["service_id"] for i in body["contents"]))
+    assert found == [s for s in expected if catalogue.service(s)["service_at_locations"]]  # type: ignore[index]
 
 
 @pytest.mark.slow

@@ -17,7 +17,7 @@ The modules, each importing only those above it:
   name, and the URL parameters round trip;
 - ``terms``: term-id columns as numpy arrays (distinct term tuples, membership matrices);
 - ``text_index``: word indexes of the frame's text and of the vocabulary, and the word-matching
-  rules (prefix, infix, typo); ``search_mask`` is plain every-word search;
+  rules (prefix, infix, typo);
 - ``index``: ``FilterIndex``, everything a selection needs, built once per frame;
 - ``search``: relevance of each row to a query, its readable twin, suggestions;
 - ``apply``: a selection applied to a frame: masks, ``filter_frame``, facet counts;
@@ -81,7 +81,6 @@ from aop_map.filtering.text_index import (
     MIN_FUZZY_WORD,
     MIN_INFIX_WORD,
     MIN_PARTIAL_TYPO,
-    SEARCH_COLUMNS,
     STRONG_COLUMNS,
     TWO_TYPOS_FROM,
     WEAK_COLUMNS,
@@ -90,10 +89,8 @@ from aop_map.filtering.text_index import (
     TextIndex,
     build_concepts,
     build_search_index,
-    build_text_index,
     fold,
     fold_words,
-    search_mask,
 )
 
 __all__ = [
@@ -128,7 +125,6 @@ __all__ = [
     "MIN_FUZZY_WORD",
     "MIN_INFIX_WORD",
     "MIN_PARTIAL_TYPO",
-    "SEARCH_COLUMNS",
     "STRONG_COLUMNS",
     "TWO_TYPOS_FROM",
     "WEAK_COLUMNS",
@@ -137,10 +133,8 @@ __all__ = [
     "TextIndex",
     "build_concepts",
     "build_search_index",
-    "build_text_index",
     "fold",
     "fold_words",
-    "search_mask",
     # index
     "FilterIndex",
     "build_index",

@@ -17,8 +17,6 @@ from aop_map.text import fold as fold_text
 from aop_map.text import normalise
 from aop_map.vocabulary import Vocabulary
 
-# The columns plain text search (build_text_index, search_mask) looks in.
-SEARCH_COLUMNS = ("name", "summary", "description", "organisation")
 # Query words shorter than this must match a word's start exactly: a one-letter typo in a
 # three-letter word matches half the dictionary.
 MIN_FUZZY_WORD = 4
@@ -63,14 +61,6 @@ class TextIndex:
     joined: str  # the words joined by newlines, for fast substring search
     offsets: np.ndarray  # where each word starts in `joined`
     lengths: np.ndarray
-
-
-def _search_text(frame: pd.DataFrame) -> np.ndarray:
-    parts = [frame[c].fillna("").astype(str) for c in SEARCH_COLUMNS]
-    text = parts[0]
-    for part in parts[1:]:
-        text = text + " " + part
-    return text.to_numpy(dtype=object)
 
 
 def _joined(frame: pd.DataFrame, columns: Iterable[str]) -> np.ndarray:
@@ -122,11 +112,6 @@ def _text_index(texts: np.ndarray) -> TextIndex:
         offsets=np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64),
         lengths=lengths,
     )
-
-
-def build_text_index(frame: pd.DataFrame) -> TextIndex:
-    """Index the name, summary, description and organisation of every row (see _text_index)."""
-    return _text_index(_search_text(frame))
 
 
 def typo_cutoff(word: str) -> float:
@@ -182,22 +167,6 @@ def text_hits(index: TextIndex, matched: np.ndarray) -> np.ndarray:
             )
         found[texts] = True
     return found
-
-
-def _word_mask(index: TextIndex, word: str) -> np.ndarray:
-    """Rows whose text has a word matching `word` exactly, or failing that with a typo."""
-    matched = exact_words(index, word)
-    if not len(matched) and len(word) >= MIN_FUZZY_WORD:
-        matched = typo_words(index, word)
-    return text_hits(index, matched)[index.row_text]
-
-
-def search_mask(index: TextIndex, query: str) -> np.ndarray:
-    """Rows matching every word of a query (case-, accent- and typo-insensitive)."""
-    mask = np.ones(len(index.row_text), dtype=bool)
-    for word in dict.fromkeys(fold_words(query)):
-        mask &= _word_mask(index, word)
-    return mask
 
 
 def same_words(index: TextIndex, words: list[str]) -> np.ndarray:
