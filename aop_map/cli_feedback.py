@@ -1,7 +1,8 @@
-"""`aop-map feedback list|show|resolve`: problem reports from provider pages, from a terminal.
+"""`aop-map feedback list|show|resolve|purge`: problem reports from provider pages, from a terminal.
 
-Reports are private (one may hold the reporter's email): they live in the submissions folder,
-and are read and resolved through the store; every line of user text goes through ``say``.
+Reports are private (one may hold the reporter's email, kept only until it is resolved or for
+REPORT_EMAIL_DAYS): they live in the submissions folder, and are read, resolved and purged
+through the store; every line of user text goes through ``say``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,22 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase the reply emails now due (resolved reports, open ones past the limit); say how
+    many. Reading reports erases them too: this is for a schedule (cron) or to check."""
+    from aop_map.store import REPORT_EMAIL_DAYS
+
+    erased = _store(args).purge_report_emails()
+    if args.json:
+        say_json({"erased": erased, "days": REPORT_EMAIL_DAYS})
+    else:
+        say(
+            f"erased {erased} reply email(s) of resolved reports or of reports open "
+            f"{REPORT_EMAIL_DAYS} days or more"
+        )
+    return 0
+
+
 def _run(handler: Any) -> Any:
     return store_command(handler, "feedback")
 
@@ -82,8 +99,17 @@ def add_feedback_commands(sub: Any) -> None:
     p.add_argument("id", help="report reference, e.g. RPT-2026-7F3K9Q")
     p.set_defaults(handler=_run(cmd_show))
 
-    p = actions.add_parser("resolve", help="close a problem report, saying how", parents=[where])
+    p = actions.add_parser(
+        "resolve",
+        help="close a problem report, saying how (erases its reply email: reply first)",
+        parents=[where],
+    )
     p.add_argument("id", help="report reference")
     p.add_argument("--moderator", required=True, help="your name, for the audit log")
     p.add_argument("--how", required=True, help="how it was resolved, e.g. 'record updated'")
     p.set_defaults(handler=_run(cmd_resolve))
+
+    p = actions.add_parser(
+        "purge", help="erase the reply emails kept longer than allowed", parents=[where]
+    )
+    p.set_defaults(handler=_run(cmd_purge))

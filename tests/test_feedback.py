@@ -3,18 +3,22 @@ provider page's form and the moderation page's list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
 from aop_map import ui
+from aop_map.cli import main
 from aop_map.limits import REGISTER, register_entries
 from aop_map.store import (
     MAX_REPORT_MESSAGE,
+    REPORT_EMAIL_DAYS,
     InvalidTransition,
     RecordNotFound,
     StoreError,
@@ -24,6 +28,8 @@ from tests.test_register_app import APP, data, open_page, sign_in, text, widget 
 
 RECORD = "breathe-choir"  # the record of test_register_app's `data` fixture
 PASSWORD = "a long enough moderator password"
+EMAIL = "me@example.org"
+START = dt.datetime(2026, 1, 5, 9, 30, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -96,6 +102,96 @@ def test_resolving_records_who_and_how_once(store: SubmissionStore) -> None:
     )
     with pytest.raises(StoreError):
         store.get_report("../../etc/passwd")
+
+
+def emails_on_disk(store: SubmissionStore) -> list[str]:
+    """The files of the submissions folder that hold EMAIL (the report files, the audit log)."""
+    return [
+        p.name for p in store.root.rglob("*") if p.is_file() and EMAIL.encode() in p.read_bytes()
+    ]
+
+
+def test_resolving_erases_the_email_and_audits_that_never_the_email(
+    store: SubmissionStore,
+) -> None:
+    reference = store.report_problem(RECORD, "wrong-details", "Wrong phone.", email=EMAIL)
+    assert store.get_report(reference).email == EMAIL and emails_on_disk(store) == [
+        f"{reference}.yaml"
+    ]
+    resolved = store.resolve_report(reference, "Sam", "replied and updated")
+    assert resolved.email is None and resolved.email_erased_at is not None
+    assert store.get_report(reference).email is None and emails_on_disk(store) == []
+    entry = store.audit_log()[-1]
+    assert (entry["action"], entry["email_erased"]) == ("report-resolved", True)
+    quiet = store.report_problem(RECORD, "other", "No address given.")
+    assert store.resolve_report(quiet, "Sam", "fixed").email_erased_at is None
+    assert "email_erased" not in store.audit_log()[-1]  # nothing was erased
+
+
+def test_an_open_report_keeps_its_email_only_for_the_retention_period(data: Path) -> None:  # noqa: F811
+    now = [START]
+    store = SubmissionStore(clock=lambda: now[0])
+    old = store.report_problem(RECORD, "out-of-date", "Moved.", email=EMAIL)
+    now[0] = START + dt.timedelta(days=REPORT_EMAIL_DAYS - 1)
+    fresh = store.report_problem(RECORD, "ended", "Stopped.", email="other@example.org")
+    assert [r.email for r in store.reports()] == [EMAIL, "other@example.org"]  # a day to go
+    now[0] = START + dt.timedelta(days=REPORT_EMAIL_DAYS)
+    by_id = {r.id: r for r in store.reports("open")}  # reading erases what is due
+    assert by_id[old].email is None and by_id[old].email_erased_at == now[0]
+    assert by_id[fresh].email == "other@example.org"
+    assert emails_on_disk(store) == []
+    (entry,) = [e for e in store.audit_log() if e["action"] == "report-email-erased"]
+    assert (entry["report"], entry["who"], entry["reason"]) == (
+        old,
+        "aop-map",
+        f"kept {REPORT_EMAIL_DAYS} days",
+    )
+    assert store.purge_report_emails() == 0  # nothing left to erase: nothing audited twice
+    now[0] = START + dt.timedelta(days=2 * REPORT_EMAIL_DAYS)
+    assert store.get_report(fresh).email is None  # reading one report erases it too
+    assert "other@example.org" not in store.audit_path.read_text(encoding="utf-8")
+
+
+def test_writing_a_report_erases_the_emails_due(data: Path) -> None:  # noqa: F811
+    now = [START]
+    store = SubmissionStore(clock=lambda: now[0])
+    old = store.report_problem(RECORD, "other", "Old.", email=EMAIL)
+    now[0] = START + dt.timedelta(days=REPORT_EMAIL_DAYS + 1)
+    store.report_problem(RECORD, "other", "New.")
+    assert emails_on_disk(store) == []
+    doc = (store.root / "reports" / f"{old}.yaml").read_text(encoding="utf-8")
+    assert "email_erased_at" in doc
+
+
+def age_report(store: SubmissionStore, reference: str, days: int, **changes: str) -> None:
+    """Write a report's created date (and other fields) back by ``days``, as an old file."""
+    path = store.root / "reports" / f"{reference}.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    created = dt.datetime.fromisoformat(str(doc["created"])) - dt.timedelta(days=days)
+    path.write_text(yaml.safe_dump({**doc, "created": created.isoformat(), **changes}))
+
+
+def test_feedback_purge_erases_the_emails_due_and_says_how_many(
+    store: SubmissionStore,
+    data: Path,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = store.report_problem(RECORD, "out-of-date", "Old.", email=EMAIL)
+    legacy = store.report_problem(RECORD, "ended", "Resolved by an older version.", email=EMAIL)
+    quiet = store.report_problem(RECORD, "other", "Old, no address.")
+    fresh = store.report_problem(RECORD, "other", "New.", email="new@example.org")
+    age_report(store, old, REPORT_EMAIL_DAYS + 1)  # after the last write: writes erase too
+    age_report(store, legacy, 1, status="resolved", resolved_by="Sam", resolution="done")
+    age_report(store, quiet, REPORT_EMAIL_DAYS + 1)
+    assert main(["feedback", "purge", "--data-dir", str(data)]) == 0
+    assert capsys.readouterr().out.startswith("erased 2 reply email(s)")
+    assert emails_on_disk(store) == [] and store.get_report(fresh).email == "new@example.org"
+    erased = [e for e in store.audit_log() if e["action"] == "report-email-erased"]
+    assert sorted((e["report"], e["reason"]) for e in erased) == sorted(
+        [(old, f"kept {REPORT_EMAIL_DAYS} days"), (legacy, "resolved")]
+    )
+    assert main(["feedback", "purge", "--data-dir", str(data), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"erased": 0, "days": REPORT_EMAIL_DAYS}
 
 
 def feedback(*args: str, env_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -172,6 +268,9 @@ def test_a_report_sent_from_the_provider_page_reaches_the_moderation_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     at = report_from_page(RECORD, "**Moved** to [Tuesdays](http://evil)", "me@example.org")
+    label = at.text_input(key="report_email").label
+    assert "deleted once your report is dealt with" in label
+    assert f"after {REPORT_EMAIL_DAYS} days" in label
     (report,) = SubmissionStore().reports("open")
     assert report.id in text(at) and report.message.startswith("**Moved**")
     monkeypatch.setenv("AOP_MAP_MODERATOR_PASSWORD", PASSWORD)
@@ -179,10 +278,12 @@ def test_a_report_sent_from_the_provider_page_reaches_the_moderation_page(
     labels = "".join(e.label for e in at.expander)
     assert report.id in labels and "Breathe Choir" in labels
     assert report.message in [c.value for c in at.code]  # a code block: never rendered
+    assert "reply before resolving: resolving erases this address" in text(at)
     widget(at.text_input, "How was it resolved").input("record updated").run()
     widget(at.button, "Mark resolved").click().run()
     assert not at.exception and f"Resolved {report.id}" in text(at)
-    assert SubmissionStore().get_report(report.id).resolved_by == "Sam"
+    resolved = SubmissionStore().get_report(report.id)
+    assert resolved.resolved_by == "Sam" and resolved.email is None
 
 
 def test_reports_are_limited_on_the_server_and_bots_store_nothing(data: Path) -> None:  # noqa: F811

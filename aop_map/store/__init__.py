@@ -12,8 +12,9 @@ The curated ``mapdata/`` stays the published source of truth. A provider's listi
         intents/AOP-....json      an approval under way (see below); normally none
         reports/RPT-2026-....yaml one file per problem report from a provider page: record,
                                   topic, message, an optional email for a reply (personal:
-                                  never published, never in the audit log), and how it was
-                                  resolved and by whom
+                                  never published, never in the audit log, erased when the
+                                  report is resolved or REPORT_EMAIL_DAYS after it came), and
+                                  how it was resolved and by whom
         limits/                   server-side counters against guessing and flooding (limits.py)
         .lock                     the flock(2) lock every write takes
     <data dir>/community/<record id>.yaml   approved records, read by ``load_records``: only
@@ -69,6 +70,7 @@ from aop_map.store.folder import MAX_SUBMISSION_BYTES
 from aop_map.store.reports import (
     MAX_REPORT_EMAIL,
     MAX_REPORT_MESSAGE,
+    REPORT_EMAIL_DAYS,
     REPORT_STATUSES,
     REPORT_TOPICS,
     ProblemReport,
@@ -94,6 +96,7 @@ __all__ = [
     "MAX_REPORT_MESSAGE",
     "MAX_SUBMISSION_BYTES",
     "PERSONAL_FIELDS",
+    "REPORT_EMAIL_DAYS",
     "REPORT_STATUSES",
     "REPORT_TOPICS",
     "STATUSES",

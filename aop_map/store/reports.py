@@ -1,7 +1,9 @@
 """Problem reports from provider pages, kept privately; never published, never audited by text.
 
 Reports live beside the submissions and are resolved by moderators; the reporter's message and
-email never reach the audit log or the published data.
+email never reach the audit log or the published data. The email is kept only as long as it is
+needed for a reply: erased when the report is resolved, or after REPORT_EMAIL_DAYS while it is
+still open, by every read and write of reports (UK GDPR storage limitation).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import builtins
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,10 @@ REPORT_STATUSES = ("open", "resolved")
 MAX_REPORT_MESSAGE = 2000  # a problem described, not an essay (the form says so too)
 MAX_REPORT_EMAIL = 254  # the longest address RFC 5321 allows
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A reporter's email is only for a reply: a report still open after this many days gets none,
+# so the address is erased then (and at once when the report is resolved). The report form
+# tells the reporter so.
+REPORT_EMAIL_DAYS = 90
 
 
 @dataclass
@@ -61,10 +67,12 @@ class ProblemReport:
     resolved_at: dt.datetime | None = None
     resolved_by: str | None = None
     resolution: str | None = None
+    email_erased_at: dt.datetime | None = None
 
 
 def _to_report(doc: Mapping[str, Any]) -> ProblemReport:
     resolved = doc.get("resolved_at")
+    erased = doc.get("email_erased_at")
     return ProblemReport(
         id=doc["id"],
         record_id=str(doc["record_id"]),
@@ -76,7 +84,27 @@ def _to_report(doc: Mapping[str, Any]) -> ProblemReport:
         resolved_at=parse_time(resolved) if resolved else None,
         resolved_by=doc.get("resolved_by"),
         resolution=doc.get("resolution"),
+        email_erased_at=parse_time(erased) if erased else None,
     )
+
+
+def _email_due(doc: Mapping[str, Any], now: dt.datetime) -> str | None:
+    """Why a report's email must go now ('resolved', 'kept N days'), or None to keep it."""
+    if not doc.get("email"):
+        return None
+    if doc.get("status") == "resolved":
+        return "resolved"  # kept by an older version, which erased nothing on resolving
+    try:
+        created = parse_time(doc["created"])
+    except (KeyError, TypeError, ValueError):
+        return None  # not a report that is listed or shown anywhere
+    if created + dt.timedelta(days=REPORT_EMAIL_DAYS) <= now:
+        return f"kept {REPORT_EMAIL_DAYS} days"
+    return None
+
+
+def _erase_email(doc: dict[str, Any], now: dt.datetime) -> None:
+    doc.update(email=None, email_erased_at=iso(now))
 
 
 class StoreReports(StoreJournal):
@@ -106,6 +134,7 @@ class StoreReports(StoreJournal):
             raise RecordNotFound(f"there is no record {record_id!r}")
         with self._locked():
             now = self._now()
+            self._erase_due_emails(now)
             reference = self._unused_report_reference(now.year)
             doc = {
                 "id": reference,
@@ -131,15 +160,22 @@ class StoreReports(StoreJournal):
     def reports(
         self, status: str | None = None, *, record_id: str | None = None
     ) -> builtins.list[ProblemReport]:
-        """Problem reports (all, of one status, of one record), oldest first."""
+        """Problem reports (all, of one status, of one record), oldest first.
+
+        Emails due for erasure are erased first (under the lock, only when there are any).
+        """
         if status is not None and status not in REPORT_STATUSES:
             raise ValueError(f"status must be one of {', '.join(REPORT_STATUSES)}")
-        folder = self.root / REPORTS_DIR
+        docs = list(self._report_docs())
+        now = self._now()
+        if any(_email_due(doc, now) for doc in docs):
+            self.purge_report_emails()
+            docs = list(self._report_docs())
         out = []
-        for path in sorted(folder.glob("RPT-*.yaml")) if folder.is_dir() else []:
+        for doc in docs:
             try:
-                report = _to_report(files.load_yaml(path.read_text(encoding="utf-8")))
-            except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+                report = _to_report(doc)
+            except (KeyError, TypeError, ValueError):
                 continue
             if (status is None or report.status == status) and (
                 record_id is None or report.record_id == record_id
@@ -148,13 +184,29 @@ class StoreReports(StoreJournal):
         return sorted(out, key=lambda r: (r.created, r.id))
 
     def get_report(self, reference: str) -> ProblemReport:
-        """One problem report; ``StoreError`` for an unknown or malformed reference."""
-        return _to_report(self._read_report(reference))
+        """One problem report; ``StoreError`` for an unknown or malformed reference.
+
+        An email due for erasure is erased first, as ``reports`` does.
+        """
+        doc = self._read_report(reference)
+        if _email_due(doc, self._now()):
+            self.purge_report_emails()
+            doc = self._read_report(reference)
+        return _to_report(doc)
+
+    def purge_report_emails(self) -> int:
+        """Erase every reporter's email that is due (its report resolved, or open for
+        REPORT_EMAIL_DAYS); returns how many. Each erasure is audited, never the email."""
+        with self._locked():
+            return self._erase_due_emails(self._now())
 
     def resolve_report(
         self, reference: str, moderator: str, how: str, *, self_declared: bool = False
     ) -> ProblemReport:
-        """Close a problem report, saying how (e.g. 'record updated'); who and when are kept."""
+        """Close a problem report, saying how (e.g. 'record updated'); who and when are kept.
+
+        The reporter's email, if any, is erased: a moderator replies before resolving.
+        """
         moderator = check_name(moderator)
         how = " ".join(clean_text(str(how or "")).split())
         if not how:
@@ -162,10 +214,14 @@ class StoreReports(StoreJournal):
         if len(how) > MAX_REASON:
             raise StoreError(f"a resolution has at most {MAX_REASON} characters")
         with self._locked():
+            now = self._now()
+            self._erase_due_emails(now)
             doc = self._read_report(reference)
             if doc.get("status") == "resolved":
                 raise InvalidTransition(f"report {doc['id']} is already resolved")
-            now = self._now()
+            erased = bool(doc.get("email"))
+            if erased:
+                _erase_email(doc, now)
             doc.update(
                 status="resolved",
                 resolved_at=iso(now),
@@ -182,8 +238,43 @@ class StoreReports(StoreJournal):
                 "record_id": doc["record_id"],
                 "how": how,
             }
+            if erased:
+                entry["email_erased"] = True
             files.append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
         return _to_report(doc)
+
+    def _erase_due_emails(self, now: dt.datetime) -> int:
+        """Erase the emails due at ``now``, one atomic write and audit line each (under the
+        lock); returns how many."""
+        erased = 0
+        for doc in self._report_docs():
+            why = _email_due(doc, now)
+            if why is None:
+                continue
+            _erase_email(doc, now)
+            self._write_report(doc)
+            entry = {
+                "at": iso(now),
+                "who": "aop-map",
+                "action": "report-email-erased",
+                "report": doc["id"],
+                "record_id": doc.get("record_id"),
+                "reason": why,
+            }
+            files.append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+            erased += 1
+        return erased
+
+    def _report_docs(self) -> Iterator[dict[str, Any]]:
+        """Each report file's contents, by reference (unreadable files and others skipped)."""
+        folder = self.root / REPORTS_DIR
+        for path in sorted(folder.glob("RPT-*.yaml")) if folder.is_dir() else []:
+            try:
+                doc = files.load_yaml(path.read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(doc, dict) and doc.get("id") == path.stem:
+                yield doc
 
     def _report_path(self, reference: str) -> Path:
         text = str(reference or "").strip().upper()

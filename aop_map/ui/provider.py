@@ -147,7 +147,12 @@ def show_report_form(store: SubmissionStore, record: Any) -> None:
     """ "Report a problem with this listing": topic, message, optional email for a reply;
     a honeypot, and the Register form's server-side limit (registration.send_report)."""
     from aop_map import registration as reg
-    from aop_map.store import MAX_REPORT_EMAIL, MAX_REPORT_MESSAGE, REPORT_TOPICS
+    from aop_map.store import (
+        MAX_REPORT_EMAIL,
+        MAX_REPORT_MESSAGE,
+        REPORT_EMAIL_DAYS,
+        REPORT_TOPICS,
+    )
 
     sent = st.session_state.get("report_sent")
     with st.expander("Report a problem with this listing", expanded=bool(sent)):
@@ -165,7 +170,9 @@ def show_report_form(store: SubmissionStore, record: Any) -> None:
                     "What should we know?", max_chars=MAX_REPORT_MESSAGE, key="report_message"
                 ),
                 "email": st.text_input(
-                    "Your email, if you would like a reply (optional; only the moderators see it)",
+                    "Your email, if you would like a reply (optional; only the moderators see "
+                    "it, and it is deleted once your report is dealt with, or after "
+                    f"{REPORT_EMAIL_DAYS} days)",
                     max_chars=MAX_REPORT_EMAIL,
                     key="report_email",
                 ),

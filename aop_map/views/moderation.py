@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,7 +10,14 @@ import pandas as pd
 import yaml
 
 from aop_map.records import Record
-from aop_map.store import REPORT_TOPICS, ProblemReport, StoreError, Submission, SubmissionStore
+from aop_map.store import (
+    REPORT_EMAIL_DAYS,
+    REPORT_TOPICS,
+    ProblemReport,
+    StoreError,
+    Submission,
+    SubmissionStore,
+)
 from aop_map.text import md_escape
 
 
@@ -102,11 +110,22 @@ def reports_about(reports: Sequence[ProblemReport], record_id: str | None) -> st
 
 
 def report_details(report: ProblemReport) -> str:
-    """When a report came, the reply address (or none) and, once resolved, who and how."""
+    """When a report came, the reply address (or none, or when it was erased) and how long it
+    is kept, and, once resolved, who and how."""
     lines = [f"Received {report.created:%d %b %Y %H:%M} UTC."]
-    lines.append(
-        f"Reply to: {md_escape(report.email)}" if report.email else "No reply address given."
-    )
+    if report.email:
+        until = report.created + dt.timedelta(days=REPORT_EMAIL_DAYS)
+        lines.append(
+            f"Reply to: {md_escape(report.email)} (reply before resolving: resolving erases "
+            f"this address, and it is erased anyway on {until:%d %b %Y})"
+        )
+    elif report.email_erased_at:
+        lines.append(
+            f"The reply address was erased on {report.email_erased_at:%d %b %Y} (it is kept "
+            f"only until the report is resolved, at most {REPORT_EMAIL_DAYS} days)."
+        )
+    else:
+        lines.append("No reply address given.")
     if report.status == "resolved":
         when = f"{report.resolved_at:%d %b %Y}" if report.resolved_at else "?"
         lines.append(
