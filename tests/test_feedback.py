@@ -13,13 +13,14 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from aop_map import ui
+from aop_map import ui, views
 from aop_map.cli import main
 from aop_map.limits import REGISTER, register_entries
 from aop_map.store import (
     MAX_REPORT_MESSAGE,
     REPORT_EMAIL_DAYS,
     InvalidTransition,
+    ProblemReport,
     RecordNotFound,
     StoreError,
     SubmissionStore,
@@ -161,6 +162,28 @@ def test_writing_a_report_erases_the_emails_due(data: Path) -> None:  # noqa: F8
     assert emails_on_disk(store) == []
     doc = (store.root / "reports" / f"{old}.yaml").read_text(encoding="utf-8")
     assert "email_erased_at" in doc
+
+
+@pytest.mark.parametrize(
+    ("email", "erased", "says"),
+    [
+        (
+            EMAIL,
+            None,
+            "reply before resolving: resolving erases this address, and it is erased "
+            "anyway on 05 Apr 2026",
+        ),
+        (None, START, "The reply address was erased on 05 Jan 2026"),
+        (None, None, "No reply address given."),
+    ],
+)
+def test_the_moderators_see_how_long_a_reply_address_is_kept(
+    email: str | None, erased: dt.datetime | None, says: str
+) -> None:
+    report = ProblemReport(
+        "RPT-2026-7F3K9Q", RECORD, "other", "x", START, email=email, email_erased_at=erased
+    )
+    assert says in views.report_details(report)
 
 
 def age_report(store: SubmissionStore, reference: str, days: int, **changes: str) -> None:
