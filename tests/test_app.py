@@ -590,6 +590,29 @@ def test_the_energy_map_is_rendered_once_per_selection(monkeypatch: pytest.Monke
     assert len(builds) == 3
 
 
+def test_a_session_keeps_its_first_tiles_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tile check answering after a session's first map never changes that session's map
+    (st_folium would replace it and lose the visitor's view); the next visitor gets the answer."""
+    from aop_map import mapping
+
+    monkeypatch.delenv("AOP_MAP_OFFLINE")
+    # The background check has started and not answered yet, as on a server's first visit.
+    monkeypatch.setattr(ui_maps, "_tile_probe", {"checked": 1e12, "result": None, "running": True})
+    tiles: list[bool] = []
+    real = mapping.build_map
+    monkeypatch.setattr(
+        mapping, "build_map", lambda *a, **k: tiles.append(k["tiles"]) or real(*a, **k)
+    )
+    ui.clear_map_cache()
+    at = open_app()
+    ui_maps._tile_probe["result"] = False  # then it answers: no tile server here
+    at.sidebar.multiselect(key="filter_condition").select("copd").run()
+    assert tiles == [True, True] and not at.exception
+    assert "Background map © OpenStreetMap" in texts(at.caption)  # as the map has tiles
+    open_app()  # another visitor, after the answer
+    assert tiles[-1] is False
+
+
 def test_rendered_maps_are_limited_and_never_outlive_their_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -51,20 +51,31 @@ def tiles_available() -> bool | None:
         return _tile_probe["result"]
 
 
+# The session's answer to "tiles or not", kept from its first map: the probe may answer
+# after that first map, and a different answer changes st_folium's arguments, which replaces
+# the map and resets the view the visitor has moved to. A reload asks again.
+TILES_CHOICE_KEY = "aop_tiles_choice"
+
+
 def tiles_enabled() -> bool:
-    """Whether to add the OpenStreetMap tile layer (yes unless known to be unavailable)."""
-    return tiles_available() is not False
+    """Whether this session's maps add the OpenStreetMap tile layer: yes unless known to be
+    unavailable when the session drew its first map (where tiles fail to load, the map
+    falls back to its own district and place-name background)."""
+    state = st.session_state
+    if TILES_CHOICE_KEY not in state:
+        state[TILES_CHOICE_KEY] = tiles_available() is not False
+    return bool(state[TILES_CHOICE_KEY])
 
 
 def show_tiles_note(small: bool = False) -> None:
     """Under a map: where the background comes from, or why there is none."""
-    available = tiles_available()
-    if available is False and small:
+    available = tiles_enabled()
+    if not available and small:
         st.caption(
             "Map tiles are unavailable offline; the map draws district boundaries "
             "and place names instead."
         )
-    elif available is False:
+    elif not available:
         st.caption(
             "Map tiles are unavailable offline, so the map draws its own background: "
             "district boundaries coloured by activity and the names of towns and "
