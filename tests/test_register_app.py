@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from aop_map import ui
 from aop_map.limits import REGISTER, SIGN_IN, UNKNOWN_CLIENT, register_entries
 from aop_map.store import SubmissionStore
+from aop_map.ui import register as ui_register  # where the Register page asks who is calling
 from tests.conftest import MAPDATA
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -194,7 +195,7 @@ def test_a_guesser_is_locked_out_across_reloads_but_the_owner_withdraws(
 ) -> None:
     receipt = SubmissionStore().submit(listing("Lung Singers of Cheltenham"))
     record = SubmissionStore().approve(receipt.id, "Mo")
-    monkeypatch.setattr(ui, "client_address", lambda: GUESSER)
+    monkeypatch.setattr(ui_register, "client_address", lambda: GUESSER)
     for _ in range(4):  # each guess from a fresh session: a reload resets nothing
         assert "wrong edit code" in text(
             withdraw(open_page("pages/register.py"), receipt.id, "2222-3333-4444-5555")
@@ -205,7 +206,7 @@ def test_a_guesser_is_locked_out_across_reloads_but_the_owner_withdraws(
     assert "Too many wrong edit codes" in shown  # the guesser waits, even with the right code
     assert (data / "community" / f"{record.id}.yaml").is_file()
 
-    monkeypatch.setattr(ui, "client_address", lambda: OWNER)
+    monkeypatch.setattr(ui_register, "client_address", lambda: OWNER)
     shown = text(withdraw(open_page("pages/register.py"), receipt.id, receipt.edit_code))
     assert "has been withdrawn" in shown
     assert SubmissionStore().get(receipt.id).status == "withdrawn"
@@ -365,7 +366,7 @@ def test_a_guesser_cannot_open_an_update_across_reloads(
     data: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     receipt = SubmissionStore().submit(listing("Lung Singers of Cheltenham"))
-    monkeypatch.setattr(ui, "client_address", lambda: GUESSER)
+    monkeypatch.setattr(ui_register, "client_address", lambda: GUESSER)
     for _ in range(4):  # each guess from a fresh session
         shown = text(open_update(open_page("pages/register.py"), receipt.id, "2222-3333-4444"))
         assert "wrong edit code" in shown
@@ -373,7 +374,7 @@ def test_a_guesser_cannot_open_an_update_across_reloads(
     assert "Too many wrong edit codes" in shown
     at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
     assert "Too many wrong edit codes" in text(at) and "You are updating" not in text(at)
-    monkeypatch.setattr(ui, "client_address", lambda: OWNER)
+    monkeypatch.setattr(ui_register, "client_address", lambda: OWNER)
     at = open_update(open_page("pages/register.py"), receipt.id, receipt.edit_code)
     assert "You are updating" in text(at)
 

@@ -6,7 +6,8 @@ One module per concern: layout (the app's frame, navigation, titles, the address
 (cached loaders), filters (sidebar widgets <-> URL <-> selection), maps (folium in Streamlit,
 the tile probe), results (grids and lists), home (the energy map page's parts), provider (a
 record's page), shortlist (the shortlist and its sheet), forms (the Register form's widgets),
-auth (moderator sign-in) and moderation (the moderation page's parts). Imports among them
+register (the Register page's parts: receipt, form, preview, update or withdraw), auth
+(moderator sign-in) and moderation (the moderation page's parts). Imports among them
 point one way: layout and maps first, then data, shortlist and auth, filters, the rest.
 """
 
@@ -60,6 +61,13 @@ from aop_map.ui.provider import (
     show_provider,
     show_report_form,
 )
+from aop_map.ui.register import (
+    register_form,
+    show_preview,
+    show_receipt,
+    show_update_or_withdraw,
+    updating_listing,
+)
 from aop_map.ui.results import (
     directory_columns,
     directory_rows,
@@ -104,6 +112,11 @@ __all__ = [
     "get_places",
     "in_script_run",
     "md_escape",
+    "updating_listing",
+    "show_update_or_withdraw",
+    "show_receipt",
+    "show_preview",
+    "register_form",
     "md_link",
     "moderator_login",
     "prefill_register_form",
