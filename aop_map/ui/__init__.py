@@ -6,13 +6,15 @@ One module per concern: layout (the app's frame, navigation, titles, the address
 (cached loaders), filters (sidebar widgets <-> URL <-> selection), maps (folium in Streamlit,
 the tile probe), results (grids and lists), home (the energy map page's parts), provider (a
 record's page), shortlist (the shortlist and its sheet), forms (the Register form's widgets),
-register (the Register page's parts: receipt, form, preview, update or withdraw), auth
-(moderator sign-in) and moderation (the moderation page's parts). Imports among them
-point one way: layout and maps first, then data, shortlist and auth, filters, the rest.
+register (the Register page's parts: receipt, form, preview, update or withdraw), coverage
+(the Coverage page's gaps, matrix and spread), auth (moderator sign-in) and moderation (the
+moderation page's parts). Imports among them point one way: layout and maps first, then
+data, shortlist and auth, filters, the rest.
 """
 
 from aop_map.text import md_escape, md_link  # pages escape through ui
 from aop_map.ui.auth import Moderator, client_address, moderator_login
+from aop_map.ui.coverage import show_gaps, show_matrix, show_spread
 from aop_map.ui.data import (
     SIGNATURE_TTL_S,
     clear_data_cache,
@@ -112,6 +114,9 @@ __all__ = [
     "get_places",
     "in_script_run",
     "md_escape",
+    "show_spread",
+    "show_matrix",
+    "show_gaps",
     "updating_listing",
     "show_update_or_withdraw",
     "show_receipt",
