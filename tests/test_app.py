@@ -613,6 +613,16 @@ def test_a_session_keeps_its_first_tiles_choice(monkeypatch: pytest.MonkeyPatch)
     assert tiles[-1] is False
 
 
+def test_the_map_never_forbids_zooming() -> None:
+    """folium's header says user-scalable=no; what st_folium sends carries no such tag."""
+    from aop_map.mapping import build_map
+
+    frame = make_frame([{"record_id": "a"}])
+    header = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False))["header"]
+    assert "<style>" in header  # the header itself is sent
+    assert "user-scalable" not in header and "maximum-scale" not in header
+
+
 def test_rendered_maps_are_limited_and_never_outlive_their_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -657,6 +667,9 @@ def test_map_arguments_are_those_st_folium_gives_its_component(
     streamlit_folium.st_folium(build_map(frame, real_vocabulary(), tiles=False), **options)
     captured = ui.folium_arguments(build_map(frame, real_vocabulary(), tiles=False), **options)
     assert callable(direct.pop("on_change")) and callable(captured.pop("on_change"))
+    # The same, but for the header's zoom lock (see test_the_map_never_forbids_zooming).
+    assert "user-scalable=no" in direct["header"]
+    assert captured.pop("header") == ui_maps.ZOOM_LOCK.sub("", direct.pop("header"))
     assert captured == direct and "circleMarker" in captured["script"]
 
 

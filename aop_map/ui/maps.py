@@ -4,6 +4,7 @@ selection for every session; what a map shows is aop_map.mapping's.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -96,6 +97,13 @@ _maps: OrderedDict[Hashable, tuple[weakref.ref, dict[str, Any]]] = OrderedDict()
 _maps_lock = threading.Lock()
 
 
+# folium's page header forbids pinch zoom (maximum-scale=1, user-scalable=no). Inside
+# st_folium's iframe the tag does nothing a browser honours, but it tells assistive checks
+# (axe: meta-viewport) that zoom is blocked, and it would block it if the map were opened
+# alone: the map's own header is sent without it.
+ZOOM_LOCK = re.compile(r"<meta\s+name=\"viewport\"[^>]*user-scalable=no[^>]*>\s*")
+
+
 class _FoliumComponent:
     """streamlit-folium's component function, able to hand its arguments back instead.
 
@@ -145,6 +153,8 @@ def folium_arguments(m: folium.Map, **options: Any) -> dict[str, Any]:
         streamlit_folium.st_folium(m, render=False, **options)
     finally:
         component.local.sink = None
+    if isinstance(captured.get("header"), str):
+        captured["header"] = ZOOM_LOCK.sub("", captured["header"])
     return captured
 
 
