@@ -1,4 +1,8 @@
-"""`aop-map submissions list|show|approve|reject`: the moderation queue from a terminal."""
+"""`aop-map submissions list|show|approve|reject|purge`: the moderation queue from a terminal.
+
+A rejected submission's personal data is kept only REJECTED_KEEP_DAYS: reading or changing
+submissions erases what is due, and ``purge`` does it now (for a schedule, or to check).
+"""
 
 from __future__ import annotations
 
@@ -90,6 +94,23 @@ def cmd_reject(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Erase the personal data now due (submissions rejected the limit or more days ago, not
+    sent again); say how many. Reading submissions erases it too: this is for a schedule (cron)
+    or to check."""
+    from aop_map.store import REJECTED_KEEP_DAYS
+
+    erased = _store(args).purge_personal_data()
+    if args.json:
+        _say_json({"erased": erased, "days": REJECTED_KEEP_DAYS})
+    else:
+        say(
+            f"erased the personal data of {erased} submission(s) rejected "
+            f"{REJECTED_KEEP_DAYS} days or more ago"
+        )
+    return 0
+
+
 def store_command(handler: Any, command: str = "submissions") -> Any:
     """`handler(args)` with a store error printed as one line (`aop-map COMMAND: ...`), exit 1.
     Shared by the commands that work on the private store (submissions, feedback)."""
@@ -154,3 +175,11 @@ def add_submission_commands(sub: Any) -> None:
     p.add_argument("--reason", required=True, help="why, shown to the submitter")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_run(cmd_reject))
+
+    p = actions.add_parser(
+        "purge",
+        help="erase the personal data of rejected submissions kept longer than allowed",
+        parents=[where],
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=_run(cmd_purge))

@@ -27,7 +27,7 @@ from aop_map import fields
 from aop_map.geocoding import geocode_records, normalise_postcode
 from aop_map.limits import register_entries
 from aop_map.records import URL_PATTERN, Problem, Record, Schedule, slugify, validate_record
-from aop_map.store import Receipt, StoreError, SubmissionStore
+from aop_map.store import REJECTED_KEEP_DAYS, Receipt, StoreError, SubmissionStore
 from aop_map.text import md_escape
 from aop_map.vocabulary import Vocabulary
 
@@ -495,7 +495,9 @@ PREVIEW_NOTE = (
 # Said above the form that opens a listing for an update or withdraws it.
 WITHDRAW_NOTE = (
     "With the reference number and the edit code you were given: *Update* fills "
-    "the form above with your listing to change it; *Withdraw* removes it from the map."
+    "the form above with your listing to change it; *Withdraw* removes it from the map. "
+    f"A listing we turned down keeps its contact details for {REJECTED_KEEP_DAYS} days; "
+    "after that, enter them again to resend it."
 )
 # The labels of the form's own boxes, after the record's fields.
 PUBLISH_CONTACT_LABEL = (
@@ -514,7 +516,8 @@ UPDATE_OF_HELP = (
 # Said under a new listing's receipt, above the edit code.
 EDIT_CODE_NOTE = (
     "Your **private edit code** is shown only once. Keep it safe: with it you "
-    "can update or withdraw the listing."
+    "can update or withdraw the listing. If we turn it down, you can fix and resend it: "
+    f"we delete its contact details {REJECTED_KEEP_DAYS} days after turning it down."
 )
 
 

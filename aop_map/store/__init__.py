@@ -5,7 +5,9 @@ The curated ``mapdata/`` stays the published source of truth. A provider's listi
 
     <submissions dir>/            $AOP_MAP_SUBMISSIONS_DIR, else <data dir>/submissions/
         AOP-2026-7F3K9Q.yaml      one file per submission: status, data, consent, problems,
-                                  history, and the salted scrypt hash of its edit code
+                                  history, and the salted scrypt hash of its edit code; a
+                                  rejected one's personal data is erased REJECTED_KEEP_DAYS
+                                  after its rejection (the submission stays, without it)
         audit.jsonl               one JSON line per state change (who, when, what, never values
                                   of personal fields, never the edit code or its hash) and per
                                   moderator sign-in, failed or not (never the password)
@@ -79,6 +81,7 @@ from aop_map.store.submissions import SubmissionStore
 from aop_map.store.values import (
     MAX_REASON,
     PERSONAL_FIELDS,
+    REJECTED_KEEP_DAYS,
     STATUSES,
     Receipt,
     Submission,
@@ -96,6 +99,7 @@ __all__ = [
     "MAX_REPORT_MESSAGE",
     "MAX_SUBMISSION_BYTES",
     "PERSONAL_FIELDS",
+    "REJECTED_KEEP_DAYS",
     "REPORT_EMAIL_DAYS",
     "REPORT_STATUSES",
     "REPORT_TOPICS",

@@ -4,6 +4,10 @@ Providers submit, edit, withdraw and open an update; moderators reject (approvin
 approval.py's, problem reports reports.py's).
 
 The edit code is checked here, against limits.py's counters, before anything changes.
+
+A rejected submission's personal data is kept REJECTED_KEEP_DAYS for its submitter to fix and
+resend it, then erased by every read and write of submissions (UK GDPR storage limitation):
+the submission stays, audited without the data, and an edit must give the contact details again.
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ from aop_map.store.codes import (
 from aop_map.store.errors import EditCodeLocked, InvalidEditCode, RecordNotFound, StoreError
 from aop_map.store.reports import StoreReports
 from aop_map.store.values import (
+    ERASED_NAME,
+    GIVE_AGAIN,
     MAX_MODERATOR,
     MAX_REASON,
+    REJECTED_KEEP_DAYS,
     STATUSES,
     SUBMITTER,
     Receipt,
@@ -39,10 +46,15 @@ from aop_map.store.values import (
     check_name,
     clean_text,
     iso,
+    missing_again,
+    personal_due,
     to_submission,
     who_fields,
     wipe_personal,
 )
+
+# Who erases personal data kept past its time, in the history and the audit log.
+RETENTION = "aop-map"
 
 
 class SubmissionStore(StoreReports, StoreApproval):
@@ -68,6 +80,7 @@ class SubmissionStore(StoreReports, StoreApproval):
         auth = hash_edit_code(code)  # slow on purpose: outside the lock
         with self._locked():
             now = self._now()
+            self._erase_due_personal(now)
             reference = self._unused_reference(now.year)
             problems = self._problems(reference, clean, consent, update_of)
             doc = {
@@ -88,16 +101,31 @@ class SubmissionStore(StoreReports, StoreApproval):
         return Receipt(reference, code, problems)
 
     def get(self, submission_id: str) -> Submission:
-        """One submission; ``SubmissionNotFound`` for an unknown or malformed reference."""
+        """One submission; ``SubmissionNotFound`` for an unknown or malformed reference.
+
+        Personal data due for erasure is erased first (under the lock, only when it is due).
+        """
         self.repair()
-        return to_submission(self._read(submission_id))
+        submission = to_submission(self._read(submission_id))
+        if personal_due(submission, self._now()):
+            self.purge_personal_data()
+            submission = to_submission(self._read(submission_id))
+        return submission
 
     def list(self, status: str | None = None) -> list[Submission]:
-        """Submissions (all, or of one status), oldest first."""
+        """Submissions (all, or of one status), oldest first.
+
+        Personal data due for erasure is erased first (under the lock, only when any is due).
+        """
         if status is not None and status not in STATUSES:
             raise ValueError(f"status must be one of {', '.join(STATUSES)}")
         self.repair()
-        return self._list(status)
+        found = self._list()
+        now = self._now()
+        if any(personal_due(s, now) for s in found):
+            self.purge_personal_data()
+            found = self._list()
+        return [s for s in found if status is None or s.status == status]
 
     def edit(
         self,
@@ -110,16 +138,22 @@ class SubmissionStore(StoreReports, StoreApproval):
         """The submitter replaces the data; it goes (back) to pending for moderation.
 
         Editing an approved submission proposes a change to its published record, which stays
-        as it is until a moderator approves the change. A rejected one can be fixed and resent.
+        as it is until a moderator approves the change. A rejected one can be fixed and resent;
+        once its personal data was erased (REJECTED_KEEP_DAYS), only with the contact details
+        (and a freelance artist's name) given again: ``StoreError`` says so.
         ``client`` is the address the code comes from (limits.client_key; None: unknown).
         """
         check = self._check_code(submission_id, edit_code, client)
         with self._locked():
-            doc = self._read(submission_id)
             now = self._now()
+            self._erase_due_personal(now)
+            doc = self._read(submission_id)
             self._accept_code(doc, check, now)
             self._require(doc, "edit", ("pending", "approved", "rejected"))
             clean, consent = self._prepare(data, doc.get("consent"))
+            self._require_given_again(doc, clean)
+            doc.pop("personal_erased_at", None)
+            doc.pop("personal_erased", None)
             before = doc["data"]
             if doc["status"] == "approved":
                 doc["update_of"] = doc["record_id"]
@@ -140,8 +174,9 @@ class SubmissionStore(StoreReports, StoreApproval):
         """
         check = self._check_code(submission_id, edit_code, client)
         with self._locked():
-            doc = self._read(submission_id)
             now = self._now()
+            self._erase_due_personal(now)
+            doc = self._read(submission_id)
             self._accept_code(doc, check, now)
             self._require(doc, "withdraw", ("pending", "approved", "rejected"))
             extra: dict[str, Any] = {}
@@ -160,12 +195,15 @@ class SubmissionStore(StoreReports, StoreApproval):
         """The submission an edit code unlocks, to prefill the form of an update.
 
         Counted against the same edit-code limits as ``edit`` and ``withdraw`` (a right code
-        forgives its attempt); nothing changes. Withdrawn submissions accept no code.
+        forgives its attempt); nothing else changes, but personal data due for erasure is
+        erased first (``personal_erased_at`` then says so). Withdrawn ones accept no code.
         """
         check = self._check_code(submission_id, edit_code, client)
         with self._locked():
+            now = self._now()
+            self._erase_due_personal(now)
             doc = self._read(submission_id)
-            self._accept_code(doc, check, self._now())
+            self._accept_code(doc, check, now)
             self._require(doc, "update", ("pending", "approved", "rejected"))
         return to_submission(doc)
 
@@ -174,7 +212,8 @@ class SubmissionStore(StoreReports, StoreApproval):
     def reject(
         self, submission_id: str, moderator: str, reason: str, *, self_declared: bool = False
     ) -> Submission:
-        """Turn down a pending submission; the reason is kept for the submitter."""
+        """Turn down a pending submission; the reason is kept for the submitter, and its
+        personal data for REJECTED_KEEP_DAYS (for a fix to be sent), then erased."""
         moderator = check_name(moderator)
         reason = str(reason or "").strip()
         if not reason:
@@ -182,11 +221,12 @@ class SubmissionStore(StoreReports, StoreApproval):
         if len(reason) > MAX_REASON:
             raise StoreError(f"a reason has at most {MAX_REASON} characters")
         with self._locked():
+            now = self._now()
+            self._erase_due_personal(now)
             doc = self._read(submission_id)
             self._require(doc, "reject", ("pending",))
             doc.update(status="rejected", reason=clean_text(reason))
             changed = ["status", "reason"]
-            now = self._now()
             self._change(doc, now, moderator, "rejected", changed, self_declared=self_declared)
         return to_submission(doc)
 
@@ -205,6 +245,45 @@ class SubmissionStore(StoreReports, StoreApproval):
         }
         with self._locked():
             files.append_line(self.audit_path, json.dumps(entry, ensure_ascii=False) + "\n")
+
+    # -- keeping personal data no longer than needed ---------------------------------------
+
+    def purge_personal_data(self) -> int:
+        """Erase the personal data now due (submissions rejected REJECTED_KEEP_DAYS ago or more
+        and not sent again); returns how many. Each erasure is audited, never the data."""
+        with self._locked():
+            return self._erase_due_personal(self._now())
+
+    def _erase_due_personal(self, now: dt.datetime) -> int:
+        """Erase the personal data due at ``now`` (wipe_personal), one atomic write and audit
+        line per submission (under the lock); returns how many. The submission stays: its
+        reference, status, reason, history and the rest of its data."""
+        erased = 0
+        for submission in self._list("rejected"):
+            why = personal_due(submission, now)
+            if why is None:
+                continue
+            doc = self._read(submission.id)
+            wiped = wipe_personal(doc["data"], name=ERASED_NAME)
+            changed = changed_fields(doc["data"], wiped)
+            doc.update(data=wiped, personal_erased_at=iso(now), personal_erased=changed)
+            self._change(
+                doc, now, RETENTION, "personal-data-erased", changed, extra={"reason": why}
+            )
+            erased += 1
+        return erased
+
+    @staticmethod
+    def _require_given_again(doc: Mapping[str, Any], data: Mapping[str, Any]) -> None:
+        """Refuse an edit of an erased submission that leaves what must be given again (the
+        contact details, a freelance artist's name) empty: never resent without them unseen."""
+        missing = missing_again(doc.get("personal_erased") or [], doc["data"], data)
+        if missing:
+            what = " and ".join(GIVE_AGAIN[key] for key in missing)
+            raise StoreError(
+                f"listing {doc['id']} was turned down more than {REJECTED_KEEP_DAYS} days ago, "
+                f"so its personal details were deleted: please enter {what} again, then send it"
+            )
 
     # -- rules -----------------------------------------------------------------------------
 

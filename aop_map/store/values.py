@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aop_map import fields
 from aop_map.records import Problem
 from aop_map.store.errors import StoreError, SubmissionTooLarge
 
@@ -19,8 +20,19 @@ SUBMITTER = "submitter"
 MAX_NESTING = 12
 MAX_MODERATOR = 100
 MAX_REASON = 2000
-# Free-text fields that may hold personal data: wiped on withdrawal, never logged by value.
+# Free-text fields that may hold personal data: wiped on withdrawal, never logged by value
+# (with wherever the registry's personal fields sit: see wipe_personal).
 PERSONAL_FIELDS = ("contact", "description", "notes", "locations")
+# A rejected listing keeps its personal data this long after the rejection: long enough for
+# its submitter to fix it and send it again with the edit code. Then the data is erased and the
+# submission kept without it (UK GDPR storage limitation); the receipt and the Register page
+# say so. Pending ones await a decision and are never erased for their age.
+REJECTED_KEEP_DAYS = 90
+# What a freelance artist's own name becomes when it is wiped: by withdrawal, by retention.
+WITHDRAWN_NAME = "(withdrawn)"
+ERASED_NAME = "(name deleted)"
+# What an edit must give again once erased (the rest the form asks for anyway), as it says so.
+GIVE_AGAIN = {"name": "your name", "contact": "the contact details"}
 
 
 @dataclass(frozen=True)
@@ -47,6 +59,7 @@ class Submission:
     reason: str | None = None
     consent: dict[str, Any] = field(default_factory=dict)
     history: list[dict[str, Any]] = field(default_factory=list)
+    personal_erased_at: dt.datetime | None = None  # rejected, kept REJECTED_KEEP_DAYS, erased
 
 
 def utc_now() -> dt.datetime:
@@ -90,12 +103,14 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return [key for key in keys if before.get(key) != after.get(key)]
 
 
-def wipe_personal(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy without personal data: contact, free text, and locations down to the place name.
+def wipe_personal(data: Mapping[str, Any], *, name: str = WITHDRAWN_NAME) -> dict[str, Any]:
+    """A copy without personal data: contact, free text, any part holding a personal field of
+    the registry, and locations down to the place name.
 
-    A freelance artist's name is the artist's own name, so it goes too.
+    A freelance artist's name is the artist's own name, so it goes too: it becomes ``name``.
     """
-    out = {k: copy.deepcopy(v) for k, v in data.items() if k not in PERSONAL_FIELDS}
+    personal = {*PERSONAL_FIELDS, *(spec.key.split(".")[0] for spec in fields.personal_fields())}
+    out = {k: copy.deepcopy(v) for k, v in data.items() if k not in personal}
     places = [
         {"place": loc["place"]}
         for loc in data.get("locations") or []
@@ -104,8 +119,45 @@ def wipe_personal(data: Mapping[str, Any]) -> dict[str, Any]:
     if places:
         out["locations"] = places
     if data.get("kind") == "freelance-artist" and "name" in out:
-        out["name"] = "(withdrawn)"
+        out["name"] = name
     return out
+
+
+def rejected_at(submission: Submission) -> dt.datetime:
+    """When a submission was last turned down: its last "rejected" history entry (else, for a
+    history without one, its last change)."""
+    for entry in reversed(submission.history):
+        if isinstance(entry, Mapping) and entry.get("action") == "rejected":
+            try:
+                return parse_time(entry["at"])
+            except (KeyError, TypeError, ValueError):
+                break
+    return submission.updated
+
+
+def personal_due(submission: Submission, now: dt.datetime) -> str | None:
+    """Why a submission's personal data must be erased now, or None to keep it: only a
+    rejected one, REJECTED_KEEP_DAYS after its rejection, with personal data left to erase."""
+    if submission.status != "rejected":
+        return None
+    if rejected_at(submission) + dt.timedelta(days=REJECTED_KEEP_DAYS) > now:
+        return None
+    if wipe_personal(submission.data, name=ERASED_NAME) == submission.data:
+        return None  # erased already, or never given
+    return f"rejected {REJECTED_KEEP_DAYS} days ago"
+
+
+def missing_again(
+    erased: Iterable[str], wiped: Mapping[str, Any], data: Mapping[str, Any]
+) -> list[str]:
+    """The GIVE_AGAIN fields among those ``erased`` that an edit's ``data`` leaves empty or as
+    the erasure left them (``wiped``)."""
+    gone = set(erased)
+    return [
+        key
+        for key in GIVE_AGAIN
+        if key in gone and (data.get(key) in (None, "", {}) or data.get(key) == wiped.get(key))
+    ]
 
 
 def check_name(moderator: str) -> str:
@@ -140,4 +192,7 @@ def to_submission(doc: Mapping[str, Any]) -> Submission:
         reason=doc.get("reason"),
         consent=copy.deepcopy(doc.get("consent") or {}),
         history=copy.deepcopy(doc.get("history") or []),
+        personal_erased_at=parse_time(erased)
+        if (erased := doc.get("personal_erased_at"))
+        else None,
     )
