@@ -126,6 +126,9 @@ def test_purge_erases_the_due_ones_and_says_how_many(
     assert main([*args, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"erased": 0, "days": REJECTED_KEEP_DAYS}
     assert "jo@example.org" in raw(store, pending)  # undecided: never erased for its age
+    assert main(["submissions", "show", old, "--json", "--data-dir", str(data_dir)]) == 0
+    shown = capsys.readouterr().out
+    assert json.loads(shown)["personal_erased_at"] and not any(s in shown for s in SECRETS)
 
 
 def test_the_audit_names_the_erasure_never_the_data(store: SubmissionStore, clock: Clock) -> None:
