@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ from aop_map.filtering.text_index import (
     WEAK_COLUMNS,
     Concepts,
     SearchIndex,
+    TextIndex,
     exact_words,
     fold,
     fold_words,
@@ -87,6 +89,17 @@ def _concept_scores(index: FilterIndex, concepts: Concepts, keys: Iterable[str])
     return scores
 
 
+def _strong_hits(search: SearchIndex, match: Callable[[TextIndex], np.ndarray]) -> np.ndarray:
+    """(rows,) bool: a word `match` finds in an index is in the row's strong text or among
+    its tags' labels."""
+    hits = text_hits(search.strong, match(search.strong))[search.strong.row_text]
+    for tags in search.tags:
+        matched = match(tags)
+        if len(matched):  # most words are in no facet's labels: no pass over the rows
+            hits |= text_hits(tags, matched)[tags.row_text]
+    return hits
+
+
 def _text_scores(
     search: SearchIndex, words: tuple[str, ...], typo: bool, whole: bool = False
 ) -> np.ndarray:
@@ -98,16 +111,15 @@ def _text_scores(
     for word in words:
         if typo and len(word) < MIN_FUZZY_WORD:
             return np.zeros(len(search.strong.row_text), dtype=np.float32)
+        match: Callable[[TextIndex], np.ndarray]
         if typo:  # the typos of a word, found once among all words, then in each index
-            near = [search.both.words[i] for i in typo_words(search.both, word)]
-            strong_words, weak_words = (
-                same_words(search.strong, near),
-                same_words(search.weak, near),
+            match = partial(
+                same_words, words=[search.both.words[i] for i in typo_words(search.both, word)]
             )
         else:
-            strong_words, weak_words = find(search.strong, word), find(search.weak, word)
-        strong = text_hits(search.strong, strong_words)[search.strong.row_text]
-        weak = text_hits(search.weak, weak_words)[search.weak.row_text]
+            match = partial(find, word=word)
+        strong = _strong_hits(search, match)
+        weak = text_hits(search.weak, match(search.weak))[search.weak.row_text]
         word_score = np.where(strong, SCORE_STRONG, np.where(weak, SCORE_WEAK, 0.0))
         scores = word_score if scores is None else np.minimum(scores, word_score)
     assert scores is not None
@@ -195,7 +207,7 @@ def suggest_terms(
     nothing ("did you mean ..."); nearest first, at most `limit`."""
     found: dict[str, float] = {}
     choices = {
-        **{w: w for w in search.strong.words if len(w) >= MIN_FUZZY_WORD},
+        **{w: w for w in search.strong_words() if len(w) >= MIN_FUZZY_WORD},
         **index.concepts.labels,
     }
     for word in fold_words(query)[:MAX_VALUES]:
