@@ -15,10 +15,25 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from aop_map import fields
+from aop_map.filtering import (
+    COUNTYWIDE,
+    DISTRICT,
+    ELSEWHERE,
+    MIN_INFIX_WORD,
+    PAST_STATUS,
+    RELEVANCE,
+    SCORE_COUNTYWIDE,
+    SCORE_STRONG,
+    SCORE_WEAK,
+    STRONG_COLUMNS,
+    WEAK_COLUMNS,
+)
 from aop_map.geocoding import PostcodeLookup, normalise_postcode
 from aop_map.geocoding.coordinates import bng_transformer
 from aop_map.geocoding.postcodes import pcd7_key
 from aop_map.records import Record, validate_record
+from aop_map.text import normalise
 from aop_map.vocabulary import Vocabulary
 
 EARTH_RADIUS_KM = 6371.0088  # as aop_map.geocoding.haversine_km
@@ -99,6 +114,81 @@ def filter_frame(
     distances = result.apply(distance, axis=1) if len(result) else pd.Series([], dtype=float)
     result = result.assign(distance_km=distances.astype(float))
     return result.sort_values("distance_km", kind="stable", na_position="last")
+
+
+def search_frame(frame: pd.DataFrame, query: str, vocabulary: Vocabulary) -> pd.DataFrame:
+    """A one-word search with DataFrame.apply: each row's words folded and matched in Python.
+
+    What ``filter_frame`` with ``Selection(q=query)`` answers for a word found without a
+    typo: a word the vocabulary knows (a term's id, label or synonym) matches rows tagged with
+    its terms and whole words (or plurals) of their text; another word matches word starts
+    and, from MIN_INFIX_WORD letters, word parts. The name, organisation, places and tag
+    labels score SCORE_STRONG, the summary and description SCORE_WEAK, a countywide record
+    for a named district SCORE_COUNTYWIDE. Ended and elsewhere rows are out of view, as in the
+    app by default. Most relevant first, with the relevance column.
+    """
+    word = normalise(query)
+    served = fields.by_facet(DISTRICT)
+    area_column = served.column_name if served else "areas_served"
+    labels: dict[str, dict[str, str]] = {}  # list column -> term id -> label
+    named: list[tuple[str, str, str | None]] = []  # (column, term id, area code) the word names
+    for spec in fields.facets():
+        if spec.datatype == "bool":
+            continue
+        terms = vocabulary.terms(spec.name)
+        if spec.many:
+            labels[spec.column_name] = {t.id: t.label for t in terms}
+        for term in terms:
+            if word in {normalise(s) for s in (term.id, term.label, *term.synonyms)}:
+                code = term.code if spec.column_name == area_column else None
+                named.append((spec.column_name, term.id, code))
+    a_place = any(c == area_column and t != COUNTYWIDE for c, t, _ in named)
+
+    def matches(text: str) -> bool:
+        for w in normalise(text).split():
+            if named and w in (word, word + "s", word + "es"):
+                return True
+            if not named and (w.startswith(word) or (len(word) >= MIN_INFIX_WORD and word in w)):
+                return True
+        return False
+
+    def terms_of(value: Any) -> tuple[str, ...]:
+        if isinstance(value, list | tuple | np.ndarray):
+            return tuple(value)
+        return (value,) if isinstance(value, str) else ()
+
+    def text(row: pd.Series, columns: tuple[str, ...]) -> str:
+        return " ".join("" if _missing(row.get(c)) else str(row.get(c)) for c in columns)
+
+    def score(row: pd.Series) -> float:
+        tagged = any(
+            term in terms_of(row[column]) or (code is not None and row["district_code"] == code)
+            for column, term, code in named
+        )
+        tags = " ".join(
+            names.get(t) or t.replace("-", " ")
+            for column, names in labels.items()
+            for t in terms_of(row[column])
+        )
+        if tagged or matches(text(row, STRONG_COLUMNS) + " " + tags):
+            return SCORE_STRONG
+        if matches(text(row, WEAK_COLUMNS)):
+            return SCORE_WEAK
+        if a_place and COUNTYWIDE in terms_of(row[area_column]):
+            return SCORE_COUNTYWIDE
+        return 0.0
+
+    in_view = frame["status"] != PAST_STATUS
+    if "scope" in frame:
+        in_view &= frame["scope"] != ELSEWHERE
+    scores = frame.apply(score, axis=1).to_numpy(float) if len(frame) else np.zeros(0)
+    keep = in_view.to_numpy(bool) & (scores > 0)
+    result = frame[keep].assign(**{RELEVANCE: np.round(scores[keep], 2)})
+    return result.sort_values(RELEVANCE, ascending=False, kind="stable")
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def popup_html(row: Any, vocabulary: Vocabulary) -> str:

@@ -17,6 +17,7 @@ STAGES = (
     "load_warm",
     "geocode",
     "filter",
+    "search",
     "map_build",
     "browser",
     "app_first_map",

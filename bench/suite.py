@@ -24,7 +24,7 @@ DEFAULT_OUT = RESULTS_DIR / "latest.json"
 # A routine quick check must not overwrite the last full run's figures.
 QUICK_OUT = RESULTS_DIR / "latest-quick.json"
 README = REPO_ROOT / "bench" / "README.md"
-STAGE_GROUPS = ("load", "geocode", "filter", "map_build", "browser", "app")
+STAGE_GROUPS = ("load", "geocode", "filter", "search", "map_build", "browser", "app")
 # The slow naive sides (per-file pure-Python YAML, one folium.Marker each, the page of those
 # markers) cost seconds per thousand records; above this many records they run on the first
 # `cap` records and are scaled up linearly (their cost is per record), flagged in the results.
@@ -193,6 +193,8 @@ def _plan(ctx: stages.Context, options: Options, n: int) -> list[tuple[str, Any]
         plan.append(("geocode", lambda: stages.stage_geocode(ctx)))
     if "filter" in chosen:
         plan.append(("filter", lambda: stages.stage_filter(ctx)))
+    if "search" in chosen:
+        plan.append(("search", lambda: stages.stage_search(ctx)))
     if "map_build" in chosen:  # times the builds, and writes the browser stage's pages
         plan.append(("map_build", lambda: stages.stage_map_build(ctx, file_base_url())))
     elif "browser" in chosen:  # the pages only, each map built once, untimed

@@ -14,7 +14,7 @@ from bench import report, suite
 from bench.browser import unavailable_reason
 
 TINY_N = 200
-PYTHON_STAGES = ("load_cold", "load_warm", "geocode", "filter", "map_build")
+PYTHON_STAGES = ("load_cold", "load_warm", "geocode", "filter", "search", "map_build")
 BROWSER_STAGES = ("browser", "app_first_map", "app_filter_roundtrip")
 
 
@@ -43,7 +43,7 @@ def _run(tmp_path: Path, stages: str) -> dict:
 def python_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     """The suite without browser stages (they need chromium; see the browser test below)."""
     tmp_path = tmp_path_factory.mktemp("bench")
-    return _run(tmp_path, "load,geocode,filter,map_build"), tmp_path
+    return _run(tmp_path, "load,geocode,filter,search,map_build"), tmp_path
 
 
 def test_every_python_stage_has_both_sides(python_results: tuple[dict, Path]) -> None:
@@ -63,6 +63,8 @@ def test_both_sides_compute_the_same_results(python_results: tuple[dict, Path]) 
     assert stages["geocode"]["same_points"]
     assert stages["geocode"]["found"] == stages["geocode"]["postcodes"] > 0
     assert stages["filter"]["same_ids"] and stages["filter"]["matched"] > 0
+    assert stages["search"]["same_order"] and stages["search"]["same_relevance"]
+    assert stages["search"]["matched"] > 0
     assert stages["map_build"]["same_points"]
     assert stages["map_build"]["points"] == stages["map_build"]["naive_points"] > 0
 
