@@ -235,12 +235,24 @@ def test_html_text(value, expected: str) -> None:
 
 
 NODE_STUB = """
-var made = [], handlers = {}, opened = [];
+var made = [], handlers = {}, mapHandlers = {}, opened = [];
+function element() {  // records attributes; anything that sets markup would show as html
+  var e = {attributes: {}, html: null, focused: false};
+  e.setAttribute = function (k, v) { e.attributes[k] = v; };
+  e.addEventListener = function () {};
+  e.focus = function () { e.focused = true; };
+  return e;
+}
 function overlay() {
   var o = {html: null};
   o.setLatLng = function () { return o; };
   o.setContent = function (h) { o.html = h; return o; };
   o.openOn = function () { opened.push(o.html); return o; };
+  o.content = element();
+  o.getElement = function () {
+    return {querySelector: function () { return o.content; }};
+  };
+  o.once = function () { return o; };
   return o;
 }
 var L = {
@@ -249,30 +261,60 @@ var L = {
             on: function (t, f) { handlers[t] = f; }};
   },
   circleMarker: function (ll, o) {
-    var m = {ll: ll, options: o};
+    var m = {ll: ll, options: o, path: element()};
     m.getLatLng = function () { return {lat: ll[0], lng: ll[1]}; };
+    m.getElement = function () { return m.path; };
+    m.fire = function (type, data) {  // as it reaches the group's handlers
+      handlers[type](Object.assign({layer: m}, data));
+    };
     return m;
   },
   tooltip: overlay,
-  popup: overlay,
-  divIcon: function (o) { return o; },
+  popup: function () { L.lastPopup = overlay(); return L.lastPopup; },
+  svg: function () { return {}; },
+  DomEvent: {on: function () {}},
+  DivIcon: {prototype: {createIcon: element}, extend: function (methods) {
+    var Icon = function (o) { this.options = o; };
+    Icon.prototype = methods;
+    return Icon;
+  }},
   point: function (x, y) { return [x, y]; }
 };
+var focused = 0;
 var %(map)s = {openTooltip: function (t) { opened.push(t.html); }, closeTooltip: function () {},
-  getContainer: function () { return {querySelectorAll: function () { return []; }}; }};
+  on: function (t, f) { mapHandlers[t] = f; },
+  getContainer: function () {
+    return {querySelectorAll: function () { return []; },
+            focus: function () { focused += 1; }};
+  }};
 %(script)s
 var cluster = made[0] && %(layer)s.options.iconCreateFunction(
   {getAllChildMarkers: function () { return made; }});
+var icon = cluster && cluster.createIcon();
 var click = {layer: made[0], latlng: {lat: 0, lng: 0}};
 handlers.click(click);
 var clickPopup = opened[0];
+made.forEach(function (m) { mapHandlers.layeradd({layer: m}); });  // drawn on their own
+mapHandlers.layeradd({layer: {options: {}, getElement: function () { return element(); }}});
+var keys = ["Enter", " ", "a", "Tab"].map(function (key) {
+  var before = opened.length, prevented = false;
+  handlers.keydown({layer: made[made.length - 1], originalEvent: {
+    key: key, preventDefault: function () { prevented = true; }}});
+  var popup = opened.length > before ? L.lastPopup : null;
+  return {key: key, popup: popup && popup.html, prevented: prevented,
+          focused: Boolean(popup && popup.content.focused)};
+});
+handlers.clusterkeydown({layer: {fire: function () {}}, originalEvent: {
+  key: "Enter", preventDefault: function () {}}});
 var tooltips = made.map(function (m) {
   handlers.mouseover({layer: m});
   return opened[opened.length - 1];
 });
 console.log(JSON.stringify({
   popups: made.map(function (m) { return %(layer)s.aopPopupHtml(m); }),
-  tooltips: tooltips, cluster: cluster.html, clicked: click.latlng, clickPopup: clickPopup
+  tooltips: tooltips, cluster: cluster.options.html, clicked: click.latlng,
+  clickPopup: clickPopup, clusterLabel: icon.attributes, keys: keys, focused: focused,
+  paths: made.map(function (m) { return m.path; })
 }));
 """
 
@@ -317,6 +359,34 @@ def test_popups_and_tooltips_escape_in_javascript(vocabulary: Vocabulary) -> Non
     assert out["clicked"] == {"lat": 51.8, "lng": -2.2}  # the marker, not the mouse
     assert out["clickPopup"] == popup  # a click opens the marker's popup
     assert "5 places: 3 established, 2 emerging" in out["cluster"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_markers_and_clusters_work_from_the_keyboard(vocabulary: Vocabulary) -> None:
+    """Each drawn marker is a button named after its record (attributes, not markup); Enter
+    or Space opens its popup as a click does and moves the focus into it; clusters are named
+    by their counts and zoom in on Enter."""
+    frame = make_frame(
+        [
+            {"record_id": f"r{i}", "name": name, "lat": 51.8 + i / 100, "lon": -2.2}
+            for i, name in enumerate(NASTY)
+        ]
+    )
+    out = run_layer_js(build_map(frame, vocabulary))
+    paths = out["paths"]
+    assert [p["attributes"]["aria-label"] for p in paths] == NASTY  # literally, as text
+    assert all(p["attributes"]["tabindex"] == "0" for p in paths)
+    assert all(p["attributes"]["role"] == "button" for p in paths)
+    assert not [p for p in paths if p["html"] is not None]  # nothing parsed as markup
+    keys = {k["key"]: k for k in out["keys"]}
+    for key in ("Enter", " "):
+        assert keys[key]["popup"] == out["popups"][-1]  # its own popup, as a click opens it
+        assert keys[key]["prevented"] and keys[key]["focused"]  # no scroll; focus in popup
+    for key in ("a", "Tab"):
+        assert keys[key] == {"key": key, "popup": None, "prevented": False, "focused": False}
+    label = out["clusterLabel"]["aria-label"]
+    assert label.startswith(f"{len(NASTY)} places: ") and label.endswith("press Enter to show them")
+    assert out["focused"] == 1  # Enter on a cluster: the focus goes to the map
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")

@@ -16,7 +16,13 @@ from aop_map.energy import (
     EMERGING_WEIGHT,  # emerging counts half in the energy layers (why: aop_map.energy)
 )
 from aop_map.mapping.safe import JS_ESCAPE, LiteralMacro, safe_json
-from aop_map.mapping.style import ENERGY_GRADIENT, MAX_ZOOM, STATUS_ORDER, STATUS_STYLE
+from aop_map.mapping.style import (
+    ENERGY_GRADIENT,
+    FOCUS_RING,
+    MAX_ZOOM,
+    STATUS_ORDER,
+    STATUS_STYLE,
+)
 from aop_map.vocabulary import Vocabulary
 
 # The energy layer is at full strength up to this zoom (a district or so) and fades beyond,
@@ -30,6 +36,11 @@ class ProviderLayer(JSCSSMixin, Layer, LiteralMacro):
     Clusters are small pies: the orange share is the emerging share, the number the places.
     A marker's click event carries the marker's own position (not the mouse's), so
     streamlit-folium's ``last_object_clicked`` names the point exactly.
+
+    Keyboard (WCAG 2.1.1): every marker drawn on its own is an SVG button named after its
+    record (set as attributes, never markup, as Leaflet draws it); Tab reaches it and the
+    cluster icons, Enter or Space does what a click does, and a popup opened from the keyboard
+    takes the focus (Tab then reaches its link) and gives it back when it closes.
     """
 
     _template = Template("""
@@ -43,6 +54,9 @@ class ProviderLayer(JSCSSMixin, Layer, LiteralMacro):
 .aop-popup{font:13px/1.45 sans-serif;max-width:300px}
 .aop-popup .aop-status{display:inline-block;padding:0 6px;border-radius:8px;font-size:12px;
  border:1px solid #555}
+.aop-marker:focus,.aop-cluster:focus,.leaflet-popup-content:focus{outline:none}
+.aop-marker:focus-visible,.aop-cluster:focus-visible,.leaflet-popup-content:focus-visible{
+ {{ this.focus_ring }}}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
@@ -88,6 +102,23 @@ var {{ this.get_name() }} = (function () {
     }
     event.preventDefault();
   }
+  // The popup opened from the keyboard takes the focus (read out, then Tab reaches its link);
+  // Escape closes it, and closing gives the focus back to its marker if nothing else has it.
+  var shown = null;
+  function focusPopup(popup, marker) {
+    var element = popup.getElement(), content = element.querySelector(".leaflet-popup-content");
+    content.tabIndex = -1;
+    content.focus({preventScroll: true});
+    L.DomEvent.on(element, "keydown", function (event) {
+      if (event.key === "Escape") { map.closePopup(popup); }
+    });
+    popup.once("remove", function () {
+      var active = document.activeElement;
+      if (marker._map && (!active || active === document.body || element.contains(active))) {
+        marker.getElement().focus({preventScroll: true});
+      }
+    });
+  }
   function clusterIcon(cluster) {
     var children = cluster.getAllChildMarkers(), emerging = 0, ended = 0, n = children.length;
     for (var i = 0; i < n; i++) {
@@ -98,22 +129,36 @@ var {{ this.get_name() }} = (function () {
     var past = share + Math.round(100 * ended / n);
     var title = n + " places: " + (n - emerging - ended) + " established, " + emerging +
       " emerging" + (ended ? ", " + ended + " ended" : "");
-    return L.divIcon({
-      html: '<div title="' + title + '" aria-label="' + title + '" style="background:' +
+    return new ClusterIcon({
+      html: '<div title="' + title + '" style="background:' +
         'conic-gradient(' + styles[1].fillColor + ' 0 ' + share + '%, ' +
         styles[2].fillColor + ' ' + share + '% ' + past + '%, ' +
         styles[0].fillColor + ' ' + past + '% 100%)"><span>' + n + '</span></div>',
-      className: "aop-cluster", iconSize: L.point(size, size)});
+      className: "aop-cluster", iconSize: L.point(size, size),
+      label: title + "; press Enter to show them"});
   }
+  // Leaflet makes a cluster's icon a button Tab reaches (tabindex, role): its name is the
+  // element's own label, which names the counts (numbers only, no record text).
+  var ClusterIcon = L.DivIcon.extend({
+    createIcon: function (old) {
+      var div = L.DivIcon.prototype.createIcon.call(this, old);
+      div.setAttribute("aria-label", this.options.label);
+      return div;
+    }
+  });
   var map = {{ this._parent.get_name() }};
   // Chunked: the page stays responsive while 100,000 points are clustered (~200 ms at a
   // time); 1 ms between chunks rather than the default 50, which idled ~0.4 s at 100,000.
   var group = L.markerClusterGroup({chunkedLoading: true, chunkDelay: 1,
     showCoverageOnHover: false, maxClusterRadius: 45, spiderfyOnMaxZoom: true,
     iconCreateFunction: clusterIcon});
+  // SVG, not the map's canvas: a marker needs an element of its own to take the focus. Only
+  // markers drawn on their own have one (those in clusters are not drawn), a few hundred at most.
+  var renderer = L.svg();
   var markers = data.p.map(function (p) {
     return L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
-      {aopStatus: p[2], aopId: data.r[p[3]][0], aopRecord: p[3]}));
+      {aopStatus: p[2], aopId: data.r[p[3]][0], aopRecord: p[3], renderer: renderer,
+       className: "aop-marker"}));
   });
   // One tooltip and one popup serve every marker, filled when needed: binding a popup, a
   // tooltip and a click handler to each of 10,000 markers cost more than clustering them.
@@ -122,11 +167,29 @@ var {{ this.get_name() }} = (function () {
     return popup(data.r[m.options.aopRecord], m.options.aopStatus);
   };
   var tip = L.tooltip({direction: "top", offset: [0, -4]});
-  group.on("mouseover", function (e) {
-    tip.setLatLng(e.layer.getLatLng()).setContent(esc(data.r[e.layer.options.aopRecord][1]));
+  function showName(marker) {
+    tip.setLatLng(marker.getLatLng()).setContent(esc(data.r[marker.options.aopRecord][1]));
     map.openTooltip(tip);
+  }
+  function hideName() { map.closeTooltip(tip); }
+  group.on("mouseover", function (e) { showName(e.layer); });
+  group.on("mouseout", hideName);
+  // A marker drawn on its own is a button named after its record: attributes set from the
+  // payload each time Leaflet draws it (it makes a new element each time), never markup.
+  // Focused, it shows its name as on hover, clear of the legends and layer control.
+  map.on("layeradd", function (e) {
+    var marker = e.layer, path;
+    if (marker.options.aopRecord === undefined || !(path = marker.getElement())) { return; }
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("role", "button");
+    path.setAttribute("aria-label", data.r[marker.options.aopRecord][1]);
+    path.addEventListener("focus", function () {
+      map.panInside(marker.getLatLng(), {paddingTopLeft: L.point(aside("left"), 10),
+                                         paddingBottomRight: L.point(aside("right"), 10)});
+      showName(marker);
+    });
+    path.addEventListener("blur", hideName);
   });
-  group.on("mouseout", function () { map.closeTooltip(tip); });
   group.on("click", function (e) {
     // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
     // (listening on this group after this handler) then names the point exactly.
@@ -138,6 +201,26 @@ var {{ this.get_name() }} = (function () {
       .setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer)).openOn(map);
     var open = opened.getElement && opened.getElement().querySelector("a.aop-open");
     if (open) { open.addEventListener("click", openInApp); }
+    shown = opened;
+  });
+  // Enter or Space on a focused marker or cluster icon does what a click does: the same
+  // event (streamlit-folium's last_object_clicked listens to it too). Leaflet's own Enter
+  // handling is for bound popups and markercluster's for a click, so neither fires here.
+  function pressed(e) {
+    var key = e.originalEvent.key;
+    if (key !== "Enter" && key !== " ") { return false; }
+    e.originalEvent.preventDefault();
+    e.layer.fire("click", {originalEvent: e.originalEvent}, true);
+    return true;
+  }
+  group.on("keydown", function (e) {
+    shown = null;
+    if (pressed(e) && shown) { focusPopup(shown, e.layer); }
+  });
+  // The cluster's icon is gone once the map zooms in: the focus goes to the map, from where
+  // Tab reaches the markers and clusters now shown.
+  group.on("clusterkeydown", function (e) {
+    if (pressed(e)) { map.getContainer().focus({preventScroll: true}); }
   });
   // On the map first: markercluster checks every marker added to a group that is not yet on
   // a map against its whole queue (quadratic: 7 s of 13.6 s at 100,000 points). No
@@ -165,6 +248,7 @@ var {{ this.get_name() }} = (function () {
         self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
         self.link_template = safe_json(check_link_template(link_template))
         self.js_escape = JS_ESCAPE
+        self.focus_ring = FOCUS_RING
 
 
 class EnergyLayer(JSCSSMixin, Layer, LiteralMacro):

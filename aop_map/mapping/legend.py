@@ -10,7 +10,7 @@ import folium
 from jinja2 import Template
 
 from aop_map.mapping.safe import LiteralMacro, safe_json
-from aop_map.mapping.style import ENERGY_GRADIENT, STATUS_ORDER, STATUS_STYLE
+from aop_map.mapping.style import ENERGY_GRADIENT, FOCUS_RING, STATUS_ORDER, STATUS_STYLE
 
 # Below this map width (px, a phone) the layer control starts folded and the legends closed:
 # open, they cover the zoom buttons and about a third of the map.
@@ -41,7 +41,7 @@ COLLAPSIBLE_JS = """
 TOGGLE_CSS = (
     ".aop-toggle{display:block;font:600 12px/1.6 sans-serif;color:#003f63;background:none;"
     "border:0;padding:0;margin:0;cursor:pointer;text-decoration:underline}"
-    ".aop-toggle:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
+    f".aop-toggle:focus-visible{{{FOCUS_RING}}}"
     ".aop-folded>:not(.aop-toggle){display:none}.aop-folded{width:auto!important}"
 )
 

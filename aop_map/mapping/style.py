@@ -43,3 +43,6 @@ ENERGY_GRADIENT = {
 MAX_ZOOM = 19
 MIN_ZOOM = 5
 COORD_DECIMALS = 5  # ~1 m: finer than any postcode centroid, and 2 bytes a point cheaper
+# The keyboard focus ring inside the map (markers, clusters, popups, legend toggles): the app
+# page's own (aop_map.ui.layout's LAYOUT_CSS), so focus looks the same in and out of the map.
+FOCUS_RING = "outline:3px solid #0072B2;outline-offset:2px"

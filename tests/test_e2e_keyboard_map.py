@@ -1,0 +1,134 @@
+"""In headless Chromium: the home map's markers work from the keyboard (WCAG 2.1.1).
+
+A marker drawn on its own is reached with Tab, shows a focus ring, and opens its popup with
+Enter or Space; the popup takes the focus, Tab reaches its link, Escape gives the focus back.
+Cluster icons are buttons named by their counts. A record's name is the marker's label as
+text: a hostile name puts no element in the page.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import FOLIUM_IFRAME, screenshot
+from tests.test_e2e import (  # noqa: F401 (fixtures)
+    XSS_NAME,
+    Watched,
+    browser_page,
+    bundled,
+    injected,
+    wait_for_map,
+)
+
+pytestmark = pytest.mark.browser
+
+# What has the keyboard focus in the map's frame: a marker (its label and record name), a
+# cluster icon, the popup, its link, or something else.
+FOCUSED_JS = """() => {
+  const a = document.activeElement;
+  let group = null;
+  window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+  const marker = group.getLayers().find(m => m._map && m.getElement() === a);
+  return {
+    marker: marker ? {label: a.getAttribute("aria-label"), role: a.getAttribute("role"),
+                      name: group.aopData.r[marker.options.aopRecord][1],
+                      outline: getComputedStyle(a).outlineStyle,
+                      colour: getComputedStyle(a).outlineColor} : null,
+    cluster: a.classList.contains("aop-cluster") ? a.getAttribute("aria-label") : null,
+    popup: a.classList.contains("leaflet-popup-content"),
+    link: a.matches("a.aop-open"),
+  };
+}"""
+MAX_TABS = 60  # the map's markers and clusters come before its controls in the tab order
+
+
+def map_frame(page):
+    """The st_folium frame once its markers are drawn, the view at the county's middle."""
+    wait_for_map(page)
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.wait_for_function("() => window.map && window.L")
+    frame.evaluate("() => window.map.setView([51.845, -2.15], 10, {animate: false})")
+    page.wait_for_timeout(500)
+    frame.evaluate("() => window.map.getContainer().focus()")  # into the map, as Tab would
+    return frame
+
+
+def tab_to_marker(page, frame, label: str | None = None) -> dict:
+    """Press Tab until a marker (with `label`, if given) has the focus; what is focused."""
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        focused = frame.evaluate(FOCUSED_JS)
+        marker = focused["marker"]
+        if marker and (label is None or marker["label"] == label):
+            return focused
+    raise AssertionError(f"no marker {label or ''} reached in {MAX_TABS} presses of Tab")
+
+
+def test_a_marker_opens_from_the_keyboard(
+    bundled: str,  # noqa: F811 (a fixture)
+    browser_page: Watched,  # noqa: F811 (a fixture)
+) -> None:
+    page = browser_page.open(bundled + "/?status=established")
+    frame = map_frame(page)
+    marker = tab_to_marker(page, frame)["marker"]
+    assert marker["label"] == marker["name"] and marker["role"] == "button"
+    assert marker["outline"] == "solid" and marker["colour"] == "rgb(0, 114, 178)"  # the ring
+    screenshot(page, "map-marker-focused")
+    page.keyboard.press("Enter")
+    popup = frame.locator(".leaflet-popup-content")
+    popup.get_by_text("Open the provider page").wait_for()
+    assert popup.locator("strong").first.inner_text() == marker["name"]
+    assert frame.evaluate(FOCUSED_JS)["popup"]  # the popup took the focus
+    page.keyboard.press("Tab")
+    assert frame.evaluate(FOCUSED_JS)["link"]
+    screenshot(page, "map-marker-popup-keyboard")
+    page.keyboard.press("Escape")
+    popup.wait_for(state="detached")
+    assert frame.evaluate(FOCUSED_JS)["marker"]["label"] == marker["name"]  # focus came back
+    page.keyboard.press(" ")
+    popup.get_by_text("Open the provider page").wait_for()
+    assert popup.locator("strong").first.inner_text() == marker["name"]
+    # As a click does: streamlit-folium reports the marker and the page offers its link.
+    page.get_by_role("link", name=re.compile("Open the page of")).wait_for()
+    assert not browser_page.dialogs
+
+
+def test_cluster_icons_are_named_buttons(
+    bundled: str,  # noqa: F811 (a fixture)
+    browser_page: Watched,  # noqa: F811 (a fixture)
+) -> None:
+    page = browser_page.open(bundled + "/")
+    wait_for_map(page)
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.evaluate("() => window.map.setView([51.845, -2.15], 8, {animate: false})")
+    cluster = frame.locator(".aop-cluster").first
+    cluster.wait_for()
+    label = cluster.get_attribute("aria-label")
+    assert re.fullmatch(r"\d+ places: \d+ established, \d+ emerging.*; press Enter to .+", label)
+    assert cluster.get_attribute("role") == "button" and cluster.get_attribute("tabindex") == "0"
+    zoom = frame.evaluate("() => window.map.getZoom()")
+    cluster.focus()
+    page.keyboard.press("Enter")
+    frame.wait_for_function(f"() => window.map.getZoom() > {zoom}")  # zoomed in, as a click
+
+
+def test_a_hostile_name_is_only_a_label(
+    injected: str,  # noqa: F811 (a fixture)
+    browser_page: Watched,  # noqa: F811 (a fixture)
+) -> None:
+    page = browser_page.open(injected + "/")
+    frame = map_frame(page)
+    frame.evaluate("() => window.map.setView([51.85, -2.15], 10, {animate: false})")
+    page.wait_for_timeout(300)
+    marker = tab_to_marker(page, frame, XSS_NAME)["marker"]
+    assert marker["label"] == XSS_NAME == marker["name"]  # literally, as text
+    assert frame.locator("img[src='x']").count() == 0
+    page.keyboard.press("Enter")
+    popup = frame.locator(".leaflet-popup-content")
+    popup.get_by_text("Open the provider page").wait_for()
+    assert popup.locator("strong").first.inner_text() == XSS_NAME
+    assert frame.locator("img[src='x']").count() == 0
+    page.wait_for_timeout(300)
+    assert browser_page.dialogs == []
