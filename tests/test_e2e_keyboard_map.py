@@ -12,7 +12,8 @@ import re
 
 import pytest
 
-from tests.browser import FOLIUM_IFRAME, screenshot
+from tests.browser import FOLIUM_IFRAME, screenshot, wait_for_app
+from tests.test_a11y import audit_frame, axe, blocking  # noqa: F401 (a fixture)
 from tests.test_e2e import (  # noqa: F401 (fixtures)
     XSS_NAME,
     Watched,
@@ -44,12 +45,13 @@ FOCUSED_JS = """() => {
 MAX_TABS = 60  # the map's markers and clusters come before its controls in the tab order
 
 
-def map_frame(page):
-    """The st_folium frame once its markers are drawn, the view at the county's middle."""
+def map_frame(page, zoom: int = 10):
+    """The st_folium frame with the map's focus, its view at the county's middle."""
+    wait_for_map(page)
+    wait_for_app(page)  # the home map is drawn once more after the first run settles the URL
     wait_for_map(page)
     frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
-    frame.wait_for_function("() => window.map && window.L")
-    frame.evaluate("() => window.map.setView([51.845, -2.15], 10, {animate: false})")
+    frame.evaluate(f"() => window.map.setView([51.845, -2.15], {zoom}, {{animate: false}})")
     page.wait_for_timeout(500)
     frame.evaluate("() => window.map.getContainer().focus()")  # into the map, as Tab would
     return frame
@@ -69,12 +71,15 @@ def tab_to_marker(page, frame, label: str | None = None) -> dict:
 def test_a_marker_opens_from_the_keyboard(
     bundled: str,  # noqa: F811 (a fixture)
     browser_page: Watched,  # noqa: F811 (a fixture)
+    axe,  # noqa: F811 (a fixture)
 ) -> None:
     page = browser_page.open(bundled + "/?status=established")
     frame = map_frame(page)
     marker = tab_to_marker(page, frame)["marker"]
     assert marker["label"] == marker["name"] and marker["role"] == "button"
     assert marker["outline"] == "solid" and marker["colour"] == "rgb(0, 114, 178)"  # the ring
+    tooltip = frame.locator(".leaflet-tooltip:not(.aop-district-tooltip)")  # not a district's
+    assert tooltip.inner_text() == marker["name"]  # its name shows, as on hover
     screenshot(page, "map-marker-focused")
     page.keyboard.press("Enter")
     popup = frame.locator(".leaflet-popup-content")
@@ -84,6 +89,7 @@ def test_a_marker_opens_from_the_keyboard(
     page.keyboard.press("Tab")
     assert frame.evaluate(FOCUSED_JS)["link"]
     screenshot(page, "map-marker-popup-keyboard")
+    assert not blocking(audit_frame(frame, axe))  # marker buttons, popup: no serious findings
     page.keyboard.press("Escape")
     popup.wait_for(state="detached")
     assert frame.evaluate(FOCUSED_JS)["marker"]["label"] == marker["name"]  # focus came back
@@ -100,9 +106,7 @@ def test_cluster_icons_are_named_buttons(
     browser_page: Watched,  # noqa: F811 (a fixture)
 ) -> None:
     page = browser_page.open(bundled + "/")
-    wait_for_map(page)
-    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
-    frame.evaluate("() => window.map.setView([51.845, -2.15], 8, {animate: false})")
+    frame = map_frame(page, zoom=8)
     cluster = frame.locator(".aop-cluster").first
     cluster.wait_for()
     label = cluster.get_attribute("aria-label")

@@ -176,7 +176,8 @@ var {{ this.get_name() }} = (function () {
   group.on("mouseout", hideName);
   // A marker drawn on its own is a button named after its record: attributes set from the
   // payload each time Leaflet draws it (it makes a new element each time), never markup.
-  // Focused, it shows its name as on hover, clear of the legends and layer control.
+  // Focused from the keyboard, it shows its name as on hover, clear of the legends and layer
+  // control (not when a mouse press focuses it: panning then would make the click miss).
   map.on("layeradd", function (e) {
     var marker = e.layer, path;
     if (marker.options.aopRecord === undefined || !(path = marker.getElement())) { return; }
@@ -184,6 +185,7 @@ var {{ this.get_name() }} = (function () {
     path.setAttribute("role", "button");
     path.setAttribute("aria-label", data.r[marker.options.aopRecord][1]);
     path.addEventListener("focus", function () {
+      if (!path.matches(":focus-visible")) { return; }
       map.panInside(marker.getLatLng(), {paddingTopLeft: L.point(aside("left"), 10),
                                          paddingBottomRight: L.point(aside("right"), 10)});
       showName(marker);
