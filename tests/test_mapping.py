@@ -26,6 +26,7 @@ from aop_map.mapping import (
     html_text,
     safe_json,
 )
+from aop_map.mapping.style import FOCUS_RING
 from aop_map.vocabulary import Vocabulary
 from tests.frames import make_frame, synthetic_frame
 from tests.hostile import TEMPLATE_PAYLOADS, evaluated
@@ -387,6 +388,16 @@ def test_markers_and_clusters_work_from_the_keyboard(vocabulary: Vocabulary) -> 
     label = out["clusterLabel"]["aria-label"]
     assert label.startswith(f"{len(NASTY)} places: ") and label.endswith("press Enter to show them")
     assert out["focused"] == 1  # Enter on a cluster: the focus goes to the map
+
+
+def test_the_focus_ring_is_the_apps() -> None:
+    """Focus looks the same inside the map's frame as on the app's page around it."""
+    from aop_map.ui.layout import LAYOUT_CSS
+
+    width, colour = re.fullmatch(
+        r"outline:(\w+) solid (#\w+);outline-offset:2px", FOCUS_RING
+    ).groups()
+    assert f"outline: {width} solid {colour} !important; outline-offset: 2px" in LAYOUT_CSS
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
