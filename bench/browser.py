@@ -29,7 +29,8 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 # Something a person sees as "the providers are on the map": a cluster bubble, a marker icon,
-# or a vector circle marker (canvas-rendered markers leave no element, clusters do).
+# or a vector circle marker (ours are SVG paths, focusable from the keyboard; a marker drawn on
+# a canvas leaves no element, a cluster does).
 MARKERS_SELECTOR = ".marker-cluster, .leaflet-marker-icon, path.leaflet-interactive"
 PAGE_TIMEOUT_MS = 180_000
 
