@@ -48,7 +48,7 @@ MAX_TABS = 60  # the map's markers and clusters come before its controls in the 
 def map_frame(page, zoom: int = 10):
     """The st_folium frame with the map's focus, its view at the county's middle."""
     wait_for_map(page)
-    wait_for_app(page)  # the home map is drawn once more after the first run settles the URL
+    wait_for_app(page)  # the app settled: the view set below is on the map that stays
     wait_for_map(page)
     frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
     frame.evaluate(f"() => window.map.setView([51.845, -2.15], {zoom}, {{animate: false}})")
