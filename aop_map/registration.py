@@ -544,10 +544,16 @@ def receipt_text(receipt: dict[str, Any]) -> tuple[str, str]:
 
 def updating_note(updating: dict[str, str]) -> str:
     """What the page says while a listing opened with its edit code is being changed."""
-    return (
+    note = (
         f"You are updating listing **{updating['id']}**: change what you need, check it "
         "and send it. A moderator reviews the change before the map shows it."
     )
+    if erased := updating.get("erased"):
+        note += (
+            f" It was turned down more than {REJECTED_KEEP_DAYS} days ago, so we deleted its "
+            f"contact details on {erased}: please enter them again."
+        )
+    return note
 
 
 def error_lines(check: FormCheck) -> list[str]:
@@ -595,7 +601,10 @@ def open_listing(store: SubmissionStore, reference: str, code: str, *, client: s
         opened = store.open_for_update(reference.strip(), code.strip(), client=client)
     except StoreError as error:
         return Opened(error=str(error))
-    return Opened({"id": opened.id, "code": code.strip()}, form_values(opened.data))
+    updating = {"id": opened.id, "code": code.strip()}
+    if opened.personal_erased_at is not None:
+        updating["erased"] = opened.personal_erased_at.date().isoformat()
+    return Opened(updating, form_values(opened.data))
 
 
 def withdraw_listing(

@@ -217,6 +217,10 @@ def test_the_register_page_opens_an_erased_listing_and_says_what_is_missing(
     opened = registration.open_listing(store, reference, code, client="198.51.100.7")
     assert opened.error is None and opened.values is not None
     assert opened.values["email"] == "" and opened.values["publish_contact"] is True
+    note = registration.updating_note(opened.updating)  # said as the form opens, not on sending
+    assert "deleted its contact details on" in note and "enter them again" in note
+    fresh = registration.open_listing(store, *rejected(store), client="198.51.100.7")
+    assert "deleted" not in registration.updating_note(fresh.updating)
     vocabulary = store.vocabulary
     checked = registration.preview(
         {**opened.values, registration.CONSENT: True},
