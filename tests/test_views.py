@@ -494,3 +494,28 @@ def test_related_records_match_partners_and_organisation_by_name_or_id(vocabular
     a = record(id="a", name="Alpha", organisation="gamma", partners=["BETA ", "Nobody", "Alpha"])
     others = [a, record(id="b", name="Beta"), record(id="gamma", name="Gamma Trust")]
     assert views.related_records(a, others) == [("Gamma Trust", "gamma"), ("Beta", "b")]
+
+
+def test_submission_received_says_how_long_a_listing_has_waited() -> None:
+    from aop_map.store import Submission
+    from aop_map.text import md_escape
+
+    now = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
+
+    def received(days: float, **kw) -> str:
+        created = now - dt.timedelta(days=days)
+        return views.submission_received(
+            Submission(
+                "AOP-2026-ABCDEF", kw.pop("status", "pending"), {}, [], created, created, **kw
+            ),
+            now,
+        )
+
+    assert received(0.1).startswith("Received 30 Nov 2026 09:36 UTC (today)")
+    assert "(1 day ago)" in received(1) and "waiting" not in received(14)
+    assert "(15 days ago) · **waiting more than 14 days**" in received(15)
+    assert "ago" not in received(30, status="approved")  # decided: no waiting
+    update = received(2, update_of="glos-*choir*")
+    assert update.endswith(f"update of **{md_escape('glos-*choir*')}**") and "\\*choir" in update
+    erased = received(200, status="rejected", personal_erased_at=now - dt.timedelta(days=10))
+    assert "personal details deleted on 20 Nov 2026" in erased

@@ -31,12 +31,30 @@ def submission_title(submission: Submission) -> str:
     return f"{submission.id} · {md_escape((submission.data or {}).get('name', '(no name)'))}"
 
 
-def submission_received(submission: Submission) -> str:
-    """When it came, and which record it would update."""
-    update = submission.update_of
-    return f"Received {md_escape(submission.created)}" + (
-        f" · update of **{md_escape(update)}**" if update else ""
-    )
+# A pending listing older than this is flagged: its provider has waited long enough.
+PENDING_WAIT_DAYS = 14
+
+
+def submission_received(submission: Submission, now: dt.datetime | None = None) -> str:
+    """When it came (and, while pending, how long it has waited, flagged after
+    PENDING_WAIT_DAYS), which record it would update, and whether its personal details were
+    deleted after a rejection."""
+    now = now or dt.datetime.now(dt.UTC)
+    text = f"Received {submission.created.astimezone(dt.UTC):%d %b %Y %H:%M} UTC"
+    if submission.status == "pending":
+        days = max(0, (now - submission.created).days)
+        waited = "today" if days == 0 else f"{days} day{'s' if days != 1 else ''} ago"
+        text += f" ({waited})" + (
+            f" · **waiting more than {PENDING_WAIT_DAYS} days**" if days > PENDING_WAIT_DAYS else ""
+        )
+    if submission.update_of:
+        text += f" · update of **{md_escape(submission.update_of)}**"
+    if submission.personal_erased_at is not None:
+        text += (
+            f" · personal details deleted on {submission.personal_erased_at:%d %b %Y} "
+            "(turned down long ago)"
+        )
+    return text
 
 
 def duplicates_note(duplicates: Sequence[Any]) -> str | None:
