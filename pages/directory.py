@@ -48,26 +48,22 @@ else:
         icon=":material/info:",
     )
 if len(elsewhere):
-    st.subheader(views.ELSEWHERE_HEADING)
-    st.caption(
+    ui.show_directory_part(
+        elsewhere,
+        "elsewhere",
+        views.ELSEWHERE_HEADING,
         "Case studies outside Gloucestershire, shown because examples elsewhere are "
-        "included. They are not provision in the county."
+        "included. They are not provision in the county.",
     )
-    with st.container(key="directory_grid_elsewhere"):
-        ui.show_records_table(elsewhere, key="directory_elsewhere")
-    with st.container(key="directory_list_elsewhere"):
-        ui.show_record_list(elsewhere)
     table = pd.concat([table, elsewhere], ignore_index=True)
 if len(area):
-    st.subheader(f"Also serving {ui.md_escape(filtered.area)}")
-    st.caption(
+    ui.show_directory_part(
+        area,
+        "serving",
+        f"Also serving {ui.md_escape(filtered.area)}",
         "These match the other filters and work across the district or the whole "
-        "county, but publish no venue within the distance chosen."
+        "county, but publish no venue within the distance chosen.",
     )
-    with st.container(key="directory_grid_serving"):
-        ui.show_records_table(area, key="directory_serving")
-    with st.container(key="directory_list_serving"):
-        ui.show_record_list(area)
     table = pd.concat([table, area], ignore_index=True)
 exported = pd.concat([filtered.frame, serving]) if len(serving) else filtered.frame
 

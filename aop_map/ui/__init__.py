@@ -73,6 +73,7 @@ from aop_map.ui.register import (
 from aop_map.ui.results import (
     directory_columns,
     directory_rows,
+    show_directory_part,
     show_record_list,
     show_records_table,
 )
@@ -146,6 +147,7 @@ __all__ = [
     "show_not_found",
     "show_problem_reports",
     "show_provider",
+    "show_directory_part",
     "show_record_list",
     "show_records_table",
     "show_report_form",

@@ -102,3 +102,14 @@ def show_record_list(table: Any, *, limit: int = LIST_LIMIT) -> None:
     st.html(views.list_html(items))
     if len(table) > limit:
         st.caption(f"The first {limit} of {len(table)}: the Directory lists them all.")
+
+
+def show_directory_part(table: Any, name: str, heading: str, caption: str) -> None:
+    """A further part of the Directory under its heading: its rows as the sortable grid on
+    wide screens and as the plain list on a phone (containers keyed for the layout CSS)."""
+    st.subheader(heading)
+    st.caption(caption)
+    with st.container(key=f"directory_grid_{name}"):
+        show_records_table(table, key=f"directory_{name}")
+    with st.container(key=f"directory_list_{name}"):
+        show_record_list(table)
