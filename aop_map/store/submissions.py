@@ -13,10 +13,11 @@ the submission stays, audited without the data, and an edit must give the contac
 from __future__ import annotations
 
 import builtins
+import contextlib
 import datetime as dt
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aop_map.limits import Outcome, client_key, edit_code_entries
@@ -143,13 +144,7 @@ class SubmissionStore(StoreReports, StoreApproval):
         (and a freelance artist's name) given again: ``StoreError`` says so.
         ``client`` is the address the code comes from (limits.client_key; None: unknown).
         """
-        check = self._check_code(submission_id, edit_code, client)
-        with self._locked():
-            now = self._now()
-            self._erase_due_personal(now)
-            doc = self._read(submission_id)
-            self._accept_code(doc, check, now)
-            self._require(doc, "edit", ("pending", "approved", "rejected"))
+        with self._opened(submission_id, edit_code, client, "edit") as (doc, now):
             clean, consent = self._prepare(data, doc.get("consent"))
             self._require_given_again(doc, clean)
             doc.pop("personal_erased_at", None)
@@ -172,13 +167,7 @@ class SubmissionStore(StoreReports, StoreApproval):
         created by another submission or curated) is kept; the audit line says so for review.
         ``client`` is the address the code comes from (limits.client_key; None: unknown).
         """
-        check = self._check_code(submission_id, edit_code, client)
-        with self._locked():
-            now = self._now()
-            self._erase_due_personal(now)
-            doc = self._read(submission_id)
-            self._accept_code(doc, check, now)
-            self._require(doc, "withdraw", ("pending", "approved", "rejected"))
+        with self._opened(submission_id, edit_code, client, "withdraw") as (doc, now):
             extra: dict[str, Any] = {}
             if doc.get("record_id"):
                 removed = doc.get("created_record") and self._remove_record(doc["record_id"])
@@ -198,14 +187,24 @@ class SubmissionStore(StoreReports, StoreApproval):
         forgives its attempt); nothing else changes, but personal data due for erasure is
         erased first (``personal_erased_at`` then says so). Withdrawn ones accept no code.
         """
+        with self._opened(submission_id, edit_code, client, "update") as (doc, _):
+            return to_submission(doc)
+
+    @contextlib.contextmanager
+    def _opened(
+        self, submission_id: str, edit_code: str, client: str | None, action: str
+    ) -> Iterator[tuple[dict[str, Any], dt.datetime]]:
+        """Under the lock, the submission an edit code opens for `action`, and the time: the
+        code checked against the limits first, personal data due for erasure erased, and only
+        a pending, approved or rejected one (withdrawn ones accept no code)."""
         check = self._check_code(submission_id, edit_code, client)
         with self._locked():
             now = self._now()
             self._erase_due_personal(now)
             doc = self._read(submission_id)
             self._accept_code(doc, check, now)
-            self._require(doc, "update", ("pending", "approved", "rejected"))
-        return to_submission(doc)
+            self._require(doc, action, ("pending", "approved", "rejected"))
+            yield doc, now
 
     # -- moderators ------------------------------------------------------------------------
 
