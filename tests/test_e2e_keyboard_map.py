@@ -1,18 +1,20 @@
-"""In headless Chromium: the home map's markers work from the keyboard (WCAG 2.1.1).
+"""In headless Chromium: the map's markers work from the keyboard (WCAG 2.1.1).
 
-A marker drawn on its own is reached with Tab, shows a focus ring, and opens its popup with
-Enter or Space; the popup takes the focus, Tab reaches its link, Escape gives the focus back.
-Cluster icons are buttons named by their counts. A record's name is the marker's label as
-text: a hostile name puts no element in the page.
+On the home map, a marker drawn on its own is reached with Tab, shows a focus ring, and opens
+its popup with Enter or Space; the popup takes the focus, Tab reaches its link, Escape gives
+the focus back. Cluster icons are buttons named by their counts. On a provider page's small
+map, Tab reaches each venue, named by its text, with its tooltip shown. A record's text is a
+marker's label as text: a hostile name or venue puts no element in the page.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 
-from tests.browser import FOLIUM_IFRAME, screenshot, wait_for_app
+from tests.browser import FOLIUM_IFRAME, run_app, screenshot, wait_for_app
 from tests.test_a11y import audit_frame, axe, blocking  # noqa: F401 (a fixture)
 from tests.test_e2e import (  # noqa: F401 (fixtures)
     XSS_NAME,
@@ -133,6 +135,82 @@ def test_a_hostile_name_is_only_a_label(
     popup = frame.locator(".leaflet-popup-content")
     popup.get_by_text("Open the provider page").wait_for()
     assert popup.locator("strong").first.inner_text() == XSS_NAME
+    assert frame.locator("img[src='x']").count() == 0
+    page.wait_for_timeout(300)
+    assert browser_page.dialogs == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The provider page's small map
+
+HOSTILE_VENUE = "<img src=x onerror=alert(2)> & {{ 7*7 }}"
+VENUE_RECORDS = f"""\
+- id: hostile-venue
+  name: Venue Test
+  kind: organisation
+  status: established
+  locations: [{{label: "{HOSTILE_VENUE}", postcode: GL50 3PR}}]
+"""
+# The venue marker with the keyboard focus in the small map's frame: its label, role and ring.
+FOCUSED_VENUE_JS = """() => {
+  const a = document.activeElement;
+  if (!a || !a.classList || !a.classList.contains("aop-venue")) return null;
+  return {label: a.getAttribute("aria-label"), role: a.getAttribute("role"),
+          outline: getComputedStyle(a).outlineStyle, colour: getComputedStyle(a).outlineColor};
+}"""
+
+
+@pytest.fixture(scope="module")
+def hostile_venue(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a data directory whose one record has a venue named with markup."""
+    directory = tmp_path_factory.mktemp("venue")
+    data = directory / "mapdata"
+    data.mkdir()
+    (data / "records.yaml").write_text(VENUE_RECORDS, encoding="utf-8")
+    with run_app(directory, data_dir=data) as server:
+        yield server.url
+
+
+def tab_to_venue(page) -> tuple[object, dict]:
+    """Into the small map as Tab would, then Tab until a venue marker has the focus."""
+    wait_for_app(page)
+    page.frame_locator(FOLIUM_IFRAME).locator(".aop-venue").first.wait_for()
+    frame = page.locator(FOLIUM_IFRAME).element_handle().content_frame()
+    frame.evaluate("() => window.map.getContainer().focus()")
+    for _ in range(MAX_TABS):
+        page.keyboard.press("Tab")
+        venue = frame.evaluate(FOCUSED_VENUE_JS)
+        if venue:
+            return frame, venue
+    raise AssertionError(f"no venue reached in {MAX_TABS} presses of Tab")
+
+
+def test_a_venue_is_reached_and_named_from_the_keyboard(
+    bundled: str,  # noqa: F811 (a fixture)
+    browser_page: Watched,  # noqa: F811 (a fixture)
+    axe,  # noqa: F811 (a fixture)
+) -> None:
+    page = browser_page.open(bundled + "/provider?id=artspace")  # venue: Cinderford Artspace
+    frame, venue = tab_to_venue(page)
+    assert venue["label"].startswith("Cinderford Artspace (Established; placed by ")
+    assert venue["role"] == "img"
+    assert venue["outline"] == "solid" and venue["colour"] == "rgb(0, 114, 178)"  # the ring
+    tooltip = frame.locator(".leaflet-tooltip:not(.aop-district-tooltip)")
+    assert tooltip.inner_text() == venue["label"]  # its text shows, as on hover
+    screenshot(page, "provider-map-venue-focused")
+    assert not blocking(audit_frame(frame, axe))
+    assert not browser_page.dialogs
+
+
+def test_a_hostile_venue_is_only_a_label(
+    hostile_venue: str,
+    browser_page: Watched,  # noqa: F811 (a fixture)
+) -> None:
+    page = browser_page.open(hostile_venue + "/provider?id=hostile-venue")
+    frame, venue = tab_to_venue(page)
+    assert venue["label"].startswith(HOSTILE_VENUE + " (Established;")  # literally, as text
+    tooltip = frame.locator(".leaflet-tooltip:not(.aop-district-tooltip)")
+    assert tooltip.inner_text() == venue["label"]
     assert frame.locator("img[src='x']").count() == 0
     page.wait_for_timeout(300)
     assert browser_page.dialogs == []

@@ -509,7 +509,10 @@ def test_search_area(vocabulary: Vocabulary) -> None:
 SHAPES_STUB = """
 var tooltips = [], markers = [], layers = [];
 function shape(options) {
-  var s = {options: options, handlers: {}};
+  var s = {options: options, handlers: {}, path: {attributes: {}, html: null, listeners: 0}};
+  s.path.setAttribute = function (k, v) { s.path.attributes[k] = v; };
+  s.path.addEventListener = function () { s.path.listeners += 1; };
+  s.getElement = function () { return s.path; };
   s.bindTooltip = function (html) { tooltips.push(html); return s; };
   s.on = function (t, f) { s.handlers[t] = f; return s; };
   s.setStyle = function (o) { s.style = o; return s; };
@@ -522,12 +525,14 @@ var L = {
     layers.push(data);
     return shape(o);
   },
-  circleMarker: function (ll, o) { var s = shape(o); s.ll = ll; markers.push(s); return s; }
+  circleMarker: function (ll, o) { var s = shape(o); s.ll = ll; markers.push(s); return s; },
+  svg: function () { return {}; }
 };
 var %(map)s = {};
 %(script)s
 console.log(JSON.stringify({tooltips: tooltips,
-  markers: markers.map(function (m) { return {ll: m.ll, options: m.options}; })}));
+  markers: markers.map(function (m) { return {ll: m.ll, options: m.options, path: m.path}; })
+}));
 """
 
 
@@ -577,6 +582,22 @@ def test_location_markers_and_tooltips(vocabulary: Vocabulary) -> None:
     assert out["markers"][1]["options"]["dashArray"] == "3 2"  # the emerging one
     assert out["tooltips"][0].startswith("&lt;img src=x onerror=alert(1)&gt; (Established;")
     assert out["tooltips"][1].startswith("&lt;img src=x onerror=alert(1)&gt; (Emerging;")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the map's JS")
+def test_location_markers_work_from_the_keyboard(vocabulary: Vocabulary) -> None:
+    """Each location marker is a focusable image named by its text (attributes, not markup),
+    with its own element (SVG) and the map's focus ring; Leaflet shows its tooltip on focus."""
+    m = build_location_map(location_frame(XSS), vocabulary)
+    paths = [marker["path"] for marker in run_shapes_js(m, LocationPoints)["markers"]]
+    labels = [p["attributes"]["aria-label"] for p in paths]
+    assert [label.split(" (")[0] for label in labels] == [XSS, XSS]  # literally, as text
+    assert labels[0].startswith(f"{XSS} (Established;")
+    assert all(p["attributes"]["tabindex"] == "0" for p in paths)
+    assert all(p["attributes"]["role"] == "img" for p in paths)
+    assert not [p for p in paths if p["html"] is not None]  # nothing parsed as markup
+    html = render(m)
+    assert f".aop-venue:focus-visible{{ {FOCUS_RING}}}" in html and '"aop-venue"' in html
 
 
 def test_location_map_without_points(vocabulary: Vocabulary) -> None:

@@ -28,6 +28,21 @@ from aop_map.vocabulary import Vocabulary
 # The energy layer is at full strength up to this zoom (a district or so) and fades beyond,
 # where single markers say more than a glow.
 ENERGY_FULL_ZOOM = 12
+# A marker's own element made reachable from the keyboard and named by its record's text
+# (WCAG 2.1.1): attributes set from the payload, never markup. `show` (if given) runs when the
+# keyboard focuses it, not a mouse press (the home map pans then: the click would miss), and
+# `hide` when it loses the focus. Shared by the home map's markers and a record's locations.
+FOCUSABLE_JS = """
+  function focusable(path, role, label, show, hide) {
+    path.setAttribute("tabindex", "0");
+    path.setAttribute("role", role);
+    path.setAttribute("aria-label", label);
+    if (!show) { return; }
+    path.addEventListener("focus", function () {
+      if (path.matches(":focus-visible")) { show(); }
+    });
+    path.addEventListener("blur", hide);
+  }"""
 
 
 class ProviderLayer(JSCSSMixin, Layer, LiteralMacro):
@@ -65,6 +80,7 @@ var {{ this.get_name() }} = (function () {
   var styles = {{ this.styles }};
   var link = {{ this.link_template }};
   {{ this.js_escape }}
+  {{ this.focusable_js }}
   function terms(key, ids) {
     return ids.map(function (i) { return esc(data.l[key][i]); }).join(", ") || "&ndash;";
   }
@@ -181,16 +197,11 @@ var {{ this.get_name() }} = (function () {
   map.on("layeradd", function (e) {
     var marker = e.layer, path;
     if (marker.options.aopRecord === undefined || !(path = marker.getElement())) { return; }
-    path.setAttribute("tabindex", "0");
-    path.setAttribute("role", "button");
-    path.setAttribute("aria-label", data.r[marker.options.aopRecord][1]);
-    path.addEventListener("focus", function () {
-      if (!path.matches(":focus-visible")) { return; }
+    focusable(path, "button", data.r[marker.options.aopRecord][1], function () {
       map.panInside(marker.getLatLng(), {paddingTopLeft: L.point(aside("left"), 10),
                                          paddingBottomRight: L.point(aside("right"), 10)});
       showName(marker);
-    });
-    path.addEventListener("blur", hideName);
+    }, hideName);
   });
   group.on("click", function (e) {
     // The marker's own position, not the mouse's: streamlit-folium's last_object_clicked
@@ -250,6 +261,7 @@ var {{ this.get_name() }} = (function () {
         self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
         self.link_template = safe_json(check_link_template(link_template))
         self.js_escape = JS_ESCAPE
+        self.focusable_js = FOCUSABLE_JS
         self.focus_ring = FOCUS_RING
 
 
@@ -324,16 +336,33 @@ def location_point(row: Any, vocabulary: Vocabulary) -> list[Any]:
 
 
 class LocationPoints(LiteralMacro):
-    """A record's few locations as circle markers, each with its (escaped) tooltip."""
+    """A record's few locations as circle markers, each with its (escaped) tooltip.
+
+    Keyboard (WCAG 2.1.1): each marker is an SVG image named by its location's text (set as
+    attributes, never markup) that Tab reaches; focused, it shows its tooltip as on hover
+    (Leaflet opens a bound tooltip when its marker takes the focus). Nothing happens on Enter,
+    so it is an image, not a button.
+    """
 
     _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.aop-venue:focus{outline:none}
+.aop-venue:focus-visible{ {{ this.focus_ring }}}
+</style>
+{% endmacro %}
 {% macro script(this, kwargs) %}
 (function (map) {
   {{ this.js_escape }}
+  {{ this.focusable_js }}
   var styles = {{ this.styles }};
+  // SVG, not a canvas: a marker needs an element of its own to take the focus.
+  var renderer = L.svg();
   {{ this.points }}.forEach(function (p) {
-    L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]], {radius: 9}))
+    var marker = L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
+      {radius: 9, renderer: renderer, className: "aop-venue"}))
       .bindTooltip(esc(p[3])).addTo(map);
+    focusable(marker.getElement(), "img", p[3]);
   });
 })({{ this._parent.get_name() }});
 {% endmacro %}
@@ -345,3 +374,5 @@ class LocationPoints(LiteralMacro):
         self.points = safe_json(points)
         self.styles = safe_json([STATUS_STYLE[s] for s in STATUS_ORDER])
         self.js_escape = JS_ESCAPE
+        self.focusable_js = FOCUSABLE_JS
+        self.focus_ring = FOCUS_RING
