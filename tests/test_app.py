@@ -371,6 +371,21 @@ def test_provider_page_shows_public_details_and_contact() -> None:
     assert "Confirmed with the provider on 10 January 2025" in texts(at.caption)
 
 
+def test_the_provider_map_draws_its_own_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Offline, the small map has the district outlines and place names its note promises."""
+    from aop_map import mapping
+
+    drawn: list[dict] = []
+    real = mapping.build_location_map
+    monkeypatch.setattr(
+        mapping, "build_location_map", lambda *a, **k: drawn.append(k) or real(*a, **k)
+    )
+    at = open_app("pages/provider.py", id="forest-breathers")
+    assert "district boundaries and place names" in texts(at.caption)
+    assert drawn and drawn[0]["tiles"] is False
+    assert len(drawn[0]["districts"]) == 6 and len(drawn[0]["places"]) > 100
+
+
 def test_private_contact_is_never_shown() -> None:
     at = open_app("pages/provider.py", id="cheltenham-lungs")
     assert "private@example" not in texts(at.markdown)

@@ -349,6 +349,8 @@ class LocationPoints(LiteralMacro):
 <style>
 .aop-venue:focus{outline:none}
 .aop-venue:focus-visible{ {{ this.focus_ring }}}
+/* A small map: the text wraps above its marker rather than run off the map's edge. */
+.aop-venue-tip{white-space:normal;width:max-content;max-width:14em}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
@@ -361,7 +363,7 @@ class LocationPoints(LiteralMacro):
   {{ this.points }}.forEach(function (p) {
     var marker = L.circleMarker([p[0], p[1]], Object.assign({fillOpacity: 0.9}, styles[p[2]],
       {radius: 9, renderer: renderer, className: "aop-venue"}))
-      .bindTooltip(esc(p[3])).addTo(map);
+      .bindTooltip(esc(p[3]), {direction: "top", className: "aop-venue-tip"}).addTo(map);
     focusable(marker.getElement(), "img", p[3]);
   });
 })({{ this._parent.get_name() }});

@@ -14,6 +14,7 @@ from aop_map.dataset import Dataset
 from aop_map.store import SubmissionStore
 from aop_map.text import md_escape
 from aop_map.ui.auth import client_address
+from aop_map.ui.data import get_district_outlines, get_places
 from aop_map.ui.layout import replace_query_params
 from aop_map.ui.maps import show_map, show_tiles_note, tiles_enabled
 
@@ -94,7 +95,13 @@ def show_provider(
                 )
         if rows.geometry.notna().any():
             show_map(
-                lambda: build_location_map(rows, vocab, tiles=tiles_enabled()),
+                lambda: build_location_map(
+                    rows,
+                    vocab,
+                    districts=get_district_outlines(dataset),
+                    places=get_places(),
+                    tiles=tiles_enabled(),
+                ),
                 key=map_key or f"location_map_{record.id}",
                 height=300,
                 use_container_width=True,
