@@ -123,6 +123,20 @@ def run_app(
             process.kill()
 
 
+@contextlib.contextmanager
+def run_app_on(
+    records: str, directory: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[AppServer, Path]]:
+    """Start the app on a data directory of its own under `directory`: these records (YAML)
+    and the bundled vocabulary; the server and the data directory."""
+    data = directory / "mapdata"
+    data.mkdir()
+    shutil.copy(ROOT / "mapdata" / "vocabulary.yaml", data)
+    (data / "records.yaml").write_text(records, encoding="utf-8")
+    with run_app(directory, data_dir=data, env=env) as server:
+        yield server, data
+
+
 def wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
     """Block until Streamlit answers its health check (or fail with the server log)."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S

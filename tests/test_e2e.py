@@ -20,6 +20,7 @@ from aop_map.geocoding import geocode_query
 from tests.browser import (
     FOLIUM_IFRAME,
     run_app,
+    run_app_on,
     screenshot,
     wait_for_app,
 )
@@ -79,11 +80,7 @@ def bundled(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Itera
 @pytest.fixture(scope="module")
 def injected(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a data directory whose records carry script and Markdown payloads."""
-    directory = tmp_path_factory.mktemp("xss")
-    data = directory / "mapdata"
-    data.mkdir()
-    (data / "records.yaml").write_text(XSS_RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data) as server:
+    with run_app_on(XSS_RECORDS, tmp_path_factory.mktemp("xss")) as (server, _):
         yield server.url
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser import FOLIUM_IFRAME, run_app, screenshot, wait_for_app
+from tests.browser import FOLIUM_IFRAME, run_app_on, screenshot, wait_for_app
 from tests.test_a11y import audit_frame, axe, blocking  # noqa: F401 (a fixture)
 from tests.test_e2e import (  # noqa: F401 (fixtures)
     XSS_NAME,
@@ -163,11 +163,7 @@ FOCUSED_VENUE_JS = """() => {
 @pytest.fixture(scope="module")
 def hostile_venue(chromium: object, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a data directory whose one record has a venue named with markup."""
-    directory = tmp_path_factory.mktemp("venue")
-    data = directory / "mapdata"
-    data.mkdir()
-    (data / "records.yaml").write_text(VENUE_RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data) as server:
+    with run_app_on(VENUE_RECORDS, tmp_path_factory.mktemp("venue")) as (server, _):
         yield server.url
 
 

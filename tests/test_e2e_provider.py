@@ -10,7 +10,6 @@ body. Each test says which item it covers.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,11 +18,10 @@ import pytest
 from tests.browser import (
     FOLIUM_IFRAME,
     require_browser,
-    run_app,
+    run_app_on,
     screenshot,
     wait_for_app,
 )
-from tests.conftest import MAPDATA
 from tests.test_e2e import WAIT_MS, Watched
 
 pytestmark = pytest.mark.browser
@@ -60,12 +58,8 @@ RECORDS = """\
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The app on the small data directory, with moderation set up; (url, data dir)."""
     require_browser()
-    directory = tmp_path_factory.mktemp("provider")
-    data = directory / "mapdata"
-    data.mkdir()
-    shutil.copy(MAPDATA / "vocabulary.yaml", data)
-    (data / "records.yaml").write_text(RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data, env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+    env = {"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}
+    with run_app_on(RECORDS, tmp_path_factory.mktemp("provider"), env) as (server, data):
         yield server.url, data
 
 
@@ -266,12 +260,8 @@ def test_an_update_with_the_edit_code_is_diffed_then_published(app, watched: Wat
 def lockout_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: the lockout it shows would refuse the other tests' sign-ins."""
     require_browser()
-    directory = tmp_path_factory.mktemp("lockout")
-    data = directory / "mapdata"
-    data.mkdir()
-    shutil.copy(MAPDATA / "vocabulary.yaml", data)
-    (data / "records.yaml").write_text(RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data, env={"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}) as server:
+    env = {"AOP_MAP_MODERATOR_PASSWORD": PASSWORD}
+    with run_app_on(RECORDS, tmp_path_factory.mktemp("lockout"), env) as (server, _):
         yield server.url
 
 

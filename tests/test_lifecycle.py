@@ -493,17 +493,10 @@ POPUP_HTML_JS = """(recordId) => {
 
 @pytest.fixture(scope="module")
 def lifecycle_app(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
-    import shutil
-
-    from tests.browser import require_browser, run_app
+    from tests.browser import require_browser, run_app_on
 
     require_browser()
-    directory = tmp_path_factory.mktemp("lifecycle")
-    data = directory / "mapdata"
-    data.mkdir()
-    shutil.copy(MAPDATA / "vocabulary.yaml", data)
-    (data / "records.yaml").write_text(BROWSER_RECORDS, encoding="utf-8")
-    with run_app(directory, data_dir=data) as server:
+    with run_app_on(BROWSER_RECORDS, tmp_path_factory.mktemp("lifecycle")) as (server, _):
         yield server.url
 
 
