@@ -172,12 +172,17 @@ def sign_in(at: AppTest, name: str, password: str) -> AppTest:
     return at
 
 
-def withdraw(at: AppTest, reference: str, code: str) -> AppTest:
+def use_edit_code(at: AppTest, reference: str, code: str, button: str) -> AppTest:
+    """Fill the Update-or-withdraw box with a reference and edit code and press `button`."""
     widget(at.text_input, "Reference number").input(reference)
     widget(at.text_input, "Edit code").input(code)
-    widget(at.button, "Withdraw my listing").click().run()
+    widget(at.button, button).click().run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def withdraw(at: AppTest, reference: str, code: str) -> AppTest:
+    return use_edit_code(at, reference, code, "Withdraw my listing")
 
 
 def test_the_public_duplicate_check_never_reveals_pending_submissions(data: Path) -> None:
@@ -320,11 +325,7 @@ def test_the_moderation_page_shows_submitted_markdown_literally(
 
 
 def open_update(at: AppTest, reference: str, code: str) -> AppTest:
-    widget(at.text_input, "Reference number").input(reference)
-    widget(at.text_input, "Edit code").input(code)
-    widget(at.button, "Update my listing").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return use_edit_code(at, reference, code, "Update my listing")
 
 
 def test_an_update_with_the_edit_code_is_prefilled_diffed_and_published(
