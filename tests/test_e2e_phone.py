@@ -177,6 +177,43 @@ def test_the_map_page_works_on_a_phone(bundled: str, sized: Watched) -> None:
     screenshot(page, "issue11-phone-map")
 
 
+# Clicks (as the layer's click handler sees it) the lone marker furthest right in view, the
+# hardest place for a popup on a narrow map; then the popup's box, the map's, and the controls
+# that overlap the popup.
+CLICK_RIGHTMOST_JS = """() => new Promise(done => {
+  let group = null;
+  window.map.eachLayer(l => { if (l instanceof L.MarkerClusterGroup) group = l; });
+  const shown = group.getLayers().filter(m => window.map.hasLayer(m)
+      && window.map.getBounds().contains(m.getLatLng()));
+  shown.sort((a, b) => b.getLatLng().lng - a.getLatLng().lng);
+  shown[0].fire("click", {latlng: shown[0].getLatLng()}, true);
+  setTimeout(() => {
+    const p = document.querySelector(".leaflet-popup").getBoundingClientRect();
+    const m = window.map.getContainer().getBoundingClientRect();
+    const under = [...document.querySelectorAll(".leaflet-control")].filter(c => {
+      const r = c.getBoundingClientRect();
+      return r.width && r.left < p.right && p.left < r.right
+          && r.top < p.bottom && p.top < r.bottom;
+    }).map(c => c.className);
+    done({popup: [p.left, p.right], map: [m.left, m.right], under});
+  }, 800);
+})"""
+
+
+@pytest.mark.parametrize("sized", [PHONE], indirect=True)
+def test_a_popup_fits_on_a_phone_map(bundled: str, sized: Watched) -> None:
+    page = sized.open(bundled + "/")
+    wait_for_map(page)
+    frame = map_frame(page)
+    frame.evaluate("() => window.map.setView([51.86, -2.24], 11, {animate: false})")
+    page.wait_for_timeout(500)
+    boxes = frame.evaluate(CLICK_RIGHTMOST_JS)
+    (left, right), (map_left, map_right) = boxes["popup"], boxes["map"]
+    assert map_left <= left and right <= map_right, boxes  # the whole popup can be read
+    assert boxes["under"] == [], boxes  # and no control covers any of it
+    screenshot(page, "phone-popup")
+
+
 @pytest.mark.parametrize("sized", [PHONE], indirect=True)
 def test_the_directory_is_readable_on_a_phone(bundled: str, sized: Watched, bundled_data) -> None:
     page = sized.open(bundled + "/directory")

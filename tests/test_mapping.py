@@ -284,6 +284,7 @@ var L = {
 var focused = 0;
 var %(map)s = {openTooltip: function (t) { opened.push(t.html); }, closeTooltip: function () {},
   on: function (t, f) { mapHandlers[t] = f; },
+  getSize: function () { return {x: 1000, y: 600}; },  // a desktop map
   getContainer: function () {
     return {querySelectorAll: function () { return []; },
             focus: function () { focused += 1; }};

@@ -101,11 +101,23 @@ var {{ this.get_name() }} = (function () {
   // address in its history and tell it, and Streamlit routes to the page as it does for Back
   // and Forward -- same tab, the address shows ?id=..., Back returns to the map as it was.
   // The width the map's controls take on one side (their widest), plus a margin.
+  // A popup's own margins around its text (Leaflet's), and the narrowest text worth reading.
+  var POPUP_FRAME_PX = 50, POPUP_MIN_PX = 200;
   function aside(side) {
     var widest = 0;
     map.getContainer().querySelectorAll(".leaflet-" + side + " .leaflet-control")
       .forEach(function (c) { widest = Math.max(widest, c.offsetWidth); });
     return widest + 10;
+  }
+  // How far the controls along the map's top or bottom edge reach into it, plus a margin.
+  function reach(edge) {
+    var box = map.getContainer().getBoundingClientRect(), most = 0;
+    map.getContainer().querySelectorAll(".leaflet-" + edge + " .leaflet-control")
+      .forEach(function (c) {
+        var r = c.getBoundingClientRect();
+        most = Math.max(most, edge === "top" ? r.bottom - box.top : box.bottom - r.top);
+      });
+    return most + 10;
   }
   function openInApp(event) {
     var top = window.top;
@@ -208,9 +220,19 @@ var {{ this.get_name() }} = (function () {
     // (listening on this group after this handler) then names the point exactly.
     e.latlng = e.layer.getLatLng();
     // Panned clear of the legends and layer control (controls sit above popups), so the
-    // popup's link can be read and clicked.
-    var opened = L.popup({maxWidth: 320, autoPanPaddingTopLeft: L.point(aside("left"), 10),
-                          autoPanPaddingBottomRight: L.point(aside("right"), 10)})
+    // popup's link can be read and clicked, and never wider than the room between them. On a
+    // narrow map (a phone) that room is too small to read in: the popup then takes the map's
+    // width, panned below the controls along the top and above those along the bottom.
+    var left = aside("left"), right = aside("right"), top = 10, bottom = 10;
+    var width = map.getSize().x;
+    if (width - left - right - POPUP_FRAME_PX < POPUP_MIN_PX) {
+      left = right = 10;
+      top = reach("top");
+      bottom = reach("bottom");
+    }
+    var opened = L.popup({maxWidth: Math.min(320, width - left - right - POPUP_FRAME_PX),
+                          autoPanPaddingTopLeft: L.point(left, top),
+                          autoPanPaddingBottomRight: L.point(right, bottom)})
       .setLatLng(e.latlng).setContent(group.aopPopupHtml(e.layer)).openOn(map);
     var open = opened.getElement && opened.getElement().querySelector("a.aop-open");
     if (open) { open.addEventListener("click", openInApp); }
